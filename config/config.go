@@ -1,0 +1,192 @@
+// Package config reads the app's configuration from CDK context (cdk.json and
+// -c key=value), fills in documented defaults and validates every key before
+// any construct is built. All problems are reported together.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Environment is the configuration of one deployment environment.
+type Environment struct {
+	// Name is "staging" or "production"; it is also the context key prefix.
+	Name string
+	// ShortName is the three-letter form used inside length-limited physical names.
+	ShortName string
+
+	TaskCpu                int
+	TaskMemoryMiB          int
+	DesiredCount           int
+	ContainerPort          int
+	HealthCheckPath        string
+	PlaceholderImage       string
+	NatGateways            int
+	VpcCidr                string
+	DeploymentConfig       string
+	TerminationWaitMinutes int
+	RemovalPolicy          string
+	LogRetentionDays       int
+	TestListenerPort       int
+	TestListenerCidr       string
+	CertificateArn         string
+	Alarm5xxThreshold      int
+	SmokeChecks            []SmokeCheck
+	SmokeRequests          int
+}
+
+// SmokeCheck is one request the pre-traffic validation sends to the test listener.
+type SmokeCheck struct {
+	Path   string `json:"path"`
+	Status int    `json:"status"`
+}
+
+// Config is the whole validated configuration of the app.
+type Config struct {
+	Project           string
+	EnvironmentSuffix string
+	Account           string
+	Region            string
+	CostCenter        string
+	GitHubOwner       string
+	GitHubRepo        string
+	GitHubBranch      string
+	ConnectionArn     string
+	NotificationEmail string
+
+	Staging    Environment
+	Production Environment
+
+	// Warnings are non-fatal findings, such as a context key that looks like a typo.
+	Warnings []string
+}
+
+// Environments returns the deployment environments in release order.
+func (c *Config) Environments() []*Environment {
+	return []*Environment{&c.Staging, &c.Production}
+}
+
+// StackName is the CloudFormation stack name for a part of the system
+// ("staging", "production" or "pipeline").
+func (c *Config) StackName(part string) string {
+	return fmt.Sprintf("%s-%s-%s", c.Project, c.EnvironmentSuffix, part)
+}
+
+// ResourcePrefix is the physical-name prefix of an environment's resources,
+// short enough that "<prefix>-green" fits the 32-character limit of load
+// balancer and target group names.
+func (c *Config) ResourcePrefix(env *Environment) string {
+	return fmt.Sprintf("%s-%s-%s", c.Project, env.ShortName, c.EnvironmentSuffix)
+}
+
+// PipelinePrefix is the physical-name prefix of the pipeline stack's resources.
+func (c *Config) PipelinePrefix() string {
+	return fmt.Sprintf("%s-%s", c.Project, c.EnvironmentSuffix)
+}
+
+// Context is where configuration values come from: TryGetContext as the CDK
+// app exposes it, plus every key that was set, for typo detection.
+type Context interface {
+	TryGetContext(key *string) interface{}
+	GetAllContext(defaults *map[string]interface{}) interface{}
+}
+
+// Error is a configuration error listing every problem found.
+type Error struct {
+	Problems []error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	n := len(e.Problems)
+	plural := "s"
+	if n == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(&b, "invalid configuration (%d problem%s):\n", n, plural)
+	for _, p := range e.Problems {
+		fmt.Fprintf(&b, "  - %s\n", p)
+	}
+	b.WriteString("set these keys in the \"context\" of cdk.json or with -c key=value (see README, Configuration)")
+	return b.String()
+}
+
+// Unwrap lets errors.Is and errors.As see each problem.
+func (e *Error) Unwrap() []error { return e.Problems }
+
+// Load reads and validates the configuration. Environment variables set by the
+// CDK CLI from the user's credentials (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION)
+// are used when account or region is not configured.
+func Load(ctx Context) (*Config, error) {
+	return load(ctx, os.Getenv)
+}
+
+func load(ctx Context, getenv func(string) string) (*Config, error) {
+	r := newReader(ctx)
+	c := &Config{}
+	readGlobal(r, c, getenv)
+	c.Staging = readEnvironment(r, "staging", "stg")
+	c.Production = readEnvironment(r, "production", "prd")
+	checkNames(r, c)
+	c.Warnings = r.unknownKeyWarnings()
+	if len(r.problems) > 0 {
+		return nil, &Error{Problems: r.problems}
+	}
+	return c, nil
+}
+
+// Key documents one context key: its name, default and meaning.
+type Key struct {
+	Name        string
+	Default     string
+	Description string
+}
+
+// Keys lists every context key the app reads, with its default, in the order
+// the app reads them. The README's configuration table is checked against it.
+func Keys() []Key {
+	r := newReader(emptyContext{})
+	c := &Config{}
+	readGlobal(r, c, func(string) string { return "" })
+	readEnvironment(r, "staging", "stg")
+	readEnvironment(r, "production", "prd")
+	return r.keys
+}
+
+type emptyContext struct{}
+
+func (emptyContext) TryGetContext(*string) interface{} { return nil }
+func (emptyContext) GetAllContext(*map[string]interface{}) interface{} {
+	return map[string]interface{}{}
+}
+
+// problem builds the message for one bad key.
+func problem(key string, value interface{}, allowed string) error {
+	return fmt.Errorf("%s = %s: %s", key, quote(value), allowed)
+}
+
+func quote(v interface{}) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", x)
+	case float64:
+		return fmt.Sprintf("%v", x)
+	default:
+		return fmt.Sprintf("%v", x)
+	}
+}
+
+// sortedKeys is used where map order would make messages unstable.
+func sortedKeys(m map[string]interface{}) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+var errNoValue = errors.New("no value")

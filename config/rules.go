@@ -1,0 +1,360 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Alarm timing shared by the service construct and the validation below.
+// CodeDeploy acts on alarms only while a deployment is in progress, so every
+// environment must keep its deployment open at least AlarmDetectionSeconds
+// after production traffic first reaches the new version.
+const (
+	// AlarmPeriodSeconds is one minute: ALB target-group metrics are published
+	// every 60 s, so a shorter period only adds missing datapoints, and CDK's
+	// five-minute default would outlast a five-minute canary.
+	AlarmPeriodSeconds = 60
+	// AlarmEvaluationPeriods is two: one bad minute can be a blip during a
+	// task-set swap, two in a row is a bad release.
+	AlarmEvaluationPeriods = 2
+	// MetricDelaySeconds is how late ALB metrics typically arrive in CloudWatch.
+	MetricDelaySeconds = 60
+	// AlarmDetectionSeconds is the longest a failing release serves traffic
+	// before its alarm is in ALARM and CodeDeploy starts the rollback.
+	AlarmDetectionSeconds = AlarmPeriodSeconds*AlarmEvaluationPeriods + MetricDelaySeconds
+)
+
+// DeploymentConfigs maps each supported CodeDeploy ECS deployment
+// configuration to the minutes it takes to move 100% of production traffic.
+var DeploymentConfigs = map[string]int{
+	"CodeDeployDefault.ECSAllAtOnce":                    0,
+	"CodeDeployDefault.ECSCanary10Percent5Minutes":      5,
+	"CodeDeployDefault.ECSCanary10Percent15Minutes":     15,
+	"CodeDeployDefault.ECSLinear10PercentEvery1Minutes": 9,
+	"CodeDeployDefault.ECSLinear10PercentEvery3Minutes": 27,
+}
+
+// fargateMemory lists, per Fargate task CPU, the accepted memory sizes in MiB.
+var fargateMemory = map[int][]int{
+	256:   {512, 1024, 2048},
+	512:   steps(1024, 4096, 1024),
+	1024:  steps(2048, 8192, 1024),
+	2048:  steps(4096, 16384, 1024),
+	4096:  steps(8192, 30720, 1024),
+	8192:  steps(16384, 61440, 4096),
+	16384: steps(32768, 122880, 8192),
+}
+
+func steps(from, to, step int) []int {
+	var out []int
+	for v := from; v <= to; v += step {
+		out = append(out, v)
+	}
+	return out
+}
+
+// logRetentionDays are the values CloudWatch Logs accepts for retention.
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var (
+	projectRe     = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	suffixRe      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	accountRe     = regexp.MustCompile(`^\d{12}$`)
+	regionRe      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
+	ownerRe       = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
+	repoRe        = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	connectionRe  = regexp.MustCompile(`^arn:aws(-[a-z]+)*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	certificateRe = regexp.MustCompile(`^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	imageRe       = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:\d+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$`)
+	pathRe        = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$`)
+	tagValueRe    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
+)
+
+func readGlobal(r *reader, c *Config, getenv func(string) string) {
+	c.Project = r.str("project", "webapp",
+		"Project name: first part of every stack and physical name, and the Project tag.",
+		func(s string) string {
+			if !projectRe.MatchString(s) {
+				return "must start with a lower-case letter and hold only lower-case letters, digits and single hyphens"
+			}
+			return ""
+		})
+	c.EnvironmentSuffix = r.str("environmentSuffix", "dev",
+		"Suffix in every stack and physical name, so that two copies of the system can live in one account.",
+		func(s string) string {
+			if !suffixRe.MatchString(s) {
+				return "must be lower-case letters and digits, optionally joined by single hyphens (for example dev or pr-42)"
+			}
+			return ""
+		})
+	account := r.str("account", "",
+		"AWS account id to deploy to. Empty: the account of the CLI's credentials, or an account-agnostic template when there are none.",
+		func(s string) string {
+			if s != "" && !accountRe.MatchString(s) {
+				return "must be a 12-digit AWS account id, or empty"
+			}
+			return ""
+		})
+	region := r.str("region", "",
+		"AWS region to deploy to. Empty: the region of the CLI's profile, else us-east-1.",
+		func(s string) string {
+			if s != "" && !regionRe.MatchString(s) {
+				return "must be an AWS region name such as eu-west-1, or empty"
+			}
+			return ""
+		})
+	// Explicit configuration wins over ambient credentials, so that a stack is
+	// never aimed at whatever account the current shell happens to use.
+	c.Account = firstNonEmpty(account, getenv("CDK_DEFAULT_ACCOUNT"))
+	c.Region = firstNonEmpty(region, getenv("CDK_DEFAULT_REGION"), "us-east-1")
+	c.CostCenter = r.str("costCenter", "engineering", "Value of the CostCenter tag on every resource.",
+		func(s string) string {
+			if !tagValueRe.MatchString(s) {
+				return "must be 1 to 256 characters: letters, digits, spaces and _ . : / = + - @"
+			}
+			return ""
+		})
+	c.GitHubOwner = r.str("githubOwner", "example-org", "GitHub user or organisation that owns the application repository.",
+		func(s string) string {
+			if !ownerRe.MatchString(s) {
+				return "must be a GitHub user or organisation name: up to 39 letters, digits or single inner hyphens"
+			}
+			return ""
+		})
+	c.GitHubRepo = r.str("githubRepo", "example-service", "GitHub repository holding the application and its Dockerfile.",
+		func(s string) string {
+			if !repoRe.MatchString(s) || s == "." || s == ".." || strings.HasSuffix(strings.ToLower(s), ".git") {
+				return "must be a GitHub repository name: up to 100 letters, digits, '.', '-' or '_', without .git"
+			}
+			return ""
+		})
+	c.GitHubBranch = r.str("githubBranch", "main", "Branch whose pushes start a release.", checkBranch)
+	c.ConnectionArn = r.str("connectionArn", "",
+		"ARN of an existing CodeConnections (CodeStar) GitHub connection. Empty: the pipeline stack creates one, to be approved once in the console.",
+		func(s string) string {
+			if s != "" && !connectionRe.MatchString(s) {
+				return "must be a connection ARN: arn:aws:codeconnections:<region>:<account>:connection/<uuid> (or codestar-connections), or empty"
+			}
+			return ""
+		})
+	c.NotificationEmail = r.str("notificationEmail", "",
+		"E-mail address subscribed to approval requests and pipeline failures. Empty: no subscription.",
+		func(s string) string {
+			if s == "" {
+				return ""
+			}
+			a, err := mail.ParseAddress(s)
+			if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@"):], ".") {
+				return "must be a plain e-mail address such as ops@example.com, or empty"
+			}
+			return ""
+		})
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// checkBranch applies git's ref-name rules (git check-ref-format).
+func checkBranch(s string) string {
+	const allowed = "must be a git branch name: no spaces, '..', '@{', '~', '^', ':', '?', '*', '[', '\\', no leading '-' or '/', no trailing '/', '.' or '.lock'"
+	if s == "" || s == "@" || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") ||
+		strings.HasSuffix(s, ".") || strings.HasSuffix(s, ".lock") || strings.Contains(s, "..") ||
+		strings.Contains(s, "@{") || strings.Contains(s, "//") || strings.ContainsAny(s, " ~^:?*[\\\t\n") {
+		return allowed
+	}
+	for _, part := range strings.Split(s, "/") {
+		if strings.HasPrefix(part, ".") {
+			return allowed
+		}
+	}
+	for _, ch := range s {
+		if ch < 0x20 || ch == 0x7f {
+			return allowed
+		}
+	}
+	return ""
+}
+
+// environmentDefaults holds what differs between staging and production.
+type environmentDefaults struct {
+	cpu, memory, desired, nat, wait, retention int
+	vpcCidr, deployment, removal               string
+}
+
+var defaults = map[string]environmentDefaults{
+	"staging": {cpu: 256, memory: 512, desired: 1, nat: 1, wait: 5, retention: 30,
+		vpcCidr: "10.10.0.0/16", deployment: "CodeDeployDefault.ECSAllAtOnce", removal: "destroy"},
+	"production": {cpu: 512, memory: 1024, desired: 2, nat: 2, wait: 10, retention: 365,
+		vpcCidr: "10.20.0.0/16", deployment: "CodeDeployDefault.ECSCanary10Percent5Minutes", removal: "retain"},
+}
+
+func readEnvironment(r *reader, name, short string) Environment {
+	d := defaults[name]
+	k := func(key string) string { return name + "." + key }
+	e := Environment{Name: name, ShortName: short}
+
+	e.TaskCpu = r.integer(k("taskCpu"), d.cpu, "Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).", nil)
+	e.TaskMemoryMiB = r.integer(k("taskMemory"), d.memory, "Fargate task memory in MiB; must be a size Fargate accepts for the CPU.", nil)
+	if mem, ok := fargateMemory[e.TaskCpu]; !ok {
+		r.fail(k("taskCpu"), e.TaskCpu, "Fargate accepts 256, 512, 1024, 2048, 4096, 8192 or 16384")
+	} else if !containsInt(mem, e.TaskMemoryMiB) {
+		r.fail(k("taskMemory"), e.TaskMemoryMiB, fmt.Sprintf("with taskCpu %d Fargate accepts %s MiB", e.TaskCpu, describeSizes(mem)))
+	}
+	e.DesiredCount = r.integer(k("desiredCount"), d.desired, "Number of tasks the service runs.", between(1, 100))
+	e.ContainerPort = r.integer(k("containerPort"), 80, "Port the container listens on; the placeholder image listens on 80.", between(1, 65535))
+	e.HealthCheckPath = r.str(k("healthCheckPath"), "/", "Path the load balancer's health check requests; must answer 200-399.",
+		func(s string) string {
+			if len(s) > 1024 || !pathRe.MatchString(s) {
+				return "must be a URL path starting with '/', at most 1024 characters, without spaces"
+			}
+			return ""
+		})
+	e.PlaceholderImage = r.str(k("placeholderImage"), "public.ecr.aws/nginx/nginx:stable-alpine",
+		"Public image the service runs before the first release; it must answer the health check on containerPort.",
+		func(s string) string {
+			if !imageRe.MatchString(s) || len(s) > 255 {
+				return "must be a container image reference such as public.ecr.aws/nginx/nginx:stable-alpine"
+			}
+			return ""
+		})
+	e.NatGateways = r.integer(k("natGateways"), d.nat, "NAT gateways for the private subnets (1 or 2; 2 survives the loss of one AZ).", between(1, 2))
+	e.VpcCidr = r.str(k("vpcCidr"), d.vpcCidr, "CIDR block of the environment's VPC (/16 to /22).", checkVpcCidr)
+	e.DeploymentConfig = r.str(k("deploymentConfig"), d.deployment, "CodeDeploy traffic-shifting configuration.",
+		func(s string) string {
+			if _, ok := DeploymentConfigs[s]; !ok {
+				return "must be one of " + strings.Join(deploymentConfigNames(), ", ")
+			}
+			return ""
+		})
+	e.TerminationWaitMinutes = r.integer(k("terminationWaitMinutes"), d.wait,
+		"Minutes the old task set is kept after all traffic moved; the deployment (and alarm rollback) stays open that long.", between(0, 2880))
+	e.RemovalPolicy = r.str(k("removalPolicy"), d.removal, "What happens to logs and data when the stack is deleted: destroy or retain.",
+		func(s string) string {
+			if s != "destroy" && s != "retain" {
+				return "must be destroy or retain"
+			}
+			return ""
+		})
+	e.LogRetentionDays = r.integer(k("logRetentionDays"), d.retention, "Days CloudWatch Logs keeps the service's and the VPC flow logs.",
+		func(n int) string {
+			if !containsInt(logRetentionDays, n) {
+				return "must be a CloudWatch Logs retention: " + joinInts(logRetentionDays)
+			}
+			return ""
+		})
+	e.TestListenerPort = r.integer(k("testListenerPort"), 8080, "Port of the test listener that reaches the new version before production traffic.", between(1, 65535))
+	if e.TestListenerPort == 80 || e.TestListenerPort == 443 {
+		r.fail(k("testListenerPort"), e.TestListenerPort, "must differ from the production listener ports 80 and 443")
+	}
+	e.TestListenerCidr = r.str(k("testListenerCidr"), "", "CIDR allowed to reach the test listener. Empty: the VPC's own range.",
+		func(s string) string {
+			if s == "" {
+				return ""
+			}
+			if _, n, err := net.ParseCIDR(s); err != nil || n.IP.To4() == nil || n.String() != s {
+				return "must be an IPv4 CIDR block such as 10.0.0.0/16 (network address, no host bits), or empty"
+			}
+			return ""
+		})
+	e.CertificateArn = r.str(k("certificateArn"), "", "ACM certificate ARN. Set: the production listener serves HTTPS on 443 and port 80 redirects to it.",
+		func(s string) string {
+			if s != "" && !certificateRe.MatchString(s) {
+				return "must be an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>, or empty"
+			}
+			return ""
+		})
+	e.Alarm5xxThreshold = r.integer(k("alarm5xxThreshold"), 5, "Target 5xx responses per minute that, two minutes running, roll a deployment back.", between(1, 100000))
+
+	minutesToFull := DeploymentConfigs[e.DeploymentConfig]
+	if open := (minutesToFull + e.TerminationWaitMinutes) * 60; open < AlarmDetectionSeconds {
+		r.fail(k("terminationWaitMinutes"), e.TerminationWaitMinutes, fmt.Sprintf(
+			"with %s the deployment would end %d s after production traffic starts, before its alarms can fire (%d s); use at least %d",
+			e.DeploymentConfig, open, AlarmDetectionSeconds, ceilDiv(AlarmDetectionSeconds, 60)-minutesToFull))
+	}
+	return e
+}
+
+// checkNames verifies that the physical names built from project and
+// environmentSuffix fit AWS's limits (32 characters for load balancers,
+// target groups and connections).
+func checkNames(r *reader, c *Config) {
+	const limit = 32
+	names := []string{c.PipelinePrefix()}
+	for _, e := range c.Environments() {
+		names = append(names, c.ResourcePrefix(e)+"-green")
+	}
+	for _, n := range names {
+		if len(n) > limit {
+			r.problems = append(r.problems, fmt.Errorf(
+				"project = %q, environmentSuffix = %q: together too long; the physical name %q has %d characters and AWS allows %d (keep project and environmentSuffix to %d characters together)",
+				c.Project, c.EnvironmentSuffix, n, len(n), limit, limit-len("-prd--green")))
+			return
+		}
+	}
+}
+
+func checkVpcCidr(s string) string {
+	ip, n, err := net.ParseCIDR(s)
+	if err != nil || ip.To4() == nil || n.String() != s {
+		return "must be an IPv4 CIDR block such as 10.10.0.0/16 (network address, no host bits)"
+	}
+	if ones, _ := n.Mask.Size(); ones < 16 || ones > 22 {
+		return "must have a prefix between /16 and /22 (four /24 subnets are carved from it)"
+	}
+	return ""
+}
+
+func between(lo, hi int) func(int) string {
+	return func(n int) string {
+		if n < lo || n > hi {
+			return fmt.Sprintf("must be between %d and %d", lo, hi)
+		}
+		return ""
+	}
+}
+
+func containsInt(list []int, n int) bool {
+	for _, v := range list {
+		if v == n {
+			return true
+		}
+	}
+	return false
+}
+
+func joinInts(list []int) string {
+	s := make([]string, len(list))
+	for i, v := range list {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+func describeSizes(list []int) string {
+	if len(list) <= 3 {
+		return joinInts(list)
+	}
+	return fmt.Sprintf("%d to %d in steps of %d", list[0], list[len(list)-1], list[1]-list[0])
+}
+
+func deploymentConfigNames() []string {
+	names := make([]string, 0, len(DeploymentConfigs))
+	for n := range DeploymentConfigs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

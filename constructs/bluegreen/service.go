@@ -1,0 +1,490 @@
+// Package bluegreen provides an L3 construct for a containerised web service
+// on ECS Fargate behind an Application Load Balancer, released blue/green by
+// CodeDeploy with automatic rollback on failure and on alarm.
+package bluegreen
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// ServiceProps configures a blue/green service. Optional fields are nil for
+// their default.
+type ServiceProps struct {
+	// Vpc holds the load balancer (public subnets) and the tasks (private
+	// subnets with egress). Required.
+	Vpc awsec2.IVpc
+	// NamePrefix starts every physical name (cluster, service, load balancer,
+	// target groups, task family, CodeDeploy application and group, log group,
+	// alarms). "<NamePrefix>-green" must fit in 32 characters. Required.
+	NamePrefix *string
+
+	// TaskCpu is the Fargate task CPU in units. Default: 256.
+	TaskCpu *float64
+	// TaskMemoryMiB is the Fargate task memory. Default: 512.
+	TaskMemoryMiB *float64
+	// DesiredCount is the number of tasks. Default: 1.
+	DesiredCount *float64
+	// ContainerName names the application container. Default: "app".
+	ContainerName *string
+	// ContainerPort is the port the container listens on. Default: 80.
+	ContainerPort *float64
+	// HealthCheckPath is requested by the target groups' health checks. Default: "/".
+	HealthCheckPath *string
+	// PlaceholderImage runs until the pipeline's first release; it must answer
+	// the health check on ContainerPort. Default: nginx from ECR Public.
+	PlaceholderImage awsecs.ContainerImage
+
+	// Certificate, when set, makes the production listener HTTPS on 443 and
+	// turns port 80 into a redirect to it. Default: - HTTP on port 80.
+	Certificate awscertificatemanager.ICertificate
+	// TestListenerPort is where the new version is reachable before it takes
+	// production traffic. Default: 8080.
+	TestListenerPort *float64
+	// TestListenerPeers may reach the test listener. Default: - the VPC's CIDR.
+	TestListenerPeers *[]awsec2.IPeer
+
+	// DeploymentConfig shifts production traffic. Default: all at once.
+	DeploymentConfig codedeploy.IEcsDeploymentConfig
+	// TerminationWait keeps the old task set (and the deployment, with its
+	// alarm rollback) after all traffic moved. Default: 5 minutes.
+	TerminationWait awscdk.Duration
+	// Alarm5xxThreshold is the per-minute count of target 5xx responses that,
+	// for AlarmEvaluationPeriods minutes running, rolls a deployment back. Default: 5.
+	Alarm5xxThreshold *float64
+	// AlarmPeriod is the period of the rollback alarms. Default: 1 minute.
+	AlarmPeriod awscdk.Duration
+	// AlarmEvaluationPeriods is how many periods in a row must breach. Default: 2.
+	AlarmEvaluationPeriods *float64
+
+	// RemovalPolicy applies to the log group (and, when retained, protects the
+	// load balancer from deletion). Default: RETAIN.
+	RemovalPolicy awscdk.RemovalPolicy
+	// LogRetention is how long container logs are kept. Default: one month.
+	LogRetention awslogs.RetentionDays
+}
+
+// Service is a blue/green ECS service and everything a pipeline needs to
+// release to it.
+type Service interface {
+	constructs.Construct
+	Cluster() awsecs.ICluster
+	Service() awsecs.FargateService
+	TaskDefinition() awsecs.FargateTaskDefinition
+	// TaskDefinitionFamily is the family every release registers a revision in.
+	TaskDefinitionFamily() *string
+	ExecutionRole() awsiam.IRole
+	TaskRole() awsiam.IRole
+	ContainerName() *string
+	ContainerPort() *float64
+	LoadBalancer() elbv2.ApplicationLoadBalancer
+	ProductionListener() elbv2.ApplicationListener
+	TestListener() elbv2.ApplicationListener
+	BlueTargetGroup() elbv2.ApplicationTargetGroup
+	GreenTargetGroup() elbv2.ApplicationTargetGroup
+	Application() codedeploy.IEcsApplication
+	DeploymentGroup() codedeploy.IEcsDeploymentGroup
+	// Alarms are the rollback alarms, covering both target groups.
+	Alarms() []awscloudwatch.IAlarm
+	ProductionUrl() *string
+	TestUrl() *string
+}
+
+type service struct {
+	constructs.Construct
+	cluster          awsecs.ICluster
+	svc              awsecs.FargateService
+	taskDef          awsecs.FargateTaskDefinition
+	family           *string
+	executionRole    awsiam.IRole
+	taskRole         awsiam.IRole
+	containerName    *string
+	containerPort    *float64
+	alb              elbv2.ApplicationLoadBalancer
+	prodListener     elbv2.ApplicationListener
+	testListener     elbv2.ApplicationListener
+	blue, green      elbv2.ApplicationTargetGroup
+	application      codedeploy.IEcsApplication
+	deploymentGroup  codedeploy.IEcsDeploymentGroup
+	alarms           []awscloudwatch.IAlarm
+	prodUrl, testUrl *string
+}
+
+// resolved holds the props with defaults applied; the caller's props are never modified.
+type resolved struct {
+	prefix                          string
+	cpu, memory, desired, port      float64
+	testPort, threshold, evaluation float64
+	containerName, healthPath       string
+	image                           awsecs.ContainerImage
+	deploymentConfig                codedeploy.IEcsDeploymentConfig
+	terminationWait, alarmPeriod    awscdk.Duration
+	removal                         awscdk.RemovalPolicy
+	retention                       awslogs.RetentionDays
+}
+
+func resolve(p *ServiceProps) (resolved, error) {
+	if p == nil || p.Vpc == nil || p.NamePrefix == nil || *p.NamePrefix == "" {
+		return resolved{}, fmt.Errorf("bluegreen: Vpc and NamePrefix are required")
+	}
+	r := resolved{
+		prefix:           *p.NamePrefix,
+		cpu:              orFloat(p.TaskCpu, 256),
+		memory:           orFloat(p.TaskMemoryMiB, 512),
+		desired:          orFloat(p.DesiredCount, 1),
+		port:             orFloat(p.ContainerPort, 80),
+		testPort:         orFloat(p.TestListenerPort, 8080),
+		threshold:        orFloat(p.Alarm5xxThreshold, 5),
+		evaluation:       orFloat(p.AlarmEvaluationPeriods, 2),
+		containerName:    orString(p.ContainerName, "app"),
+		healthPath:       orString(p.HealthCheckPath, "/"),
+		image:            p.PlaceholderImage,
+		deploymentConfig: p.DeploymentConfig,
+		terminationWait:  p.TerminationWait,
+		alarmPeriod:      p.AlarmPeriod,
+		removal:          p.RemovalPolicy,
+		retention:        p.LogRetention,
+	}
+	if r.image == nil {
+		r.image = awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/nginx/nginx:stable-alpine"), nil)
+	}
+	if r.deploymentConfig == nil {
+		r.deploymentConfig = codedeploy.EcsDeploymentConfig_ALL_AT_ONCE()
+	}
+	if r.terminationWait == nil {
+		r.terminationWait = awscdk.Duration_Minutes(jsii.Number(5))
+	}
+	if r.alarmPeriod == nil {
+		r.alarmPeriod = awscdk.Duration_Minutes(jsii.Number(1))
+	}
+	if r.removal == "" {
+		r.removal = awscdk.RemovalPolicy_RETAIN
+	}
+	if r.retention == "" {
+		r.retention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if n := len(r.prefix + "-green"); n > 32 {
+		return resolved{}, fmt.Errorf("bluegreen: NamePrefix %q is too long: target group name %q has %d characters, AWS allows 32", r.prefix, r.prefix+"-green", n)
+	}
+	if r.testPort == 80 || r.testPort == 443 {
+		return resolved{}, fmt.Errorf("bluegreen: TestListenerPort %v collides with a production listener port", r.testPort)
+	}
+	return r, nil
+}
+
+// NewService creates the blue/green service. It panics on props that cannot
+// work (missing VPC or name prefix, names over AWS's limits), as CDK
+// constructs do.
+func NewService(scope constructs.Construct, id string, props *ServiceProps) Service {
+	r, err := resolve(props)
+	if err != nil {
+		panic(err)
+	}
+	this := constructs.NewConstruct(scope, &id)
+	s := &service{Construct: this, containerName: jsii.String(r.containerName), containerPort: jsii.Number(r.port)}
+	name := func(suffix string) *string { return jsii.String(r.prefix + suffix) }
+
+	s.cluster = awsecs.NewCluster(this, jsii.String("Cluster"), &awsecs.ClusterProps{
+		Vpc:                 props.Vpc,
+		ClusterName:         name(""),
+		ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
+	})
+
+	s.buildLoadBalancer(props, r, name)
+	s.buildTaskDefinition(r, name)
+	s.buildService(props, r, name)
+	s.buildAlarms(r, name)
+	s.buildDeployment(r, name)
+	return s
+}
+
+func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(string) *string) {
+	this := s.Construct
+	albSg := awsec2.NewSecurityGroup(this, jsii.String("LoadBalancerSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String(fmt.Sprintf("%s load balancer: production ports from anywhere, test port from allowed peers", r.prefix)),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	s.alb = elbv2.NewApplicationLoadBalancer(this, jsii.String("LoadBalancer"), &elbv2.ApplicationLoadBalancerProps{
+		Vpc:                     props.Vpc,
+		InternetFacing:          jsii.Bool(true),
+		LoadBalancerName:        name(""),
+		SecurityGroup:           albSg,
+		VpcSubnets:              &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
+		DropInvalidHeaderFields: jsii.Bool(true),
+		DeletionProtection:      jsii.Bool(r.removal == awscdk.RemovalPolicy_RETAIN),
+	})
+
+	s.blue = s.targetGroup("BlueTargetGroup", props.Vpc, r, name("-blue"))
+	s.green = s.targetGroup("GreenTargetGroup", props.Vpc, r, name("-green"))
+
+	scheme := "http"
+	if props.Certificate != nil {
+		scheme = "https"
+		s.prodListener = s.alb.AddListener(jsii.String("ProductionListener"), &elbv2.BaseApplicationListenerProps{
+			Port:                jsii.Number(443),
+			Protocol:            elbv2.ApplicationProtocol_HTTPS,
+			Certificates:        &[]elbv2.IListenerCertificate{elbv2.ListenerCertificate_FromCertificateManager(props.Certificate)},
+			SslPolicy:           elbv2.SslPolicy_RECOMMENDED_TLS,
+			DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{s.blue},
+			Open:                jsii.Bool(false),
+		})
+		s.alb.AddListener(jsii.String("HttpRedirectListener"), &elbv2.BaseApplicationListenerProps{
+			Port:     jsii.Number(80),
+			Protocol: elbv2.ApplicationProtocol_HTTP,
+			DefaultAction: elbv2.ListenerAction_Redirect(&elbv2.RedirectOptions{
+				Protocol: jsii.String("HTTPS"), Port: jsii.String("443"), Permanent: jsii.Bool(true),
+			}),
+			Open: jsii.Bool(false),
+		})
+		albSg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS from the internet"), nil)
+	} else {
+		s.prodListener = s.alb.AddListener(jsii.String("ProductionListener"), &elbv2.BaseApplicationListenerProps{
+			Port:                jsii.Number(80),
+			Protocol:            elbv2.ApplicationProtocol_HTTP,
+			DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{s.blue},
+			Open:                jsii.Bool(false),
+		})
+	}
+	albSg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("HTTP from the internet"), nil)
+
+	// The test listener starts on the green target group: CodeDeploy routes it
+	// to the replacement task set during a deployment, before production traffic moves.
+	s.testListener = s.alb.AddListener(jsii.String("TestListener"), &elbv2.BaseApplicationListenerProps{
+		Port:                jsii.Number(r.testPort),
+		Protocol:            elbv2.ApplicationProtocol_HTTP,
+		DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{s.green},
+		Open:                jsii.Bool(false),
+	})
+	peers := []awsec2.IPeer{awsec2.Peer_Ipv4(props.Vpc.VpcCidrBlock())}
+	if props.TestListenerPeers != nil && len(*props.TestListenerPeers) > 0 {
+		peers = *props.TestListenerPeers
+	}
+	for _, peer := range peers {
+		albSg.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(r.testPort)), jsii.String("test listener from allowed peers"), nil)
+	}
+
+	dns := *s.alb.LoadBalancerDnsName()
+	s.prodUrl = jsii.String(fmt.Sprintf("%s://%s", scheme, dns))
+	s.testUrl = jsii.String(fmt.Sprintf("http://%s:%v", dns, r.testPort))
+}
+
+func (s *service) targetGroup(id string, vpc awsec2.IVpc, r resolved, tgName *string) elbv2.ApplicationTargetGroup {
+	return elbv2.NewApplicationTargetGroup(s.Construct, jsii.String(id), &elbv2.ApplicationTargetGroupProps{
+		Vpc:             vpc,
+		TargetGroupName: tgName,
+		TargetType:      elbv2.TargetType_IP,
+		Protocol:        elbv2.ApplicationProtocol_HTTP,
+		Port:            jsii.Number(r.port),
+		HealthCheck: &elbv2.HealthCheck{
+			Path:             jsii.String(r.healthPath),
+			HealthyHttpCodes: jsii.String("200-399"),
+		},
+	})
+}
+
+func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
+	this := s.Construct
+	s.family = name("")
+	ecsTasks := awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)
+	executionRole := awsiam.NewRole(this, jsii.String("ExecutionRole"), &awsiam.RoleProps{
+		AssumedBy:   ecsTasks,
+		Description: jsii.String(fmt.Sprintf("%s: lets ECS pull the image and write container logs", r.prefix)),
+	})
+	// ecr:GetAuthorizationToken accepts only "*" (AWS service authorization
+	// reference); the repository itself grants pulls to this role.
+	executionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ecr:GetAuthorizationToken"),
+		Resources: jsii.Strings("*"),
+	}))
+	s.executionRole = executionRole
+	s.taskRole = awsiam.NewRole(this, jsii.String("TaskRole"), &awsiam.RoleProps{
+		AssumedBy:   ecsTasks,
+		Description: jsii.String(fmt.Sprintf("%s: the application's own AWS permissions", r.prefix)),
+	})
+	s.taskDef = awsecs.NewFargateTaskDefinition(this, jsii.String("TaskDefinition"), &awsecs.FargateTaskDefinitionProps{
+		Family:         s.family,
+		Cpu:            jsii.Number(r.cpu),
+		MemoryLimitMiB: jsii.Number(r.memory),
+		ExecutionRole:  s.executionRole,
+		TaskRole:       s.taskRole,
+		RuntimePlatform: &awsecs.RuntimePlatform{
+			CpuArchitecture:       awsecs.CpuArchitecture_X86_64(),
+			OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
+		},
+	})
+	logGroup := awslogs.NewLogGroup(this, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/ecs/" + r.prefix),
+		Retention:     r.retention,
+		RemovalPolicy: r.removal,
+	})
+	s.taskDef.AddContainer(s.containerName, &awsecs.ContainerDefinitionOptions{
+		ContainerName: s.containerName,
+		Image:         r.image,
+		Essential:     jsii.Bool(true),
+		Logging: awsecs.LogDrivers_AwsLogs(&awsecs.AwsLogDriverProps{
+			LogGroup:     logGroup,
+			StreamPrefix: jsii.String(r.containerName),
+		}),
+		PortMappings: &[]*awsecs.PortMapping{{
+			ContainerPort: jsii.Number(r.port),
+			Protocol:      awsecs.Protocol_TCP,
+		}},
+	})
+}
+
+func (s *service) buildService(props *ServiceProps, r resolved, name func(string) *string) {
+	this := s.Construct
+	serviceSg := awsec2.NewSecurityGroup(this, jsii.String("ServiceSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String(fmt.Sprintf("%s tasks: container port from the load balancer only", r.prefix)),
+		AllowAllOutbound: jsii.Bool(true),
+	})
+	s.svc = awsecs.NewFargateService(this, jsii.String("Service"), &awsecs.FargateServiceProps{
+		Cluster:              s.cluster,
+		TaskDefinition:       s.taskDef,
+		ServiceName:          name(""),
+		DesiredCount:         jsii.Number(r.desired),
+		DeploymentController: &awsecs.DeploymentController{Type: awsecs.DeploymentControllerType_CODE_DEPLOY},
+		SecurityGroups:       &[]awsec2.ISecurityGroup{serviceSg},
+		VpcSubnets:           &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+		AssignPublicIp:       jsii.Bool(false),
+		MinHealthyPercent:    jsii.Number(100),
+		MaxHealthyPercent:    jsii.Number(200),
+		EnableECSManagedTags: jsii.Bool(true),
+		PropagateTags:        awsecs.PropagatedTagSource_SERVICE,
+	})
+	s.svc.AttachToApplicationTargetGroup(s.blue)
+	s.svc.Connections().AllowFrom(s.alb, awsec2.Port_Tcp(jsii.Number(r.port)), jsii.String("container port from the load balancer"))
+
+	// Day-two safety: the service names its task definition by family, so
+	// CloudFormation never has a reason to update it when the task definition
+	// changes (CodeDeploy owns which revision runs after the first release).
+	// Without the reference, the creation order must be stated explicitly.
+	cfnService := s.svc.Node().DefaultChild().(awsecs.CfnService)
+	cfnService.AddPropertyOverride(jsii.String("TaskDefinition"), s.family)
+	s.svc.Node().AddDependency(s.taskDef)
+}
+
+func (s *service) buildAlarms(r resolved, name func(string) *string) {
+	this := s.Construct
+	for _, tg := range []struct {
+		id    string
+		group elbv2.ApplicationTargetGroup
+	}{{"Blue", s.blue}, {"Green", s.green}} {
+		// CodeDeploy alternates which target group holds the new version, so
+		// both are watched.
+		fiveXX := tg.group.Metrics().HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{
+			Period:    r.alarmPeriod,
+			Statistic: jsii.String("Sum"),
+		})
+		unhealthy := tg.group.Metrics().Custom(jsii.String("UnHealthyHostCount"), &awscloudwatch.MetricOptions{
+			Period:    r.alarmPeriod,
+			Statistic: jsii.String("Maximum"),
+		})
+		lower := map[string]string{"Blue": "blue", "Green": "green"}[tg.id]
+		s.alarms = append(s.alarms,
+			awscloudwatch.NewAlarm(this, jsii.String(tg.id+"5xxAlarm"), &awscloudwatch.AlarmProps{
+				AlarmName:          name("-" + lower + "-5xx"),
+				AlarmDescription:   jsii.String(fmt.Sprintf("Target 5xx responses on the %s target group; rolls back a deployment in progress", lower)),
+				Metric:             fiveXX,
+				Threshold:          jsii.Number(r.threshold),
+				EvaluationPeriods:  jsii.Number(r.evaluation),
+				DatapointsToAlarm:  jsii.Number(r.evaluation),
+				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			}),
+			awscloudwatch.NewAlarm(this, jsii.String(tg.id+"UnhealthyHostsAlarm"), &awscloudwatch.AlarmProps{
+				AlarmName:          name("-" + lower + "-unhealthy"),
+				AlarmDescription:   jsii.String(fmt.Sprintf("Unhealthy targets in the %s target group; rolls back a deployment in progress", lower)),
+				Metric:             unhealthy,
+				Threshold:          jsii.Number(1),
+				EvaluationPeriods:  jsii.Number(r.evaluation),
+				DatapointsToAlarm:  jsii.Number(r.evaluation),
+				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			}),
+		)
+	}
+}
+
+func (s *service) buildDeployment(r resolved, name func(string) *string) {
+	this := s.Construct
+	s.application = codedeploy.NewEcsApplication(this, jsii.String("Application"), &codedeploy.EcsApplicationProps{
+		ApplicationName: name(""),
+	})
+	s.deploymentGroup = codedeploy.NewEcsDeploymentGroup(this, jsii.String("DeploymentGroup"), &codedeploy.EcsDeploymentGroupProps{
+		Application:         s.application,
+		DeploymentGroupName: name(""),
+		Service:             s.svc,
+		DeploymentConfig:    r.deploymentConfig,
+		BlueGreenDeploymentConfig: &codedeploy.EcsBlueGreenDeploymentConfig{
+			Listener:            s.prodListener,
+			TestListener:        s.testListener,
+			BlueTargetGroup:     s.blue,
+			GreenTargetGroup:    s.green,
+			TerminationWaitTime: r.terminationWait,
+		},
+		Alarms: alarmRefs(s.alarms),
+		AutoRollback: &codedeploy.AutoRollbackConfig{
+			FailedDeployment:  jsii.Bool(true),
+			StoppedDeployment: jsii.Bool(true),
+			DeploymentInAlarm: jsii.Bool(true),
+		},
+	})
+}
+
+func (s *service) Cluster() awsecs.ICluster                       { return s.cluster }
+func (s *service) Service() awsecs.FargateService                 { return s.svc }
+func (s *service) TaskDefinition() awsecs.FargateTaskDefinition   { return s.taskDef }
+func (s *service) TaskDefinitionFamily() *string                  { return s.family }
+func (s *service) ExecutionRole() awsiam.IRole                    { return s.executionRole }
+func (s *service) TaskRole() awsiam.IRole                         { return s.taskRole }
+func (s *service) ContainerName() *string                         { return s.containerName }
+func (s *service) ContainerPort() *float64                        { return s.containerPort }
+func (s *service) LoadBalancer() elbv2.ApplicationLoadBalancer    { return s.alb }
+func (s *service) ProductionListener() elbv2.ApplicationListener  { return s.prodListener }
+func (s *service) TestListener() elbv2.ApplicationListener        { return s.testListener }
+func (s *service) BlueTargetGroup() elbv2.ApplicationTargetGroup  { return s.blue }
+func (s *service) GreenTargetGroup() elbv2.ApplicationTargetGroup { return s.green }
+func (s *service) Application() codedeploy.IEcsApplication        { return s.application }
+func (s *service) DeploymentGroup() codedeploy.IEcsDeploymentGroup {
+	return s.deploymentGroup
+}
+func (s *service) Alarms() []awscloudwatch.IAlarm { return s.alarms }
+func (s *service) ProductionUrl() *string         { return s.prodUrl }
+func (s *service) TestUrl() *string               { return s.testUrl }
+
+func orFloat(v *float64, def float64) float64 {
+	if v == nil {
+		return def
+	}
+	return *v
+}
+
+func orString(v *string, def string) string {
+	if v == nil || *v == "" {
+		return def
+	}
+	return *v
+}
+
+func alarmRefs(alarms []awscloudwatch.IAlarm) *[]interfacesawscloudwatch.IAlarmRef {
+	refs := make([]interfacesawscloudwatch.IAlarmRef, len(alarms))
+	for i, a := range alarms {
+		refs[i] = a
+	}
+	return &refs
+}

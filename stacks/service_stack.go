@@ -1,0 +1,137 @@
+// Package stacks composes the app's constructs into CloudFormation stacks.
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/config"
+	"ecs-bluegreen/constructs/bluegreen"
+)
+
+// ServiceStackProps configures one environment's stack.
+type ServiceStackProps struct {
+	awscdk.StackProps
+	// Config is the whole app configuration (names, tags). Required.
+	Config *config.Config
+	// Environment is the environment this stack holds. Required.
+	Environment *config.Environment
+}
+
+// ServiceStack is one environment: its VPC and its blue/green service. Pass
+// its Stack field, not the struct, where CDK expects a construct.
+type ServiceStack struct {
+	awscdk.Stack
+	Vpc     awsec2.IVpc
+	Service bluegreen.Service
+}
+
+// NewServiceStack creates the stack of one environment (staging or production).
+func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackProps) *ServiceStack {
+	if props == nil || props.Config == nil || props.Environment == nil {
+		panic("stacks: ServiceStackProps with Config and Environment is required")
+	}
+	cfg, env := props.Config, props.Environment
+	sprops := props.StackProps
+	if sprops.Description == nil {
+		sprops.Description = jsii.String(fmt.Sprintf("%s %s: VPC and blue/green ECS service (%s)", cfg.Project, env.Name, cfg.EnvironmentSuffix))
+	}
+	stack := awscdk.NewStack(scope, &id, &sprops)
+	s := &ServiceStack{Stack: stack}
+	removal := RemovalPolicy(env)
+	retention := RetentionDays(env.LogRetentionDays)
+
+	flowLogs := awslogs.NewLogGroup(stack, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
+		Retention:     retention,
+		RemovalPolicy: removal,
+	})
+	s.Vpc = awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
+		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String(env.VpcCidr)),
+		MaxAzs:      jsii.Number(2),
+		NatGateways: jsii.Number(float64(env.NatGateways)),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			{Name: jsii.String("public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24)},
+			{Name: jsii.String("private"), SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS, CidrMask: jsii.Number(24)},
+		},
+		FlowLogs: &map[string]*awsec2.FlowLogOptions{
+			"All": {
+				Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil),
+				TrafficType: awsec2.FlowLogTrafficType_ALL,
+			},
+		},
+	})
+
+	var certificate awscertificatemanager.ICertificate
+	if env.CertificateArn != "" {
+		certificate = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(env.CertificateArn))
+	}
+	var testPeers *[]awsec2.IPeer
+	if env.TestListenerCidr != "" {
+		testPeers = &[]awsec2.IPeer{awsec2.Peer_Ipv4(jsii.String(env.TestListenerCidr))}
+	}
+
+	s.Service = bluegreen.NewService(stack, "Service", &bluegreen.ServiceProps{
+		Vpc:                    s.Vpc,
+		NamePrefix:             jsii.String(cfg.ResourcePrefix(env)),
+		TaskCpu:                jsii.Number(float64(env.TaskCpu)),
+		TaskMemoryMiB:          jsii.Number(float64(env.TaskMemoryMiB)),
+		DesiredCount:           jsii.Number(float64(env.DesiredCount)),
+		ContainerPort:          jsii.Number(float64(env.ContainerPort)),
+		HealthCheckPath:        jsii.String(env.HealthCheckPath),
+		PlaceholderImage:       awsecs.ContainerImage_FromRegistry(jsii.String(env.PlaceholderImage), nil),
+		Certificate:            certificate,
+		TestListenerPort:       jsii.Number(float64(env.TestListenerPort)),
+		TestListenerPeers:      testPeers,
+		DeploymentConfig:       codedeploy.EcsDeploymentConfig_FromEcsDeploymentConfigName(stack, jsii.String("DeploymentConfig"), jsii.String(env.DeploymentConfig)),
+		TerminationWait:        awscdk.Duration_Minutes(jsii.Number(float64(env.TerminationWaitMinutes))),
+		Alarm5xxThreshold:      jsii.Number(float64(env.Alarm5xxThreshold)),
+		AlarmPeriod:            awscdk.Duration_Seconds(jsii.Number(config.AlarmPeriodSeconds)),
+		AlarmEvaluationPeriods: jsii.Number(config.AlarmEvaluationPeriods),
+		RemovalPolicy:          removal,
+		LogRetention:           retention,
+	})
+
+	awscdk.NewCfnOutput(stack, jsii.String("ProductionUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("URL of the production listener (live traffic)"),
+		Value:       s.Service.ProductionUrl(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("TestUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("URL of the test listener (the new version during a deployment; reachable only from allowed CIDRs)"),
+		Value:       s.Service.TestUrl(),
+	})
+	return s
+}
+
+// RemovalPolicy maps an environment's configured removal policy.
+func RemovalPolicy(env *config.Environment) awscdk.RemovalPolicy {
+	if env.RemovalPolicy == "destroy" {
+		return awscdk.RemovalPolicy_DESTROY
+	}
+	return awscdk.RemovalPolicy_RETAIN
+}
+
+// RetentionDays maps a validated number of days to CDK's enum.
+func RetentionDays(days int) awslogs.RetentionDays {
+	names := map[int]awslogs.RetentionDays{
+		1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+		7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+		60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+		150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+		400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+		1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+		2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+		3653: awslogs.RetentionDays_TEN_YEARS,
+	}
+	if r, ok := names[days]; ok {
+		return r
+	}
+	panic(fmt.Sprintf("stacks: %d is not a CloudWatch Logs retention", days))
+}
