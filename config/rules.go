@@ -276,6 +276,18 @@ func readEnvironment(r *reader, name, short string) Environment {
 		})
 	e.Alarm5xxThreshold = r.integer(k("alarm5xxThreshold"), 5, "Target 5xx responses per minute that, two minutes running, roll a deployment back.", between(1, 100000))
 
+	var checks []SmokeCheck
+	if r.jsonValue(k("smokeChecks"), "[]",
+		`Extra paths the pre-traffic validation requests on the test listener, as JSON: [{"path":"/api/health","status":200}].`, &checks) {
+		for i, c := range checks {
+			if len(c.Path) > 1024 || !pathRe.MatchString(c.Path) || c.Status < 100 || c.Status > 599 {
+				r.fail(k("smokeChecks"), fmt.Sprintf("[%d] %+v", i, c), `each entry needs a "path" starting with '/' and a "status" between 100 and 599`)
+			}
+		}
+	}
+	e.SmokeChecks = checks
+	e.SmokeRequests = r.integer(k("smokeRequests"), 5, "Requests sent to each smoke path (and the health-check path) before production traffic moves.", between(1, 50))
+
 	minutesToFull := DeploymentConfigs[e.DeploymentConfig]
 	if open := (minutesToFull + e.TerminationWaitMinutes) * 60; open < AlarmDetectionSeconds {
 		r.fail(k("terminationWaitMinutes"), e.TerminationWaitMinutes, fmt.Sprintf(

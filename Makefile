@@ -1,0 +1,57 @@
+# Everything a user runs: `make synth`, `make test`, `make deploy`.
+# The pinned aws-cdk CLI and a supported Node.js come from package.json into
+# node_modules/.bin, which goes first on PATH so no older Node is used.
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# The CLI's telemetry and update notices add noise and reach the network.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+
+CDK := node_modules/.bin/cdk
+TOOLS_STAMP := node_modules/.tools-installed
+CFN_LINT_VERSION := 1.51.0
+
+.PHONY: help tools synth test unit-test cli-synth lint deploy diff destroy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(TOOLS_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+tools: $(TOOLS_STAMP) ## install the pinned CDK CLI and Node.js (npm ci)
+	@command -v cfn-lint >/dev/null || python3 -m pip install --user --quiet "cfn-lint==$(CFN_LINT_VERSION)"
+	@go mod download
+
+synth: $(TOOLS_STAMP) ## synthesize every stack into cdk.out (no AWS credentials needed)
+	$(CDK) synth --quiet
+	@ls cdk.out/*.template.json
+
+test: tools ## everything that proves the project works
+	go vet ./...
+	go test ./...
+	$(MAKE) --no-print-directory cli-synth lint
+
+unit-test: ## go test only
+	go test ./...
+
+cli-synth: $(TOOLS_STAMP)
+	rm -rf cdk.out
+	$(CDK) synth --quiet
+
+lint: ## cfn-lint every synthesized template (errors and warnings fail)
+	scripts/cfn-lint.sh cdk.out/*.template.json
+
+deploy: $(TOOLS_STAMP) ## deploy staging, production, then the pipeline
+	$(CDK) deploy --all
+
+diff: $(TOOLS_STAMP) ## show what a deploy would change
+	$(CDK) diff --all
+
+destroy: $(TOOLS_STAMP) ## delete the stacks (retained resources stay)
+	$(CDK) destroy --all
+
+clean: ## remove generated output
+	rm -rf cdk.out
