@@ -51,3 +51,35 @@ func resources(t *testing.T, id, resourceType string) map[string]map[string]inte
 	}
 	return out
 }
+
+// check runs an assertions call that panics on mismatch and reports the
+// mismatch as a test error instead of crashing the package.
+func check(t *testing.T, assertion func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%v", r)
+		}
+	}()
+	assertion()
+}
+
+// requirement is one row of a table of named requirements on a stack.
+type requirement struct {
+	name         string
+	resourceType string
+	props        interface{}
+}
+
+// checkRequirements asserts each requirement on each of the given stacks.
+func checkRequirements(t *testing.T, stackIDs []string, reqs []requirement) {
+	t.Helper()
+	for _, id := range stackIDs {
+		for _, r := range reqs {
+			t.Run(id+"/"+r.name, func(t *testing.T) {
+				tpl := template(t, id)
+				check(t, func() { tpl.HasResourceProperties(jsii.String(r.resourceType), r.props) })
+			})
+		}
+	}
+}

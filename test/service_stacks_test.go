@@ -1,0 +1,311 @@
+package test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/config"
+)
+
+// environments pairs each environment stack's construct ID with its configuration.
+func environments() map[string]*config.Environment {
+	return map[string]*config.Environment{"Staging": &app.Config.Staging, "Production": &app.Config.Production}
+}
+
+func obj(m map[string]interface{}) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
+func arrayWith(items ...interface{}) assertions.Matcher {
+	return assertions.Match_ArrayWith(&items)
+}
+
+// TestEnvironmentRequirements proves every property the blue/green service
+// must have, in both environments, with the values from cdk.json.
+func TestEnvironmentRequirements(t *testing.T) {
+	for id, env := range environments() {
+		prefix := app.Config.ResourcePrefix(env)
+		reqs := []requirement{
+			{"load balancer is internet-facing in public subnets, named with the suffix", "AWS::ElasticLoadBalancingV2::LoadBalancer", obj(map[string]interface{}{
+				"Scheme": "internet-facing", "Type": "application", "Name": prefix,
+			})},
+			{"production listener on port 80 forwards to the blue target group", "AWS::ElasticLoadBalancingV2::Listener", obj(map[string]interface{}{
+				"Port": 80, "Protocol": "HTTP",
+				"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward", "TargetGroupArn": refTo(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", prefix+"-blue")})},
+			})},
+			{"test listener on its own port forwards to the green target group", "AWS::ElasticLoadBalancingV2::Listener", obj(map[string]interface{}{
+				"Port": env.TestListenerPort, "Protocol": "HTTP",
+				"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward", "TargetGroupArn": refTo(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", prefix+"-green")})},
+			})},
+			{"production port open to the internet", "AWS::EC2::SecurityGroup", obj(map[string]interface{}{
+				"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 80, "ToPort": 80, "IpProtocol": "tcp"})),
+			})},
+			{"test port open only to the VPC's own range by default", "AWS::EC2::SecurityGroup", obj(map[string]interface{}{
+				"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{
+					"CidrIp":   map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(t, id, "AWS::EC2::VPC", nil), "CidrBlock"}},
+					"FromPort": env.TestListenerPort, "ToPort": env.TestListenerPort,
+				})),
+			})},
+			{"blue target group: IP targets, health check on the configured path", "AWS::ElasticLoadBalancingV2::TargetGroup", obj(map[string]interface{}{
+				"Name": prefix + "-blue", "TargetType": "ip", "Port": env.ContainerPort, "Protocol": "HTTP", "HealthCheckPath": env.HealthCheckPath,
+			})},
+			{"green target group: IP targets, health check on the configured path", "AWS::ElasticLoadBalancingV2::TargetGroup", obj(map[string]interface{}{
+				"Name": prefix + "-green", "TargetType": "ip", "Port": env.ContainerPort, "Protocol": "HTTP", "HealthCheckPath": env.HealthCheckPath,
+			})},
+			{"cluster with Container Insights", "AWS::ECS::Cluster", obj(map[string]interface{}{
+				"ClusterName":     prefix,
+				"ClusterSettings": arrayWith(map[string]interface{}{"Name": "containerInsights", "Value": "enabled"}),
+			})},
+			{"Fargate task definition with the configured size, placeholder image and logs", "AWS::ECS::TaskDefinition", obj(map[string]interface{}{
+				"Family": prefix, "Cpu": fmt.Sprint(env.TaskCpu), "Memory": fmt.Sprint(env.TaskMemoryMiB),
+				"NetworkMode": "awsvpc", "RequiresCompatibilities": []interface{}{"FARGATE"},
+				"ContainerDefinitions": []interface{}{obj(map[string]interface{}{
+					"Name": "app", "Image": env.PlaceholderImage, "Essential": true,
+					"PortMappings":     []interface{}{obj(map[string]interface{}{"ContainerPort": env.ContainerPort, "Protocol": "tcp"})},
+					"LogConfiguration": obj(map[string]interface{}{"LogDriver": "awslogs"}),
+				})},
+			})},
+			{"container log group with retention", "AWS::Logs::LogGroup", obj(map[string]interface{}{
+				"LogGroupName": "/ecs/" + prefix, "RetentionInDays": env.LogRetentionDays,
+			})},
+			{"Fargate service in private subnets under the CODE_DEPLOY controller", "AWS::ECS::Service", obj(map[string]interface{}{
+				"ServiceName": prefix, "LaunchType": "FARGATE", "DesiredCount": env.DesiredCount,
+				"DeploymentController": map[string]interface{}{"Type": "CODE_DEPLOY"},
+				"NetworkConfiguration": obj(map[string]interface{}{"AwsvpcConfiguration": obj(map[string]interface{}{"AssignPublicIp": "DISABLED"})}),
+				"LoadBalancers":        []interface{}{obj(map[string]interface{}{"ContainerName": "app", "ContainerPort": env.ContainerPort})},
+			})},
+			{"service names its task definition by family, so stack updates never fight CodeDeploy", "AWS::ECS::Service", obj(map[string]interface{}{
+				"TaskDefinition": prefix,
+			})},
+			{"service security group admits only the load balancer, on the container port", "AWS::EC2::SecurityGroupIngress", obj(map[string]interface{}{
+				"IpProtocol": "tcp", "FromPort": env.ContainerPort, "ToPort": env.ContainerPort,
+				"SourceSecurityGroupId": assertions.Match_ObjectLike(&map[string]interface{}{"Fn::GetAtt": assertions.Match_AnyValue()}),
+			})},
+			{"CodeDeploy ECS application", "AWS::CodeDeploy::Application", obj(map[string]interface{}{
+				"ApplicationName": prefix, "ComputePlatform": "ECS",
+			})},
+			{"deployment group: both target groups, production and test routes, configured traffic shifting", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{
+				"DeploymentGroupName":  prefix,
+				"DeploymentConfigName": env.DeploymentConfig,
+				"DeploymentStyle":      map[string]interface{}{"DeploymentOption": "WITH_TRAFFIC_CONTROL", "DeploymentType": "BLUE_GREEN"},
+				"LoadBalancerInfo": map[string]interface{}{"TargetGroupPairInfoList": []interface{}{obj(map[string]interface{}{
+					"TargetGroups": []interface{}{
+						obj(map[string]interface{}{"Name": assertions.Match_AnyValue()}),
+						obj(map[string]interface{}{"Name": assertions.Match_AnyValue()}),
+					},
+					"ProdTrafficRoute": obj(map[string]interface{}{"ListenerArns": assertions.Match_AnyValue()}),
+					"TestTrafficRoute": obj(map[string]interface{}{"ListenerArns": assertions.Match_AnyValue()}),
+				})}},
+				"BlueGreenDeploymentConfiguration": obj(map[string]interface{}{
+					"TerminateBlueInstancesOnDeploymentSuccess": obj(map[string]interface{}{
+						"Action": "TERMINATE", "TerminationWaitTimeInMinutes": env.TerminationWaitMinutes,
+					}),
+				}),
+			})},
+			{"auto-rollback on failed, stopped and in-alarm deployments", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{
+				"AutoRollbackConfiguration": map[string]interface{}{
+					"Enabled": true,
+					"Events":  assertions.Match_ArrayWith(&[]interface{}{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"}),
+				},
+				"AlarmConfiguration": obj(map[string]interface{}{"Enabled": true}),
+			})},
+			{"VPC flow logs capture all traffic", "AWS::EC2::FlowLog", obj(map[string]interface{}{
+				"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
+			})},
+			{"VPC with the configured CIDR", "AWS::EC2::VPC", obj(map[string]interface{}{"CidrBlock": env.VpcCidr})},
+		}
+		checkRequirements(t, []string{id}, reqs)
+	}
+}
+
+// TestDeploymentGroupTargetGroupsAreBlueAndGreen proves LoadBalancerInfo
+// names exactly the two target groups of the environment.
+func TestDeploymentGroupTargetGroupsAreBlueAndGreen(t *testing.T) {
+	for id, env := range environments() {
+		prefix := app.Config.ResourcePrefix(env)
+		for _, dg := range resources(t, id, "AWS::CodeDeploy::DeploymentGroup") {
+			pairs := dig(dg, "Properties", "LoadBalancerInfo", "TargetGroupPairInfoList").([]interface{})
+			groups := dig(pairs[0], "TargetGroups").([]interface{})
+			var got []string
+			for _, g := range groups {
+				ref := dig(g, "Name", "Fn::GetAtt").([]interface{})
+				got = append(got, ref[0].(string))
+			}
+			want := []string{
+				logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": prefix + "-blue"}),
+				logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": prefix + "-green"}),
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("%s: deployment group target groups = %v, want blue then green %v", id, got, want)
+			}
+		}
+	}
+}
+
+// TestRollbackAlarmsWatchBothTargetGroups proves that 5xx and unhealthy-host
+// alarms exist for the blue AND the green target group and are all wired to
+// the deployment group, with a period short enough to fire within the
+// deployment's open window.
+func TestRollbackAlarmsWatchBothTargetGroups(t *testing.T) {
+	for id, env := range environments() {
+		prefix := app.Config.ResourcePrefix(env)
+		alarms := resources(t, id, "AWS::CloudWatch::Alarm")
+		wired := map[string]bool{}
+		for _, dg := range resources(t, id, "AWS::CodeDeploy::DeploymentGroup") {
+			for _, a := range dig(dg, "Properties", "AlarmConfiguration", "Alarms").([]interface{}) {
+				wired[fmt.Sprint(dig(a, "Name"))] = true
+			}
+		}
+		for _, color := range []string{"blue", "green"} {
+			tgID := logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": prefix + "-" + color})
+			for metric, stat := range map[string]string{"HTTPCode_Target_5XX_Count": "Sum", "UnHealthyHostCount": "Maximum"} {
+				found := ""
+				for alarmID, a := range alarms {
+					p := a["Properties"].(map[string]interface{})
+					if p["MetricName"] != metric || !strings.Contains(fmt.Sprint(p["Dimensions"]), tgID) {
+						continue
+					}
+					found = alarmID
+					if p["Statistic"] != stat || p["Period"] != float64(config.AlarmPeriodSeconds) || p["EvaluationPeriods"] != float64(config.AlarmEvaluationPeriods) {
+						t.Errorf("%s: alarm %s on %s: statistic/period/evaluation = %v/%v/%v", id, metric, color, p["Statistic"], p["Period"], p["EvaluationPeriods"])
+					}
+					if !wired[fmt.Sprint(map[string]interface{}{"Ref": alarmID})] {
+						t.Errorf("%s: alarm %s on %s target group is not in the deployment group's AlarmConfiguration", id, metric, color)
+					}
+				}
+				if found == "" {
+					t.Errorf("%s: no %s alarm watches the %s target group", id, metric, color)
+				}
+			}
+		}
+	}
+}
+
+// TestDeploymentStaysOpenUntilAlarmsCanFire proves, from the templates, that
+// each environment keeps its deployment open (traffic-shift time plus
+// termination wait) at least as long as its alarms take to fire.
+func TestDeploymentStaysOpenUntilAlarmsCanFire(t *testing.T) {
+	for id := range environments() {
+		var alarmSeconds float64
+		for _, a := range resources(t, id, "AWS::CloudWatch::Alarm") {
+			p := a["Properties"].(map[string]interface{})
+			if s := p["Period"].(float64)*p["EvaluationPeriods"].(float64) + config.MetricDelaySeconds; s > alarmSeconds {
+				alarmSeconds = s
+			}
+		}
+		for _, dg := range resources(t, id, "AWS::CodeDeploy::DeploymentGroup") {
+			name := dig(dg, "Properties", "DeploymentConfigName").(string)
+			shift, ok := config.DeploymentConfigs[name]
+			if !ok {
+				t.Fatalf("%s: unknown deployment config %s", id, name)
+			}
+			wait := dig(dg, "Properties", "BlueGreenDeploymentConfiguration", "TerminateBlueInstancesOnDeploymentSuccess", "TerminationWaitTimeInMinutes").(float64)
+			if open := (float64(shift) + wait) * 60; open < alarmSeconds {
+				t.Errorf("%s: deployment open %v s after traffic starts, alarms need %v s", id, open, alarmSeconds)
+			}
+		}
+	}
+}
+
+// TestEnvironmentDefaults proves the documented per-environment defaults:
+// staging shifts all at once and is disposable; production uses a canary and
+// keeps its data and load balancer.
+func TestEnvironmentDefaults(t *testing.T) {
+	checkRequirements(t, []string{"Staging"}, []requirement{
+		{"staging shifts traffic all at once", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{"DeploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"})},
+		{"staging load balancer can be deleted", "AWS::ElasticLoadBalancingV2::LoadBalancer", obj(map[string]interface{}{
+			"LoadBalancerAttributes": arrayWith(map[string]interface{}{"Key": "deletion_protection.enabled", "Value": "false"}),
+		})},
+	})
+	checkRequirements(t, []string{"Production"}, []requirement{
+		{"production shifts 10% then the rest after 5 minutes", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{"DeploymentConfigName": "CodeDeployDefault.ECSCanary10Percent5Minutes"})},
+		{"production load balancer has deletion protection", "AWS::ElasticLoadBalancingV2::LoadBalancer", obj(map[string]interface{}{
+			"LoadBalancerAttributes": arrayWith(map[string]interface{}{"Key": "deletion_protection.enabled", "Value": "true"}),
+		})},
+	})
+	for id, policy := range map[string]string{"Staging": "Delete", "Production": "Retain"} {
+		for logical, lg := range resources(t, id, "AWS::Logs::LogGroup") {
+			if lg["DeletionPolicy"] != policy {
+				t.Errorf("%s: log group %s DeletionPolicy = %v, want %s", id, logical, lg["DeletionPolicy"], policy)
+			}
+		}
+	}
+}
+
+// TestVpcSpansTwoZones proves two public and two private subnets in distinct AZs.
+func TestVpcSpansTwoZones(t *testing.T) {
+	for id, env := range environments() {
+		subnets := resources(t, id, "AWS::EC2::Subnet")
+		public, private := 0, 0
+		zones := map[string]bool{}
+		for _, s := range subnets {
+			p := s["Properties"].(map[string]interface{})
+			zones[fmt.Sprint(p["AvailabilityZone"])] = true
+			if p["MapPublicIpOnLaunch"] == true {
+				public++
+			} else {
+				private++
+			}
+		}
+		if public != 2 || private != 2 || len(zones) != 2 {
+			t.Errorf("%s: %d public and %d private subnets over %d zones, want 2, 2, 2", id, public, private, len(zones))
+		}
+		if n := len(resources(t, id, "AWS::EC2::NatGateway")); n != env.NatGateways {
+			t.Errorf("%s: %d NAT gateways, want %d", id, n, env.NatGateways)
+		}
+	}
+}
+
+// TestUrlOutputs proves each environment stack outputs its production and test URLs.
+func TestUrlOutputs(t *testing.T) {
+	for id, env := range environments() {
+		tpl := template(t, id)
+		outputs := *tpl.FindOutputs(jsii.String("*"), nil)
+		for name, port := range map[string]string{"ProductionUrl": "", "TestUrl": fmt.Sprintf(":%d", env.TestListenerPort)} {
+			out, ok := outputs[name]
+			if !ok {
+				t.Errorf("%s: output %s missing", id, name)
+				continue
+			}
+			value := fmt.Sprint((*out)["Value"])
+			if !strings.Contains(value, "DNSName") || !strings.Contains(value, "http://") || (port != "" && !strings.Contains(value, port)) {
+				t.Errorf("%s: output %s = %s, want http://<load balancer DNS name>%s", id, name, value, port)
+			}
+		}
+	}
+}
+
+// logicalID finds the one resource of a type whose properties contain props.
+func logicalID(t *testing.T, stackID, resourceType string, props map[string]interface{}) string {
+	t.Helper()
+	var match interface{}
+	if props != nil {
+		match = map[string]interface{}{"Properties": obj(props)}
+	}
+	found := *template(t, stackID).FindResources(jsii.String(resourceType), match)
+	if len(found) != 1 {
+		t.Fatalf("%s: %d %s resources match %v, want 1", stackID, len(found), resourceType, props)
+	}
+	for id := range found {
+		return id
+	}
+	return ""
+}
+
+// refTo is a {"Ref": id} for the resource of a type with the given Name.
+func refTo(t *testing.T, stackID, resourceType, name string) map[string]interface{} {
+	return map[string]interface{}{"Ref": logicalID(t, stackID, resourceType, map[string]interface{}{"Name": name})}
+}
+
+// dig walks nested maps of a template.
+func dig(v interface{}, path ...string) interface{} {
+	for _, p := range path {
+		m, ok := v.(map[string]interface{})
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
