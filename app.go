@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/config"
+	_ "ecs-bluegreen/internal/jsiinode"
 	"ecs-bluegreen/stacks"
 )
 

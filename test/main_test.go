@@ -83,3 +83,11 @@ func checkRequirements(t *testing.T, stackIDs []string, reqs []requirement) {
 		}
 	}
 }
+
+// allResources returns every resource of a stack's template, keyed by logical ID.
+func allResources(t *testing.T, id string) map[string]interface{} {
+	t.Helper()
+	tpl := *template(t, id).ToJSON()
+	res, _ := tpl["Resources"].(map[string]interface{})
+	return res
+}
