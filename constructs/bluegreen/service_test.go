@@ -1,0 +1,198 @@
+package bluegreen_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/constructs/bluegreen"
+	"ecs-bluegreen/internal/testapp"
+)
+
+const certArn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+
+var (
+	stack     awscdk.Stack
+	vpc       awsec2.IVpc
+	tpl       assertions.Template
+	plain     bluegreen.Service // every optional prop left nil
+	withTLS   bluegreen.Service // certificate and explicit test-listener peers
+	syntheses int
+)
+
+// TestMain builds one stack holding two services, one with every default and
+// one with a certificate and custom test-listener peers, and synthesizes it once.
+func TestMain(m *testing.M) {
+	ctx := testapp.Context(nil)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	stack = awscdk.NewStack(app, jsii.String("ConstructTest"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("us-east-1")}})
+	vpc = awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(1)})
+	plain = bluegreen.NewService(stack, "Plain", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String("plain-svc")})
+	withTLS = bluegreen.NewService(stack, "Tls", &bluegreen.ServiceProps{
+		Vpc:               vpc,
+		NamePrefix:        jsii.String("tls-svc"),
+		Certificate:       awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Cert"), jsii.String(certArn)),
+		TestListenerPort:  jsii.Number(9000),
+		TestListenerPeers: &[]awsec2.IPeer{awsec2.Peer_Ipv4(jsii.String("192.0.2.0/24"))},
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+	})
+	tpl = assertions.Template_FromStack(stack, nil)
+	syntheses++
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func has(t *testing.T, resourceType string, props map[string]interface{}) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%v", r)
+		}
+	}()
+	tpl.HasResourceProperties(jsii.String(resourceType), assertions.Match_ObjectLike(&props))
+}
+
+func obj(m map[string]interface{}) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
+func arrayWith(items ...interface{}) assertions.Matcher {
+	return assertions.Match_ArrayWith(&items)
+}
+
+// TestDefaults proves the documented default of every optional prop.
+func TestDefaults(t *testing.T) {
+	rows := []struct {
+		name, resourceType string
+		props              map[string]interface{}
+	}{
+		{"TaskCpu 256, TaskMemoryMiB 512, ContainerName app, ContainerPort 80, placeholder nginx", "AWS::ECS::TaskDefinition", map[string]interface{}{
+			"Family": "plain-svc", "Cpu": "256", "Memory": "512",
+			"ContainerDefinitions": []interface{}{obj(map[string]interface{}{
+				"Name": "app", "Image": "public.ecr.aws/nginx/nginx:stable-alpine",
+				"PortMappings": []interface{}{obj(map[string]interface{}{"ContainerPort": 80})},
+			})},
+		}},
+		{"DesiredCount 1", "AWS::ECS::Service", map[string]interface{}{"ServiceName": "plain-svc", "DesiredCount": 1}},
+		{"HealthCheckPath /", "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": "plain-svc-blue", "HealthCheckPath": "/"}},
+		{"production listener HTTP 80 without a certificate", "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{"Port": 80, "Protocol": "HTTP",
+			"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward"})}}},
+		{"TestListenerPort 8080", "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{"Port": 8080, "Protocol": "HTTP"}},
+		{"DeploymentConfig all at once, TerminationWait 5 minutes", "AWS::CodeDeploy::DeploymentGroup", map[string]interface{}{
+			"DeploymentGroupName": "plain-svc", "DeploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
+			"BlueGreenDeploymentConfiguration": obj(map[string]interface{}{"TerminateBlueInstancesOnDeploymentSuccess": obj(map[string]interface{}{"TerminationWaitTimeInMinutes": 5})}),
+		}},
+		{"Alarm5xxThreshold 5, AlarmPeriod 1 minute, AlarmEvaluationPeriods 2", "AWS::CloudWatch::Alarm", map[string]interface{}{
+			"AlarmName": "plain-svc-blue-5xx", "Threshold": 5, "Period": 60, "EvaluationPeriods": 2, "DatapointsToAlarm": 2,
+		}},
+		{"RemovalPolicy RETAIN protects the load balancer", "AWS::ElasticLoadBalancingV2::LoadBalancer", map[string]interface{}{
+			"Name":                   "plain-svc",
+			"LoadBalancerAttributes": arrayWith(map[string]interface{}{"Key": "deletion_protection.enabled", "Value": "true"}),
+		}},
+		{"LogRetention one month", "AWS::Logs::LogGroup", map[string]interface{}{"LogGroupName": "/ecs/plain-svc", "RetentionInDays": 30}},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) { has(t, r.resourceType, r.props) })
+	}
+	retained := tpl.FindResources(jsii.String("AWS::Logs::LogGroup"), map[string]interface{}{
+		"Properties": obj(map[string]interface{}{"LogGroupName": "/ecs/plain-svc"}), "DeletionPolicy": "Retain",
+	})
+	if len(*retained) != 1 {
+		t.Errorf("default RemovalPolicy: log group not retained")
+	}
+}
+
+// TestCertificateServesHttpsAndRedirects proves that a certificate turns the
+// production listener into HTTPS on 443 and port 80 into a redirect to it,
+// and that explicit peers replace the VPC range on the test listener.
+func TestCertificateServesHttpsAndRedirects(t *testing.T) {
+	has(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{
+		"Port": 443, "Protocol": "HTTPS",
+		"Certificates":   []interface{}{map[string]interface{}{"CertificateArn": certArn}},
+		"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward"})},
+	})
+	has(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{
+		"Port": 80, "Protocol": "HTTP",
+		"DefaultActions": []interface{}{obj(map[string]interface{}{
+			"Type":           "redirect",
+			"RedirectConfig": obj(map[string]interface{}{"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}),
+		})},
+	})
+	has(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
+		"SecurityGroupIngress": arrayWith(
+			obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 443}),
+			obj(map[string]interface{}{"CidrIp": "192.0.2.0/24", "FromPort": 9000, "ToPort": 9000}),
+		),
+	})
+	if url := *withTLS.ProductionUrl(); !strings.HasPrefix(url, "https://") {
+		t.Errorf("ProductionUrl = %s, want https://", url)
+	}
+	if url := *withTLS.TestUrl(); !strings.HasPrefix(url, "http://") || !strings.HasSuffix(url, ":9000") {
+		t.Errorf("TestUrl = %s, want http://...:9000", url)
+	}
+	// With explicit peers, the VPC's range is not also admitted to the test port.
+	found := tpl.FindResources(jsii.String("AWS::EC2::SecurityGroup"), map[string]interface{}{
+		"Properties": obj(map[string]interface{}{"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{
+			"FromPort": 9000, "CidrIp": obj(map[string]interface{}{"Fn::GetAtt": assertions.Match_AnyValue()}),
+		}))}),
+	})
+	if len(*found) != 0 {
+		t.Errorf("test port 9000 also open to the VPC range despite explicit peers")
+	}
+}
+
+// TestExposesWhatAPipelineNeeds proves the getters return the inner resources.
+func TestExposesWhatAPipelineNeeds(t *testing.T) {
+	if plain.DeploymentGroup() == nil || plain.Application() == nil || plain.TaskDefinition() == nil ||
+		plain.ExecutionRole() == nil || plain.TaskRole() == nil || plain.Cluster() == nil || plain.Service() == nil ||
+		plain.LoadBalancer() == nil || plain.ProductionListener() == nil || plain.TestListener() == nil ||
+		plain.BlueTargetGroup() == nil || plain.GreenTargetGroup() == nil {
+		t.Fatal("a getter returned nil")
+	}
+	if got := *plain.TaskDefinitionFamily(); got != "plain-svc" {
+		t.Errorf("TaskDefinitionFamily = %s", got)
+	}
+	if *plain.ContainerName() != "app" || *plain.ContainerPort() != 80 {
+		t.Errorf("container = %s:%v", *plain.ContainerName(), *plain.ContainerPort())
+	}
+	if n := len(plain.Alarms()); n != 4 {
+		t.Errorf("%d alarms, want 4 (5xx and unhealthy hosts on each target group)", n)
+	}
+}
+
+// TestInvalidPropsPanicWithAClearMessage proves the construct refuses props
+// that cannot work, naming the problem.
+func TestInvalidPropsPanicWithAClearMessage(t *testing.T) {
+	rows := []struct {
+		name  string
+		props *bluegreen.ServiceProps
+		want  string
+	}{
+		{"missing VPC", &bluegreen.ServiceProps{NamePrefix: jsii.String("x")}, "Vpc and NamePrefix are required"},
+		{"missing prefix", &bluegreen.ServiceProps{Vpc: vpc}, "Vpc and NamePrefix are required"},
+		{"prefix too long for a target group name", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String(strings.Repeat("a", 27))}, "AWS allows 32"},
+		{"test port on a production port", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String("x"), TestListenerPort: jsii.Number(443)}, "collides"},
+	}
+	for i, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			defer func() {
+				got := recover()
+				if got == nil || !strings.Contains(got.(error).Error(), r.want) {
+					t.Errorf("panic = %v, want one containing %q", got, r.want)
+				}
+			}()
+			bluegreen.NewService(stack, "Invalid"+string(rune('A'+i)), r.props)
+		})
+	}
+}
+
+// TestSynthesizedOnce proves the package shares one synthesis.
+func TestSynthesizedOnce(t *testing.T) {
+	if syntheses != 1 {
+		t.Errorf("%d syntheses, want 1", syntheses)
+	}
+}
