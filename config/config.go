@@ -190,3 +190,13 @@ func sortedKeys(m map[string]interface{}) []string {
 }
 
 var errNoValue = errors.New("no value")
+
+// MarkdownTable renders Keys() as the README's configuration table.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| key | default | meaning |\n|---|---|---|\n")
+	for _, k := range Keys() {
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", k.Name, strings.ReplaceAll(k.Default, "|", "\\|"), strings.ReplaceAll(k.Description, "|", "\\|"))
+	}
+	return b.String()
+}

@@ -1,0 +1,13 @@
+// Command configdoc prints the README's configuration table from the keys
+// the config package reads: `go run ./internal/configdoc`.
+package main
+
+import (
+	"fmt"
+
+	"ecs-bluegreen/config"
+)
+
+func main() {
+	fmt.Print(config.MarkdownTable())
+}
