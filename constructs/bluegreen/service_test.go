@@ -79,6 +79,12 @@ func TestDefaults(t *testing.T) {
 		}},
 		{"DesiredCount 1", "AWS::ECS::Service", map[string]interface{}{"ServiceName": "plain-svc", "DesiredCount": 1}},
 		{"HealthCheckPath /", "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": "plain-svc-blue", "HealthCheckPath": "/"}},
+		{"release-speed tuning: 10 s checks, 2 to pass, 3 to fail, 30 s draining", "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{
+			"Name": "plain-svc-green", "HealthCheckIntervalSeconds": 10, "HealthCheckTimeoutSeconds": 5,
+			"HealthyThresholdCount": 2, "UnhealthyThresholdCount": 3,
+			"TargetGroupAttributes": arrayWith(map[string]interface{}{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}),
+		}},
+		{"health-check grace period 60 s", "AWS::ECS::Service", map[string]interface{}{"ServiceName": "plain-svc", "HealthCheckGracePeriodSeconds": 60}},
 		{"production listener HTTP 80 without a certificate", "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{"Port": 80, "Protocol": "HTTP",
 			"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward"})}}},
 		{"TestListenerPort 8080", "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{"Port": 8080, "Protocol": "HTTP"}},
