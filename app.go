@@ -18,8 +18,28 @@ func main() {
 	os.Exit(run())
 }
 
-func run() int {
+func run() (code int) {
+	// Validate the CLI's context before the CDK runtime starts: a bad value
+	// fails in milliseconds and nothing is synthesized.
+	if ctx, ok, err := config.ContextFromEnv(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	} else if ok {
+		if _, err := config.Load(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+
 	defer jsii.Close()
+	// A construct that rejects its props panics; report it as an error, not a
+	// Go stack trace.
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintln(os.Stderr, "synth failed:", r)
+			code = 1
+		}
+	}()
 	app := awscdk.NewApp(nil)
 	cfg, err := config.Load(app.Node())
 	if err != nil {

@@ -97,6 +97,8 @@ type Context interface {
 // Error is a configuration error listing every problem found.
 type Error struct {
 	Problems []error
+	// Warnings, such as likely typos in key names, often explain a problem.
+	Warnings []string
 }
 
 func (e *Error) Error() string {
@@ -109,6 +111,9 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "invalid configuration (%d problem%s):\n", n, plural)
 	for _, p := range e.Problems {
 		fmt.Fprintf(&b, "  - %s\n", p)
+	}
+	for _, w := range e.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
 	b.WriteString("set these keys in the \"context\" of cdk.json or with -c key=value (see README, Configuration)")
 	return b.String()
@@ -133,7 +138,7 @@ func load(ctx Context, getenv func(string) string) (*Config, error) {
 	checkNames(r, c)
 	c.Warnings = r.unknownKeyWarnings()
 	if len(r.problems) > 0 {
-		return nil, &Error{Problems: r.problems}
+		return nil, &Error{Problems: r.problems, Warnings: c.Warnings}
 	}
 	return c, nil
 }
