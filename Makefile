@@ -12,7 +12,7 @@ CDK := node_modules/.bin/cdk
 TOOLS_STAMP := node_modules/.tools-installed
 CFN_LINT_VERSION := 1.51.0
 
-.PHONY: help tools synth test unit-test cli-synth lint deploy diff destroy clean
+.PHONY: help tools synth test unit-test cli-synth lint deploy diff destroy clean bench release-time
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,12 @@ cli-synth: $(TOOLS_STAMP)
 
 lint: ## cfn-lint every synthesized template (errors and warnings fail)
 	scripts/cfn-lint.sh cdk.out/*.template.json
+
+bench: ## time warm synth, warm tests and the cold path (min/median/max)
+	scripts/bench.sh
+
+release-time: synth ## minimum release time and worst-case exposure, from the templates
+	go run ./internal/releasetime cdk.out
 
 deploy: $(TOOLS_STAMP) ## deploy staging, production, then the pipeline
 	$(CDK) deploy --all
