@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -178,7 +179,7 @@ func quote(v interface{}) string {
 	case string:
 		return fmt.Sprintf("%q", x)
 	case float64:
-		return fmt.Sprintf("%v", x)
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	default:
 		return fmt.Sprintf("%v", x)
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -116,7 +117,17 @@ func (r *reader) jsonValue(key, def, doc string, out interface{}) bool {
 	}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(out); err != nil {
+	err := dec.Decode(out)
+	if err == nil && dec.More() {
+		err = fmt.Errorf("unexpected data after the JSON value")
+	}
+	if err == nil {
+		// dec.More misses a stray closing bracket; anything left must be blank.
+		if rest, _ := io.ReadAll(dec.Buffered()); strings.TrimSpace(string(rest)) != "" {
+			err = fmt.Errorf("unexpected data after the JSON value")
+		}
+	}
+	if err != nil {
 		r.fail(key, string(data), fmt.Sprintf("is not valid JSON for this key (%v)", err))
 		return false
 	}

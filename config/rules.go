@@ -82,6 +82,9 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 			if !projectRe.MatchString(s) {
 				return "must start with a lower-case letter and hold only lower-case letters, digits and single hyphens"
 			}
+			if s == "internal" || strings.HasPrefix(s, "internal-") {
+				return "must not be internal or start with internal-: AWS reserves that prefix of load balancer names"
+			}
 			return ""
 		})
 	c.EnvironmentSuffix = r.str("environmentSuffix", "dev",
@@ -121,7 +124,7 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 		})
 	c.GitHubOwner = r.str("githubOwner", "example-org", "GitHub user or organisation that owns the application repository.",
 		func(s string) string {
-			if !ownerRe.MatchString(s) {
+			if !ownerRe.MatchString(s) || len(s) > 39 {
 				return "must be a GitHub user or organisation name: up to 39 letters, digits or single inner hyphens"
 			}
 			return ""
@@ -205,7 +208,12 @@ func readEnvironment(r *reader, name, short string) Environment {
 	e := Environment{Name: name, ShortName: short}
 
 	e.TaskCpu = r.integer(k("taskCpu"), d.cpu, "Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).", nil)
-	e.TaskMemoryMiB = r.integer(k("taskMemory"), d.memory, "Fargate task memory in MiB; must be a size Fargate accepts for the CPU.", nil)
+	// Unset memory follows a changed CPU: the smallest size Fargate accepts for it.
+	memoryDefault := d.memory
+	if mem, ok := fargateMemory[e.TaskCpu]; ok && r.raw(k("taskMemory")) == nil && !containsInt(mem, memoryDefault) {
+		memoryDefault = mem[0]
+	}
+	e.TaskMemoryMiB = r.integer(k("taskMemory"), memoryDefault, "Fargate task memory in MiB; must be a size Fargate accepts for the CPU. Unset: the default, or the smallest size Fargate accepts for taskCpu.", nil)
 	if mem, ok := fargateMemory[e.TaskCpu]; !ok {
 		r.fail(k("taskCpu"), e.TaskCpu, "Fargate accepts 256, 512, 1024, 2048, 4096, 8192 or 16384")
 	} else if !containsInt(mem, e.TaskMemoryMiB) {
@@ -288,8 +296,9 @@ func readEnvironment(r *reader, name, short string) Environment {
 	e.SmokeChecks = checks
 	e.SmokeRequests = r.integer(k("smokeRequests"), 5, "Requests sent to each smoke path (and the health-check path) before production traffic moves.", between(1, 50))
 
-	minutesToFull := DeploymentConfigs[e.DeploymentConfig]
-	if open := (minutesToFull + e.TerminationWaitMinutes) * 60; open < AlarmDetectionSeconds {
+	minutesToFull, known := DeploymentConfigs[e.DeploymentConfig]
+	validWait := e.TerminationWaitMinutes >= 0 && e.TerminationWaitMinutes <= 2880
+	if open := (minutesToFull + e.TerminationWaitMinutes) * 60; known && validWait && open < AlarmDetectionSeconds {
 		r.fail(k("terminationWaitMinutes"), e.TerminationWaitMinutes, fmt.Sprintf(
 			"with %s the deployment would end %d s after production traffic starts, before its alarms can fire (%d s); use at least %d",
 			e.DeploymentConfig, open, AlarmDetectionSeconds, ceilDiv(AlarmDetectionSeconds, 60)-minutesToFull))

@@ -95,6 +95,8 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		Alarm5xxThreshold:      jsii.Number(float64(env.Alarm5xxThreshold)),
 		AlarmPeriod:            awscdk.Duration_Seconds(jsii.Number(config.AlarmPeriodSeconds)),
 		AlarmEvaluationPeriods: jsii.Number(config.AlarmEvaluationPeriods),
+		SmokeChecks:            smokeChecks(env),
+		SmokeRequests:          jsii.Number(float64(env.SmokeRequests)),
 		RemovalPolicy:          removal,
 		LogRetention:           retention,
 	})
@@ -134,4 +136,12 @@ func RetentionDays(days int) awslogs.RetentionDays {
 		return r
 	}
 	panic(fmt.Sprintf("stacks: %d is not a CloudWatch Logs retention", days))
+}
+
+func smokeChecks(env *config.Environment) *[]*bluegreen.SmokeCheck {
+	checks := make([]*bluegreen.SmokeCheck, 0, len(env.SmokeChecks))
+	for _, c := range env.SmokeChecks {
+		checks = append(checks, &bluegreen.SmokeCheck{Path: jsii.String(c.Path), Status: jsii.Number(float64(c.Status))})
+	}
+	return &checks
 }

@@ -4,7 +4,9 @@
 package bluegreen
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
@@ -14,10 +16,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/constructs/bluegreen/smoketest"
 )
 
 // ServiceProps configures a blue/green service. Optional fields are nil for
@@ -69,11 +74,30 @@ type ServiceProps struct {
 	// AlarmEvaluationPeriods is how many periods in a row must breach. Default: 2.
 	AlarmEvaluationPeriods *float64
 
+	// SmokeChecks are requests the pre-traffic validation sends to the test
+	// listener besides HealthCheckPath (which it always checks for 200-399).
+	// Default: - the health-check path only.
+	SmokeChecks *[]*SmokeCheck
+	// SmokeRequests is how many requests each check sends. Default: 5.
+	SmokeRequests *float64
+	// SmokeTestEgressPeers are the public addresses the validation function's
+	// requests leave the VPC from; the test listener admits them. Default: -
+	// the Elastic IPs of the VPC's NAT gateways (a VPC created with awsec2.NewVpc).
+	SmokeTestEgressPeers *[]awsec2.IPeer
+
 	// RemovalPolicy applies to the log group (and, when retained, protects the
 	// load balancer from deletion). Default: RETAIN.
 	RemovalPolicy awscdk.RemovalPolicy
 	// LogRetention is how long container logs are kept. Default: one month.
 	LogRetention awslogs.RetentionDays
+}
+
+// SmokeCheck is one request of the pre-traffic validation.
+type SmokeCheck struct {
+	// Path is requested on the test listener. Required.
+	Path *string
+	// Status is the exact status expected. Default: - any 200-399.
+	Status *float64
 }
 
 // Service is a blue/green ECS service and everything a pipeline needs to
@@ -96,6 +120,9 @@ type Service interface {
 	GreenTargetGroup() elbv2.ApplicationTargetGroup
 	Application() codedeploy.IEcsApplication
 	DeploymentGroup() codedeploy.IEcsDeploymentGroup
+	// PreTrafficHook is the function CodeDeploy runs at AfterAllowTestTraffic;
+	// the AppSpec of every release names it.
+	PreTrafficHook() awslambda.IFunction
 	// Alarms are the rollback alarms, covering both target groups.
 	Alarms() []awscloudwatch.IAlarm
 	ProductionUrl() *string
@@ -119,6 +146,9 @@ type service struct {
 	application      codedeploy.IEcsApplication
 	deploymentGroup  codedeploy.IEcsDeploymentGroup
 	alarms           []awscloudwatch.IAlarm
+	hook             awslambda.IFunction
+	deployRole       awsiam.IRole
+	albSg            awsec2.SecurityGroup
 	prodUrl, testUrl *string
 }
 
@@ -128,6 +158,7 @@ type resolved struct {
 	cpu, memory, desired, port      float64
 	testPort, threshold, evaluation float64
 	containerName, healthPath       string
+	smokeRequests                   float64
 	image                           awsecs.ContainerImage
 	deploymentConfig                codedeploy.IEcsDeploymentConfig
 	terminationWait, alarmPeriod    awscdk.Duration
@@ -148,6 +179,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 		testPort:         orFloat(p.TestListenerPort, 8080),
 		threshold:        orFloat(p.Alarm5xxThreshold, 5),
 		evaluation:       orFloat(p.AlarmEvaluationPeriods, 2),
+		smokeRequests:    orFloat(p.SmokeRequests, 5),
 		containerName:    orString(p.ContainerName, "app"),
 		healthPath:       orString(p.HealthCheckPath, "/"),
 		image:            p.PlaceholderImage,
@@ -207,6 +239,7 @@ func NewService(scope constructs.Construct, id string, props *ServiceProps) Serv
 	s.buildService(props, r, name)
 	s.buildAlarms(r, name)
 	s.buildDeployment(r, name)
+	s.buildPreTrafficHook(props, r, name)
 	return s
 }
 
@@ -217,6 +250,7 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 		Description:      jsii.String(fmt.Sprintf("%s load balancer: production ports from anywhere, test port from allowed peers", r.prefix)),
 		AllowAllOutbound: jsii.Bool(false),
 	})
+	s.albSg = albSg
 	s.alb = elbv2.NewApplicationLoadBalancer(this, jsii.String("LoadBalancer"), &elbv2.ApplicationLoadBalancerProps{
 		Vpc:                     props.Vpc,
 		InternetFacing:          jsii.Bool(true),
@@ -439,7 +473,7 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 	s.application = codedeploy.NewEcsApplication(this, jsii.String("Application"), &codedeploy.EcsApplicationProps{
 		ApplicationName: name(""),
 	})
-	s.deploymentGroup = codedeploy.NewEcsDeploymentGroup(this, jsii.String("DeploymentGroup"), &codedeploy.EcsDeploymentGroupProps{
+	dg := codedeploy.NewEcsDeploymentGroup(this, jsii.String("DeploymentGroup"), &codedeploy.EcsDeploymentGroupProps{
 		Application:         s.application,
 		DeploymentGroupName: name(""),
 		Service:             s.svc,
@@ -458,6 +492,8 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 			DeploymentInAlarm: jsii.Bool(true),
 		},
 	})
+	s.deploymentGroup = dg
+	s.deployRole = dg.Role()
 }
 
 func (s *service) Cluster() awsecs.ICluster                       { return s.cluster }
@@ -477,9 +513,10 @@ func (s *service) Application() codedeploy.IEcsApplication        { return s.app
 func (s *service) DeploymentGroup() codedeploy.IEcsDeploymentGroup {
 	return s.deploymentGroup
 }
-func (s *service) Alarms() []awscloudwatch.IAlarm { return s.alarms }
-func (s *service) ProductionUrl() *string         { return s.prodUrl }
-func (s *service) TestUrl() *string               { return s.testUrl }
+func (s *service) Alarms() []awscloudwatch.IAlarm      { return s.alarms }
+func (s *service) PreTrafficHook() awslambda.IFunction { return s.hook }
+func (s *service) ProductionUrl() *string              { return s.prodUrl }
+func (s *service) TestUrl() *string                    { return s.testUrl }
 
 func orFloat(v *float64, def float64) float64 {
 	if v == nil {
@@ -501,4 +538,123 @@ func alarmRefs(alarms []awscloudwatch.IAlarm) *[]interfacesawscloudwatch.IAlarmR
 		refs[i] = a
 	}
 	return &refs
+}
+
+// smokeTimeoutMs bounds each validation request; a healthy service answers
+// its health check far faster, and a hung one must not hold the deployment.
+const smokeTimeoutMs = 3000
+
+// buildPreTrafficHook creates the AfterAllowTestTraffic validation: a
+// function in the private subnets that requests the test listener through the
+// NAT gateways (the ALB is internet-facing, so its DNS name resolves to public
+// addresses) and reports the result to CodeDeploy.
+func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func(string) *string) {
+	this := s.Construct
+	type check struct {
+		Path   string   `json:"path"`
+		Status *float64 `json:"status,omitempty"`
+	}
+	checks := []check{{Path: r.healthPath}}
+	if props.SmokeChecks != nil {
+		for _, c := range *props.SmokeChecks {
+			checks = append(checks, check{Path: *c.Path, Status: c.Status})
+		}
+	}
+	checksJSON, err := json.Marshal(checks)
+	if err != nil {
+		panic(err)
+	}
+	// Worst case every request times out; CodeDeploy waits for the report.
+	timeout := math.Min(900, math.Ceil(float64(len(checks))*r.smokeRequests*smokeTimeoutMs/1000)+30)
+
+	logGroup := awslogs.NewLogGroup(this, jsii.String("PreTrafficHookLogs"), &awslogs.LogGroupProps{
+		Retention:     r.retention,
+		RemovalPolicy: r.removal,
+	})
+	role := awsiam.NewRole(this, jsii.String("PreTrafficHookRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String(fmt.Sprintf("%s pre-traffic validation: report to CodeDeploy, write its logs", r.prefix)),
+	})
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: jsii.Strings(*logGroup.LogGroupArn()),
+	}))
+	// codedeploy:PutLifecycleEventHookExecutionStatus has no resource type in
+	// the AWS service authorization reference: it accepts only "*". The
+	// execution id it needs is handed to this function by CodeDeploy alone.
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("codedeploy:PutLifecycleEventHookExecutionStatus"),
+		Resources: jsii.Strings("*"),
+	}))
+	// A function in a VPC needs Lambda to manage its network interfaces; the
+	// Describe/Create/Delete network-interface actions are evaluated against
+	// interfaces that do not exist yet, so AWS documents them with "*".
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+			"ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
+		Resources: jsii.Strings("*"),
+	}))
+
+	sg := awsec2.NewSecurityGroup(this, jsii.String("PreTrafficHookSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String(fmt.Sprintf("%s pre-traffic validation: test listener and AWS APIs only", r.prefix)),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(r.testPort)), jsii.String("test listener, through the NAT gateways"), nil)
+	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("CodeDeploy API, through the NAT gateways"), nil)
+
+	fn := awslambda.NewFunction(this, jsii.String("PreTrafficHook"), &awslambda.FunctionProps{
+		FunctionName: name("-pretraffic"),
+		Description:  jsii.String(fmt.Sprintf("%s: AfterAllowTestTraffic smoke test on the test listener", r.prefix)),
+		// nodejs22.x: the Node.js major the handler's unit tests run on.
+		Runtime:        awslambda.Runtime_NODEJS_22_X(),
+		Architecture:   awslambda.Architecture_ARM_64(),
+		Handler:        jsii.String(smoketest.Handler),
+		Code:           smoketest.Code(),
+		MemorySize:     jsii.Number(128),
+		Timeout:        awscdk.Duration_Seconds(jsii.Number(timeout)),
+		Role:           role,
+		LogGroup:       logGroup,
+		Vpc:            props.Vpc,
+		VpcSubnets:     &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+		SecurityGroups: &[]awsec2.ISecurityGroup{sg},
+		Environment: &map[string]*string{
+			"TEST_URL":   s.testUrl,
+			"CHECKS":     jsii.String(string(checksJSON)),
+			"REQUESTS":   jsii.String(fmt.Sprint(r.smokeRequests)),
+			"TIMEOUT_MS": jsii.String(fmt.Sprint(smokeTimeoutMs)),
+		},
+	})
+	awscdk.Tags_Of(fn).Add(jsii.String("Purpose"), jsii.String("pre-traffic validation"), nil)
+	s.hook = fn
+
+	// CodeDeploy invokes the hook with the deployment group's service role.
+	fn.GrantInvoke(s.deployRole)
+
+	// The function reaches the internet-facing ALB from the NAT gateways'
+	// public addresses: admit exactly those to the test listener.
+	peers := natPeers(props.Vpc)
+	if props.SmokeTestEgressPeers != nil {
+		peers = *props.SmokeTestEgressPeers
+	}
+	if len(peers) == 0 {
+		panic(fmt.Errorf("bluegreen: cannot find NAT gateway addresses in the VPC; set SmokeTestEgressPeers"))
+	}
+	for _, peer := range peers {
+		s.albSg.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(r.testPort)), jsii.String("test listener from the pre-traffic validation (NAT gateway)"), nil)
+	}
+}
+
+// natPeers returns the Elastic IPs of the NAT gateways CDK created in the
+// VPC's public subnets.
+func natPeers(vpc awsec2.IVpc) []awsec2.IPeer {
+	var peers []awsec2.IPeer
+	for _, subnet := range *vpc.PublicSubnets() {
+		eip, ok := subnet.Node().TryFindChild(jsii.String("EIP")).(awsec2.CfnEIP)
+		if !ok || eip == nil {
+			continue
+		}
+		peers = append(peers, awsec2.Peer_Ipv4(jsii.String(*eip.AttrPublicIp()+"/32")))
+	}
+	return peers
 }

@@ -2,6 +2,7 @@ package bluegreen_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,6 +42,8 @@ func TestMain(m *testing.M) {
 		TestListenerPort:  jsii.Number(9000),
 		TestListenerPeers: &[]awsec2.IPeer{awsec2.Peer_Ipv4(jsii.String("192.0.2.0/24"))},
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		SmokeChecks:       &[]*bluegreen.SmokeCheck{{Path: jsii.String("/api/ready"), Status: jsii.Number(204)}},
+		SmokeRequests:     jsii.Number(3),
 	})
 	tpl = assertions.Template_FromStack(stack, nil)
 	syntheses++
@@ -200,5 +203,78 @@ func TestInvalidPropsPanicWithAClearMessage(t *testing.T) {
 func TestSynthesizedOnce(t *testing.T) {
 	if syntheses != 1 {
 		t.Errorf("%d syntheses, want 1", syntheses)
+	}
+}
+
+// TestPreTrafficHook proves the AfterAllowTestTraffic validation: the
+// function's configuration, its role (report to CodeDeploy, write its own
+// logs, VPC networking; nothing else), its network path to the test listener
+// through the NAT gateways, and CodeDeploy's permission to invoke it.
+func TestPreTrafficHook(t *testing.T) {
+	has(t, "AWS::Lambda::Function", map[string]interface{}{
+		"FunctionName": "tls-svc-pretraffic", "Runtime": "nodejs22.x", "Handler": "index.handler",
+		"VpcConfig": obj(map[string]interface{}{"SubnetIds": assertions.Match_AnyValue()}),
+		"Environment": map[string]interface{}{"Variables": obj(map[string]interface{}{
+			"CHECKS":   `[{"path":"/"},{"path":"/api/ready","status":204}]`,
+			"REQUESTS": "3", "TIMEOUT_MS": "3000",
+			"TEST_URL": obj(map[string]interface{}{"Fn::Join": assertions.Match_AnyValue()}),
+		})},
+	})
+	has(t, "AWS::Lambda::Function", map[string]interface{}{
+		"FunctionName": "plain-svc-pretraffic",
+		"Environment":  map[string]interface{}{"Variables": obj(map[string]interface{}{"CHECKS": `[{"path":"/"}]`, "REQUESTS": "5"})},
+	})
+	// The role's policy: exactly these actions.
+	policies := tpl.FindResources(jsii.String("AWS::IAM::Policy"), map[string]interface{}{
+		"Properties": obj(map[string]interface{}{"Roles": []interface{}{obj(map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookRole"))})}}),
+	})
+	if len(*policies) != 1 {
+		t.Fatalf("%d policies on the hook role, want 1", len(*policies))
+	}
+	var actions []string
+	for _, p := range *policies {
+		for _, st := range (*p)["Properties"].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+			switch a := st.(map[string]interface{})["Action"].(type) {
+			case string:
+				actions = append(actions, a)
+			case []interface{}:
+				for _, x := range a {
+					actions = append(actions, x.(string))
+				}
+			}
+		}
+	}
+	want := "codedeploy:PutLifecycleEventHookExecutionStatus ec2:AssignPrivateIpAddresses ec2:CreateNetworkInterface ec2:DeleteNetworkInterface ec2:DescribeNetworkInterfaces ec2:UnassignPrivateIpAddresses logs:CreateLogStream logs:PutLogEvents"
+	slices.Sort(actions)
+	if got := strings.Join(actions, " "); got != want {
+		t.Errorf("hook role actions:\n got %s\nwant %s", got, want)
+	}
+	// The test listener admits the NAT gateway's address.
+	has(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
+		"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{
+			"FromPort": 9000, "ToPort": 9000,
+			"CidrIp": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{
+				map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^VpcPublicSubnet1EIP")), "PublicIp"}}, "/32",
+			}}},
+		})),
+	})
+	// The function's own egress: the test port and HTTPS, nothing else.
+	has(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
+		"GroupDescription": assertions.Match_StringLikeRegexp(jsii.String("tls-svc pre-traffic validation")),
+		"SecurityGroupEgress": []interface{}{
+			obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 9000, "ToPort": 9000}),
+			obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 443, "ToPort": 443}),
+		},
+	})
+	// CodeDeploy's service role for the group may invoke the function.
+	has(t, "AWS::IAM::Policy", map[string]interface{}{
+		"Roles": []interface{}{obj(map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsDeploymentGroupServiceRole"))})},
+		"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+			"Action": "lambda:InvokeFunction", "Effect": "Allow",
+			"Resource": arrayWith(map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}}),
+		}))}),
+	})
+	if withTLS.PreTrafficHook() == nil {
+		t.Error("PreTrafficHook() is nil")
 	}
 }

@@ -1,0 +1,695 @@
+package config_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"ecs-bluegreen/config"
+)
+
+// fakeContext serves context values the way the CDK app does: cdk.json gives
+// float64 numbers, strings, maps and slices; -c key=value gives strings.
+type fakeContext map[string]interface{}
+
+func (c fakeContext) TryGetContext(key *string) interface{} { return c[*key] }
+
+func (c fakeContext) GetAllContext(*map[string]interface{}) interface{} {
+	all := make(map[string]interface{}, len(c))
+	for k, v := range c {
+		all[k] = v
+	}
+	return all
+}
+
+// recordingContext is an empty context that remembers every key asked for.
+type recordingContext struct{ asked map[string]bool }
+
+func (c *recordingContext) TryGetContext(key *string) interface{} {
+	c.asked[*key] = true
+	return nil
+}
+
+func (c *recordingContext) GetAllContext(*map[string]interface{}) interface{} {
+	return map[string]interface{}{}
+}
+
+// noAmbientCredentials clears what the CDK CLI sets from the user's profile,
+// so that results do not depend on the shell running the tests.
+func noAmbientCredentials(t *testing.T) {
+	t.Helper()
+	t.Setenv("CDK_DEFAULT_ACCOUNT", "")
+	t.Setenv("CDK_DEFAULT_REGION", "")
+}
+
+// cdkJSONContext returns the "context" object of the checked-in cdk.json.
+func cdkJSONContext(t *testing.T) fakeContext {
+	t.Helper()
+	data, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Context map[string]interface{} `json:"context"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	return doc.Context
+}
+
+// with returns base plus overrides, leaving base unchanged.
+func with(base, overrides fakeContext) fakeContext {
+	out := fakeContext{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range overrides {
+		out[k] = v
+	}
+	return out
+}
+
+func mustLoad(t *testing.T, ctx config.Context) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		t.Fatalf("Load: unexpected error: %v", err)
+	}
+	return cfg
+}
+
+// normalized drops the difference between a nil and an empty smoke-check list.
+func normalized(e config.Environment) config.Environment {
+	if len(e.SmokeChecks) == 0 {
+		e.SmokeChecks = nil
+	}
+	return e
+}
+
+// The documented defaults (README, Configuration) are what an empty context
+// and the checked-in cdk.json produce.
+func TestLoadDefaults(t *testing.T) {
+	wantStaging := config.Environment{
+		Name: "staging", ShortName: "stg",
+		TaskCpu: 256, TaskMemoryMiB: 512, DesiredCount: 1, ContainerPort: 80,
+		HealthCheckPath: "/", PlaceholderImage: "public.ecr.aws/nginx/nginx:stable-alpine",
+		NatGateways: 1, VpcCidr: "10.10.0.0/16",
+		DeploymentConfig: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
+		RemovalPolicy: "destroy", LogRetentionDays: 30,
+		TestListenerPort: 8080, Alarm5xxThreshold: 5, SmokeRequests: 5,
+	}
+	wantProduction := config.Environment{
+		Name: "production", ShortName: "prd",
+		TaskCpu: 512, TaskMemoryMiB: 1024, DesiredCount: 2, ContainerPort: 80,
+		HealthCheckPath: "/", PlaceholderImage: "public.ecr.aws/nginx/nginx:stable-alpine",
+		NatGateways: 2, VpcCidr: "10.20.0.0/16",
+		DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent5Minutes", TerminationWaitMinutes: 10,
+		RemovalPolicy: "retain", LogRetentionDays: 365,
+		TestListenerPort: 8080, Alarm5xxThreshold: 5, SmokeRequests: 5,
+	}
+	rows := []struct {
+		name string
+		ctx  fakeContext
+	}{
+		{"no context at all", fakeContext{}},
+		{"the checked-in cdk.json", cdkJSONContext(t)},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			noAmbientCredentials(t)
+			cfg := mustLoad(t, row.ctx)
+
+			// Global keys: the values the README documents.
+			globals := []struct{ field, got, want string }{
+				{"Project", cfg.Project, "webapp"},
+				{"EnvironmentSuffix", cfg.EnvironmentSuffix, "dev"},
+				{"Account", cfg.Account, ""},
+				{"Region", cfg.Region, "us-east-1"},
+				{"CostCenter", cfg.CostCenter, "engineering"},
+				{"GitHubOwner", cfg.GitHubOwner, "example-org"},
+				{"GitHubRepo", cfg.GitHubRepo, "example-service"},
+				{"GitHubBranch", cfg.GitHubBranch, "main"},
+				{"ConnectionArn", cfg.ConnectionArn, ""},
+				{"NotificationEmail", cfg.NotificationEmail, ""},
+				{"StackName(staging)", cfg.StackName("staging"), "webapp-dev-staging"},
+				{"ResourcePrefix(staging)", cfg.ResourcePrefix(&cfg.Staging), "webapp-stg-dev"},
+				{"ResourcePrefix(production)", cfg.ResourcePrefix(&cfg.Production), "webapp-prd-dev"},
+				{"PipelinePrefix", cfg.PipelinePrefix(), "webapp-dev"},
+			}
+			for _, g := range globals {
+				if g.got != g.want {
+					t.Errorf("%s = %q, want %q", g.field, g.got, g.want)
+				}
+			}
+			// Staging is cheap and disposable, production sized and kept.
+			if got := normalized(cfg.Staging); !reflect.DeepEqual(got, wantStaging) {
+				t.Errorf("staging defaults:\n got %+v\nwant %+v", got, wantStaging)
+			}
+			if got := normalized(cfg.Production); !reflect.DeepEqual(got, wantProduction) {
+				t.Errorf("production defaults:\n got %+v\nwant %+v", got, wantProduction)
+			}
+			// Environments are returned in release order.
+			if envs := cfg.Environments(); len(envs) != 2 || envs[0].Name != "staging" || envs[1].Name != "production" {
+				t.Errorf("Environments() not [staging production]: %+v", envs)
+			}
+			// The shipped configuration raises no typo warnings.
+			if len(cfg.Warnings) != 0 {
+				t.Errorf("unexpected warnings: %q", cfg.Warnings)
+			}
+		})
+	}
+}
+
+// Values are accepted in both forms the CLI delivers them, and values at the
+// edge of each rule are accepted.
+func TestLoadAcceptsValidValues(t *testing.T) {
+	rows := []struct {
+		name  string
+		ctx   fakeContext
+		check func(c *config.Config) (got, want interface{})
+	}{
+		{"numbers as -c strings", fakeContext{"staging.taskCpu": "512", "staging.taskMemory": "1024"},
+			func(c *config.Config) (interface{}, interface{}) {
+				return [2]int{c.Staging.TaskCpu, c.Staging.TaskMemoryMiB}, [2]int{512, 1024}
+			}},
+		{"number strings with surrounding spaces", fakeContext{"production.desiredCount": " 3 "},
+			func(c *config.Config) (interface{}, interface{}) { return c.Production.DesiredCount, 3 }},
+		{"numbers as cdk.json numbers", fakeContext{"production.taskCpu": 1024.0, "production.taskMemory": 2048.0},
+			func(c *config.Config) (interface{}, interface{}) {
+				return [2]int{c.Production.TaskCpu, c.Production.TaskMemoryMiB}, [2]int{1024, 2048}
+			}},
+		{"largest Fargate size", fakeContext{"production.taskCpu": 16384.0, "production.taskMemory": "122880"},
+			func(c *config.Config) (interface{}, interface{}) { return c.Production.TaskMemoryMiB, 122880 }},
+		{"string values are trimmed", fakeContext{"githubBranch": " release/1.0 "},
+			func(c *config.Config) (interface{}, interface{}) { return c.GitHubBranch, "release/1.0" }},
+		{"account keeps leading zeros", fakeContext{"account": "012345678901"},
+			func(c *config.Config) (interface{}, interface{}) { return c.Account, "012345678901" }},
+		{"GovCloud region", fakeContext{"region": "us-gov-west-1"},
+			func(c *config.Config) (interface{}, interface{}) { return c.Region, "us-gov-west-1" }},
+		{"suffix at the 32-character name limit", fakeContext{"environmentSuffix": "abcdefghijklmno"},
+			func(c *config.Config) (interface{}, interface{}) {
+				return len(c.ResourcePrefix(&c.Production) + "-green"), 32
+			}},
+		{"codestar-connections ARN", fakeContext{"connectionArn": "arn:aws:codestar-connections:us-east-1:123456789012:connection/12345678-1234-1234-1234-123456789012"},
+			func(c *config.Config) (interface{}, interface{}) {
+				return strings.HasPrefix(c.ConnectionArn, "arn:"), true
+			}},
+		{"codeconnections ARN", fakeContext{"connectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/12345678-1234-1234-1234-123456789012"},
+			func(c *config.Config) (interface{}, interface{}) {
+				return strings.HasPrefix(c.ConnectionArn, "arn:"), true
+			}},
+		{"plain e-mail address", fakeContext{"notificationEmail": "ops@example.com"},
+			func(c *config.Config) (interface{}, interface{}) { return c.NotificationEmail, "ops@example.com" }},
+		{"smallest VPC", fakeContext{"staging.vpcCidr": "10.10.0.0/22"},
+			func(c *config.Config) (interface{}, interface{}) { return c.Staging.VpcCidr, "10.10.0.0/22" }},
+		{"all-at-once with exactly the alarm window", fakeContext{"staging.terminationWaitMinutes": 3.0},
+			func(c *config.Config) (interface{}, interface{}) { return c.Staging.TerminationWaitMinutes, 3 }},
+		{"canary with no termination wait", fakeContext{"production.terminationWaitMinutes": 0.0},
+			func(c *config.Config) (interface{}, interface{}) { return c.Production.TerminationWaitMinutes, 0 }},
+		{"longest termination wait", fakeContext{"production.terminationWaitMinutes": "2880"},
+			func(c *config.Config) (interface{}, interface{}) { return c.Production.TerminationWaitMinutes, 2880 }},
+		{"test listener CIDR and certificate", fakeContext{
+			"production.testListenerCidr": "203.0.113.0/24",
+			"production.certificateArn":   "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"},
+			func(c *config.Config) (interface{}, interface{}) {
+				return c.Production.TestListenerCidr, "203.0.113.0/24"
+			}},
+		{"smoke checks as a cdk.json structure", fakeContext{"staging.smokeChecks": []interface{}{
+			map[string]interface{}{"path": "/api/health", "status": 200.0}}},
+			func(c *config.Config) (interface{}, interface{}) {
+				return c.Staging.SmokeChecks, []config.SmokeCheck{{Path: "/api/health", Status: 200}}
+			}},
+		{"smoke checks as a -c JSON string", fakeContext{"production.smokeChecks": `[{"path":"/ready","status":204}]`},
+			func(c *config.Config) (interface{}, interface{}) {
+				return c.Production.SmokeChecks, []config.SmokeCheck{{Path: "/ready", Status: 204}}
+			}},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			noAmbientCredentials(t)
+			got, want := row.check(mustLoad(t, row.ctx))
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// Explicit configuration wins over the CLI's ambient credentials; the region
+// falls back to us-east-1.
+func TestLoadAccountAndRegion(t *testing.T) {
+	rows := []struct {
+		name                   string
+		ctx                    fakeContext
+		envAccount, envRegion  string
+		wantAccount, wantRegio string
+	}{
+		{"nothing set", fakeContext{}, "", "", "", "us-east-1"},
+		{"CLI environment only", fakeContext{}, "111111111111", "eu-west-1", "111111111111", "eu-west-1"},
+		{"context wins over CLI environment", fakeContext{"account": "222222222222", "region": "ap-southeast-2"},
+			"111111111111", "eu-west-1", "222222222222", "ap-southeast-2"},
+		{"account from context, region from CLI", fakeContext{"account": "222222222222"},
+			"111111111111", "eu-west-1", "222222222222", "eu-west-1"},
+		{"region from context, account from CLI", fakeContext{"region": "eu-central-1"},
+			"111111111111", "", "111111111111", "eu-central-1"},
+		{"empty context values fall back", fakeContext{"account": "", "region": ""},
+			"111111111111", "", "111111111111", "us-east-1"},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			t.Setenv("CDK_DEFAULT_ACCOUNT", row.envAccount)
+			t.Setenv("CDK_DEFAULT_REGION", row.envRegion)
+			cfg := mustLoad(t, row.ctx)
+			if cfg.Account != row.wantAccount || cfg.Region != row.wantRegio {
+				t.Errorf("account, region = %q, %q; want %q, %q", cfg.Account, cfg.Region, row.wantAccount, row.wantRegio)
+			}
+		})
+	}
+}
+
+// rejectRow is one validation rule: a bad value for key, the value as the
+// message must show it, and the text that says what is allowed.
+type rejectRow struct {
+	name    string
+	ctx     fakeContext
+	key     string
+	shown   string
+	allowed string
+}
+
+func q(s string) string { return strconv.Quote(s) }
+
+const (
+	connectionAllowed = "must be a connection ARN"
+	emailAllowed      = "must be a plain e-mail address"
+	branchAllowed     = "must be a git branch name"
+	suffixAllowed     = "must be lower-case letters and digits, optionally joined by single hyphens"
+	wholeNumber       = "must be a whole number"
+	mustBeString      = "must be a string"
+)
+
+func globalRejectRows() []rejectRow {
+	one := func(name, key string, value interface{}, shown, allowed string) rejectRow {
+		return rejectRow{name: name, ctx: fakeContext{key: value}, key: key, shown: shown, allowed: allowed}
+	}
+	const uuid = "12345678-1234-1234-1234-123456789012"
+	return []rejectRow{
+		one("project with bad characters", "project", "Web_App", q("Web_App"), "must start with a lower-case letter and hold only lower-case letters, digits and single hyphens"),
+		one("project empty", "project", "", q(""), "must start with a lower-case letter"),
+		{name: "project that makes load balancer names start with internal-", ctx: fakeContext{"project": "internal"}, key: "project",
+			shown: q("internal"), allowed: "internal"},
+		one("environmentSuffix empty", "environmentSuffix", "", q(""), suffixAllowed),
+		one("environmentSuffix upper-case", "environmentSuffix", "Dev", q("Dev"), suffixAllowed),
+		one("environmentSuffix leading hyphen", "environmentSuffix", "-dev", q("-dev"), suffixAllowed),
+		one("environmentSuffix double hyphen", "environmentSuffix", "pr--42", q("pr--42"), suffixAllowed),
+		// "webapp-stg-abcdefghijklmnop-green" is 33 characters.
+		one("project and environmentSuffix together too long", "environmentSuffix", "abcdefghijklmnop", q("abcdefghijklmnop"),
+			`together too long; the physical name "webapp-stg-abcdefghijklmnop-green" has 33 characters and AWS allows 32 (keep project and environmentSuffix to 21 characters together)`),
+		one("account not 12 digits", "account", "12345", q("12345"), "must be a 12-digit AWS account id, or empty"),
+		one("account with letters", "account", "12345678901a", q("12345678901a"), "must be a 12-digit AWS account id"),
+		{name: "account as a cdk.json number shows its digits", ctx: fakeContext{"account": 123456789012.0}, key: "account",
+			shown: "123456789012", allowed: mustBeString},
+		one("region malformed", "region", "us-east", q("us-east"), "must be an AWS region name such as eu-west-1, or empty"),
+		one("region upper-case", "region", "US-EAST-1", q("US-EAST-1"), "must be an AWS region name"),
+		one("costCenter with a semicolon", "costCenter", "cost;center", q("cost;center"), "must be 1 to 256 characters: letters, digits, spaces and _ . : / = + - @"),
+		one("costCenter empty", "costCenter", "", q(""), "must be 1 to 256 characters"),
+		one("githubOwner leading hyphen", "githubOwner", "-org", q("-org"), "must be a GitHub user or organisation name: up to 39 letters, digits or single inner hyphens"),
+		one("githubOwner underscore", "githubOwner", "my_org", q("my_org"), "must be a GitHub user or organisation name"),
+		{name: "githubOwner over 39 characters with hyphens", ctx: fakeContext{"githubOwner": "a" + strings.Repeat("-b", 20)}, key: "githubOwner",
+			shown: q("a" + strings.Repeat("-b", 20)), allowed: "up to 39 letters"},
+		one("githubRepo with .git", "githubRepo", "example-service.git", q("example-service.git"), "must be a GitHub repository name: up to 100 letters, digits, '.', '-' or '_', without .git"),
+		one("githubRepo with a space", "githubRepo", "my repo", q("my repo"), "must be a GitHub repository name"),
+		one("githubRepo dot-dot", "githubRepo", "..", q(".."), "must be a GitHub repository name"),
+		one("githubBranch with a space", "githubBranch", "feature x", q("feature x"), branchAllowed),
+		one("githubBranch with ..", "githubBranch", "release..1", q("release..1"), branchAllowed),
+		one("githubBranch ending .lock", "githubBranch", "main.lock", q("main.lock"), branchAllowed),
+		one("githubBranch leading hyphen", "githubBranch", "-main", q("-main"), branchAllowed),
+		one("githubBranch empty", "githubBranch", "", q(""), branchAllowed),
+		one("connectionArn wrong service", "connectionArn", "arn:aws:codecommit:us-east-1:123456789012:connection/"+uuid,
+			q("arn:aws:codecommit:us-east-1:123456789012:connection/"+uuid), connectionAllowed),
+		one("connectionArn wrong shape", "connectionArn", "arn:aws:codeconnections:us-east-1:123456789012:connection/abc",
+			q("arn:aws:codeconnections:us-east-1:123456789012:connection/abc"), connectionAllowed),
+		one("notificationEmail not an address", "notificationEmail", "not-an-email", q("not-an-email"), emailAllowed+" such as ops@example.com, or empty"),
+		one("notificationEmail with a display name", "notificationEmail", "Name <a@b.com>", q("Name <a@b.com>"), emailAllowed),
+		one("notificationEmail without a dot in the domain", "notificationEmail", "ops@localhost", q("ops@localhost"), emailAllowed),
+		// A JSON value of the wrong type for a string key.
+		one("number for a string key", "costCenter", 42.0, "42", mustBeString),
+		one("boolean for a string key", "githubBranch", true, "true", mustBeString),
+	}
+}
+
+func environmentRejectRows(env string) []rejectRow {
+	k := func(key string) string { return env + "." + key }
+	one := func(name, key string, value interface{}, shown, allowed string) rejectRow {
+		return rejectRow{name: env + " " + name, ctx: fakeContext{k(key): value}, key: k(key), shown: shown, allowed: allowed}
+	}
+	const cidrAllowed = "must be an IPv4 CIDR block such as 10.10.0.0/16 (network address, no host bits)"
+	rows := []rejectRow{
+		one("taskCpu not a Fargate size", "taskCpu", 300.0, "300", "Fargate accepts 256, 512, 1024, 2048, 4096, 8192 or 16384"),
+		{name: env + " taskMemory not valid for taskCpu", ctx: fakeContext{k("taskCpu"): "256", k("taskMemory"): 4096.0},
+			key: k("taskMemory"), shown: "4096", allowed: "with taskCpu 256 Fargate accepts 512, 1024, 2048 MiB"},
+		{name: env + " taskMemory not a step of taskCpu", ctx: fakeContext{k("taskCpu"): 8192.0, k("taskMemory"): 18432.0},
+			key: k("taskMemory"), shown: "18432", allowed: "with taskCpu 8192 Fargate accepts 16384 to 61440 in steps of 4096 MiB"},
+		one("desiredCount 0", "desiredCount", 0.0, "0", "must be between 1 and 100"),
+		one("containerPort 0", "containerPort", 0.0, "0", "must be between 1 and 65535"),
+		one("containerPort 70000", "containerPort", "70000", q("70000"), "must be between 1 and 65535"),
+		one("healthCheckPath without leading slash", "healthCheckPath", "health", q("health"), "must be a URL path starting with '/', at most 1024 characters, without spaces"),
+		one("placeholderImage with a space", "placeholderImage", "nginx latest", q("nginx latest"), "must be a container image reference such as public.ecr.aws/nginx/nginx:stable-alpine"),
+		one("natGateways 3", "natGateways", 3.0, "3", "must be between 1 and 2"),
+		one("vpcCidr /8", "vpcCidr", "10.0.0.0/8", q("10.0.0.0/8"), "must have a prefix between /16 and /22"),
+		one("vpcCidr with host bits", "vpcCidr", "10.10.0.1/16", q("10.10.0.1/16"), cidrAllowed),
+		one("vpcCidr garbage", "vpcCidr", "garbage", q("garbage"), cidrAllowed),
+		one("deploymentConfig unknown", "deploymentConfig", "CodeDeployDefault.ECSBlueGreen", q("CodeDeployDefault.ECSBlueGreen"),
+			"must be one of CodeDeployDefault.ECSAllAtOnce, CodeDeployDefault.ECSCanary10Percent15Minutes"),
+		{name: env + " terminationWaitMinutes shorter than the alarm window", key: k("terminationWaitMinutes"),
+			ctx:   fakeContext{k("deploymentConfig"): "CodeDeployDefault.ECSAllAtOnce", k("terminationWaitMinutes"): 0.0},
+			shown: "0", allowed: "with CodeDeployDefault.ECSAllAtOnce the deployment would end 0 s after production traffic starts, before its alarms can fire (180 s); use at least 3"},
+		one("terminationWaitMinutes over 2880", "terminationWaitMinutes", 2881.0, "2881", "must be between 0 and 2880"),
+		one("removalPolicy snapshot", "removalPolicy", "snapshot", q("snapshot"), "must be destroy or retain"),
+		one("logRetentionDays 13", "logRetentionDays", 13.0, "13", "must be a CloudWatch Logs retention: 1, 3, 5, 7, 14, 30"),
+		one("testListenerPort 443", "testListenerPort", 443.0, "443", "must differ from the production listener ports 80 and 443"),
+		one("testListenerPort 0", "testListenerPort", 0.0, "0", "must be between 1 and 65535"),
+		one("testListenerCidr malformed", "testListenerCidr", "10.0.0/24", q("10.0.0/24"), "must be an IPv4 CIDR block such as 10.0.0.0/16 (network address, no host bits), or empty"),
+		one("certificateArn malformed", "certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+			q("arn:aws:acm:us-east-1:123456789012:certificate/abc"), "must be an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>, or empty"),
+		one("alarm5xxThreshold 0", "alarm5xxThreshold", 0.0, "0", "must be between 1 and 100000"),
+		{name: env + " alarm5xxThreshold too large shows its digits", ctx: fakeContext{k("alarm5xxThreshold"): 1000000.0},
+			key: k("alarm5xxThreshold"), shown: "1000000", allowed: "must be between 1 and 100000"},
+		one("smokeChecks malformed JSON", "smokeChecks", `[{"path": "/health"`, q(`[{"path": "/health"`), "is not valid JSON for this key"),
+		one("smokeChecks unknown field", "smokeChecks", []interface{}{map[string]interface{}{"url": "/health"}}, q(`[{"url":"/health"}]`), "is not valid JSON for this key"),
+		one("smokeChecks bad entry", "smokeChecks", `[{"path":"health","status":200}]`, q("[0] {Path:health Status:200}"),
+			`each entry needs a "path" starting with '/' and a "status" between 100 and 599`),
+		one("smokeRequests 0", "smokeRequests", 0.0, "0", "must be between 1 and 50"),
+		// A value of the wrong type for an integer key.
+		one("integer key given letters", "desiredCount", "abc", q("abc"), wholeNumber),
+		one("integer key given a fraction", "taskCpu", 1.5, "1.5", wholeNumber),
+		one("integer key given a map", "natGateways", map[string]interface{}{"count": 1.0}, "map[count:1]", wholeNumber),
+		one("string key given a list", "vpcCidr", []interface{}{"10.10.0.0/16"}, "[10.10.0.0/16]", mustBeString),
+	}
+	return rows
+}
+
+func rejectRows() []rejectRow {
+	rows := globalRejectRows()
+	rows = append(rows, environmentRejectRows("staging")...)
+	rows = append(rows, environmentRejectRows("production")...)
+	return rows
+}
+
+// One failure row per validation rule: the run fails with a *config.Error
+// whose single problem names the key, the value given and what is allowed.
+func TestLoadRejectsBadValues(t *testing.T) {
+	for _, row := range rejectRows() {
+		t.Run(row.name, func(t *testing.T) {
+			noAmbientCredentials(t)
+			cfg, err := config.Load(row.ctx)
+			if err == nil {
+				t.Fatalf("Load accepted %v", row.ctx)
+			}
+			if cfg != nil {
+				t.Errorf("Load returned a configuration along with its error")
+			}
+			var cfgErr *config.Error
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("error is %T, not *config.Error: %v", err, err)
+			}
+			if len(cfgErr.Problems) != 1 {
+				t.Fatalf("want exactly 1 problem, got %d:\n%v", len(cfgErr.Problems), err)
+			}
+			msg := cfgErr.Problems[0].Error()
+			if want := row.key + " = " + row.shown; !strings.Contains(msg, want) {
+				t.Errorf("problem does not name the key and value %s:\n%s", want, msg)
+			}
+			if !strings.Contains(msg, row.allowed) {
+				t.Errorf("problem does not say what is allowed (%q):\n%s", row.allowed, msg)
+			}
+			// Messages are lower-case and carry no trailing punctuation.
+			if msg[0] < 'a' || msg[0] > 'z' || strings.HasSuffix(msg, ".") {
+				t.Errorf("problem is not a lower-case message without trailing period: %q", msg)
+			}
+			if full := err.Error(); !strings.HasPrefix(full, "invalid configuration (1 problem):\n") || !strings.Contains(full, msg) {
+				t.Errorf("Error() does not present the problem:\n%s", full)
+			}
+		})
+	}
+}
+
+// Every key the app reads has at least one failure row above, so a new key
+// cannot arrive without a test of its validation.
+func TestEveryKeyHasAFailureRow(t *testing.T) {
+	covered := map[string]bool{}
+	for _, row := range rejectRows() {
+		covered[row.key] = true
+	}
+	covered["project"] = true // the combined-length rule is reported under both names
+	for _, k := range config.Keys() {
+		if !covered[k.Name] {
+			t.Errorf("context key %q has no failure row in TestLoadRejectsBadValues", k.Name)
+		}
+	}
+}
+
+// Validation gathers every problem and reports them together, in one error.
+func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
+	rows := []struct {
+		name string
+		ctx  fakeContext
+		keys []string
+	}{
+		{"three keys", fakeContext{
+			"staging.taskCpu":          300.0,
+			"production.removalPolicy": "snapshot",
+			"githubRepo":               "example-service.git",
+		}, []string{"staging.taskCpu", "production.removalPolicy", "githubRepo"}},
+		{"global and both environments", fakeContext{
+			"project":                     "Web App",
+			"region":                      "moon-1",
+			"notificationEmail":           "not-an-email",
+			"staging.natGateways":         3.0,
+			"staging.vpcCidr":             "10.0.0.0/8",
+			"production.logRetentionDays": "13",
+			"production.testListenerPort": 80.0,
+		}, []string{"project", "region", "notificationEmail", "staging.natGateways", "staging.vpcCidr",
+			"production.logRetentionDays", "production.testListenerPort"}},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			noAmbientCredentials(t)
+			_, err := config.Load(row.ctx)
+			var cfgErr *config.Error
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("want *config.Error, got %T: %v", err, err)
+			}
+			if len(cfgErr.Problems) != len(row.keys) {
+				t.Errorf("want %d problems, got %d:\n%v", len(row.keys), len(cfgErr.Problems), err)
+			}
+			full := err.Error()
+			if header := "invalid configuration (" + strconv.Itoa(len(row.keys)) + " problems):"; !strings.HasPrefix(full, header) {
+				t.Errorf("message does not start with %q:\n%s", header, full)
+			}
+			if n := strings.Count(full, "\n  - "); n != len(row.keys) {
+				t.Errorf("message lists %d problems, want %d:\n%s", n, len(row.keys), full)
+			}
+			for _, key := range row.keys {
+				if !strings.Contains(full, "  - "+key+" = ") {
+					t.Errorf("message does not list %s:\n%s", key, full)
+				}
+			}
+		})
+	}
+}
+
+// A context key the app does not read is warned about, with the closest key
+// as a suggestion, and does not fail the run. CDK feature flags ("@...") and
+// CLI or lookup keys (containing ":") are not the app's and are left alone.
+func TestLoadWarnsAboutUnknownKeys(t *testing.T) {
+	rows := []struct {
+		name string
+		ctx  fakeContext
+		want []string // substrings, one warning each, in order
+	}{
+		{"typo in an environment key", fakeContext{"stagin.taskCpu": 512.0},
+			[]string{`unknown context key "stagin.taskCpu" is ignored; did you mean "staging.taskCpu"?`}},
+		{"typo in a global key", fakeContext{"projet": "shop"},
+			[]string{`unknown context key "projet" is ignored; did you mean "project"?`}},
+		{"wrong case", fakeContext{"Production.TaskMemory": "2048"},
+			[]string{`did you mean "production.taskMemory"?`}},
+		{"nothing close", fakeContext{"zzzzzzzzzzzzzzzzzzzz": "x"},
+			[]string{`unknown context key "zzzzzzzzzzzzzzzzzzzz" is ignored (see README, Configuration`}},
+		{"two typos, sorted", fakeContext{"regoin": "eu-west-1", "acount": "123456789012"},
+			[]string{`"acount" is ignored; did you mean "account"?`, `"regoin" is ignored; did you mean "region"?`}},
+		{"feature flags and CLI keys", fakeContext{
+			"@aws-cdk/core:newStyleStackSynthesis":                     true,
+			"@custom/flag":                                             true,
+			"aws:cdk:enable-path-metadata":                             true,
+			"availability-zones:account=123456789012:region=eu-west-1": []interface{}{"eu-west-1a"},
+		}, nil},
+		{"the checked-in cdk.json", cdkJSONContext(t), nil},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			noAmbientCredentials(t)
+			cfg := mustLoad(t, row.ctx)
+			if len(cfg.Warnings) != len(row.want) {
+				t.Fatalf("want %d warnings, got %q", len(row.want), cfg.Warnings)
+			}
+			for i, w := range row.want {
+				if !strings.Contains(cfg.Warnings[i], w) {
+					t.Errorf("warning %d = %q, want it to contain %q", i, cfg.Warnings[i], w)
+				}
+			}
+			// An ignored key changes nothing.
+			if cfg.Staging.TaskCpu != 256 || cfg.Project != "webapp" {
+				t.Errorf("an unknown key changed the configuration: %+v", cfg)
+			}
+		})
+	}
+}
+
+// Keys documents exactly the keys Load reads, once each, with a description
+// and a default that Load accepts.
+func TestKeys(t *testing.T) {
+	keys := config.Keys()
+	if len(keys) == 0 {
+		t.Fatal("Keys() is empty")
+	}
+	listed := map[string]bool{}
+	for _, k := range keys {
+		if k.Name == "" || strings.TrimSpace(k.Description) == "" || k.Default == "" {
+			t.Errorf("key %+v lacks a name, description or default", k)
+		}
+		if listed[k.Name] {
+			t.Errorf("key %q listed twice", k.Name)
+		}
+		listed[k.Name] = true
+	}
+
+	t.Run("lists every key Load reads", func(t *testing.T) {
+		noAmbientCredentials(t)
+		rec := &recordingContext{asked: map[string]bool{}}
+		mustLoad(t, rec)
+		var missing, extra []string
+		for k := range rec.asked {
+			if !listed[k] {
+				missing = append(missing, k)
+			}
+		}
+		for k := range listed {
+			if !rec.asked[k] {
+				extra = append(extra, k)
+			}
+		}
+		sort.Strings(missing)
+		sort.Strings(extra)
+		if len(missing) > 0 || len(extra) > 0 {
+			t.Errorf("Keys() and Load disagree: read but not listed %q, listed but not read %q", missing, extra)
+		}
+	})
+
+	t.Run("documented defaults are the loaded defaults", func(t *testing.T) {
+		noAmbientCredentials(t)
+		ctx := fakeContext{}
+		for _, k := range keys {
+			if k.Default != "(empty)" {
+				ctx[k.Name] = k.Default // as -c key=value would give it
+			}
+		}
+		got := mustLoad(t, ctx)
+		want := mustLoad(t, fakeContext{})
+		for _, c := range []*config.Config{got, want} {
+			c.Staging, c.Production = normalized(c.Staging), normalized(c.Production)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("setting every documented default changes the configuration:\n got %+v\nwant %+v", got, want)
+		}
+	})
+}
+
+// A failing configuration still carries the typo warnings, which often
+// explain the problem.
+func TestErrorCarriesWarnings(t *testing.T) {
+	noAmbientCredentials(t)
+	_, err := config.Load(fakeContext{"stagin.taskCpu": 1024.0, "staging.natGateways": 3.0})
+	var cfgErr *config.Error
+	if !errors.As(err, &cfgErr) {
+		t.Fatalf("want *config.Error, got %T: %v", err, err)
+	}
+	if len(cfgErr.Problems) != 1 || len(cfgErr.Warnings) != 1 {
+		t.Fatalf("want 1 problem and 1 warning, got %d and %d:\n%v", len(cfgErr.Problems), len(cfgErr.Warnings), err)
+	}
+	if want := `did you mean "staging.taskCpu"?`; !strings.Contains(err.Error(), want) {
+		t.Errorf("message does not carry the warning %q:\n%s", want, err)
+	}
+}
+
+// ContextFromEnv reads the context the CDK CLI passes: CDK_CONTEXT_JSON, plus
+// the overflow file named by CONTEXT_OVERFLOW_LOCATION_ENV when the context
+// is too large for one environment variable.
+func TestContextFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := dir + "/" + name
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	overflow := write("overflow.json", `{"staging.natGateways": 3}`)
+	badOverflow := write("bad-overflow.json", `{"staging.natGateways": `)
+	const unset = "<unset>"
+	rows := []struct {
+		name          string
+		contextJSON   string
+		overflowPath  string
+		wantOK        bool
+		wantErr       string // substring of the error; "" means none
+		wantLoadError string // a key Load must reject; "" means Load succeeds
+	}{
+		{name: "not started by the CLI", contextJSON: unset},
+		{name: "context in the variable", contextJSON: `{"staging.taskCpu": 300}`, wantOK: true, wantLoadError: "staging.taskCpu = 300"},
+		{name: "string numbers as -c gives them", contextJSON: `{"staging.taskCpu": "512", "staging.taskMemory": "1024"}`, wantOK: true},
+		{name: "malformed variable", contextJSON: `{"project": `, wantOK: true, wantErr: "CDK_CONTEXT_JSON) is not valid JSON"},
+		{name: "overflow file merged", contextJSON: `{}`, overflowPath: overflow, wantOK: true, wantLoadError: "staging.natGateways = 3"},
+		{name: "overflow file missing", contextJSON: `{}`, overflowPath: dir + "/missing.json", wantOK: true, wantErr: "reading the CDK CLI's context overflow file"},
+		{name: "overflow file malformed", contextJSON: `{}`, overflowPath: badOverflow, wantOK: true, wantErr: "is not valid JSON"},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			noAmbientCredentials(t)
+			t.Setenv("CDK_CONTEXT_JSON", row.contextJSON)
+			if row.contextJSON == unset {
+				os.Unsetenv("CDK_CONTEXT_JSON") // t.Setenv restores it afterwards
+			}
+			t.Setenv("CONTEXT_OVERFLOW_LOCATION_ENV", row.overflowPath)
+			ctx, ok, err := config.ContextFromEnv()
+			if ok != row.wantOK {
+				t.Errorf("ok = %v, want %v", ok, row.wantOK)
+			}
+			if row.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), row.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, row.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if !ok {
+				return
+			}
+			_, loadErr := config.Load(ctx)
+			switch {
+			case row.wantLoadError == "" && loadErr != nil:
+				t.Errorf("Load: unexpected error: %v", loadErr)
+			case row.wantLoadError != "" && (loadErr == nil || !strings.Contains(loadErr.Error(), row.wantLoadError)):
+				t.Errorf("Load error = %v, want one containing %q", loadErr, row.wantLoadError)
+			}
+		})
+	}
+}
