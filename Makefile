@@ -31,6 +31,7 @@ synth: $(TOOLS_STAMP) ## synthesize every stack into cdk.out (no AWS credentials
 
 test: tools ## everything that proves the project works
 	go vet ./...
+	node --test constructs/bluegreen/smoketest/index.test.mjs
 	go test ./...
 	$(MAKE) --no-print-directory cli-synth lint
 
