@@ -6,12 +6,14 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/config"
+	"ecs-bluegreen/internal/iamaspect"
 )
 
 // System is every stack of the app.
 type System struct {
 	Staging    *ServiceStack
 	Production *ServiceStack
+	Pipeline   *PipelineStack
 }
 
 // NewApp adds the app's stacks to app and tags every taggable resource.
@@ -35,6 +37,13 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 	sys.Production = NewServiceStack(app, "Production", &ServiceStackProps{
 		StackProps: stackProps("production"), Config: cfg, Environment: &cfg.Production,
 	})
+	sys.Pipeline = NewPipelineStack(app, "Pipeline", &PipelineStackProps{
+		StackProps: stackProps("pipeline"), Config: cfg, Staging: sys.Staging, Production: sys.Production,
+	})
+
+	// Every Allow statement names its actions explicitly; the aspect runs
+	// before any check that reads policies.
+	awscdk.Aspects_Of(app).Add(iamaspect.NewExplicitActions(), nil)
 
 	tag(app, "Project", cfg.Project)
 	tag(app, "ManagedBy", "aws-cdk")
@@ -43,6 +52,7 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 	// Environment names the part of the system; the suffix tells copies apart.
 	tag(sys.Staging.Stack, "Environment", "staging")
 	tag(sys.Production.Stack, "Environment", "production")
+	tag(sys.Pipeline.Stack, "Environment", "pipeline")
 	return sys
 }
 

@@ -6,6 +6,7 @@
 package iamaspect
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
 )
 
 // Expansions maps each wildcard action CDK writes to the explicit actions
@@ -51,61 +53,125 @@ var Expansions = map[string][]string{
 	},
 }
 
-type explicitActions struct{}
+type explicitActions struct {
+	_ byte // jsii passes a Go object by reference only when it is not an empty struct
+}
 
 // NewExplicitActions returns the aspect. Add it with awscdk.Aspects_Of(app)
 // before any aspect that inspects policies (such as cdk-nag), so that they
 // see the rewritten documents.
-func NewExplicitActions() awscdk.IAspect { return explicitActions{} }
+func NewExplicitActions() awscdk.IAspect { return &explicitActions{} }
 
-// Visit rewrites the policy document properties of the L1 resources that hold them.
-func (explicitActions) Visit(node constructs.IConstruct) {
-	resolve := func(v interface{}) interface{} { return awscdk.Stack_Of(node).Resolve(v) }
+// Visit rewrites the policy document properties of the L1 resources that
+// hold them. Only documents with a wildcard in an Allow statement change.
+func (*explicitActions) Visit(node constructs.IConstruct) {
 	switch r := node.(type) {
 	case awsiam.CfnPolicy:
-		r.SetPolicyDocument(rewriteDocument(resolve(r.PolicyDocument())))
+		rewrite(r, "PolicyDocument", r.PolicyDocument(), func(v interface{}) { r.SetPolicyDocument(v) })
 	case awsiam.CfnManagedPolicy:
-		r.SetPolicyDocument(rewriteDocument(resolve(r.PolicyDocument())))
-	case awsiam.CfnRole:
-		if p := r.Policies(); p != nil {
-			policies, _ := resolve(p).([]interface{})
-			for _, pol := range policies {
-				if m, ok := pol.(map[string]interface{}); ok {
-					m["PolicyDocument"] = rewriteDocument(m["PolicyDocument"])
-				}
-			}
-			r.SetPolicies(policies)
-		}
+		rewrite(r, "PolicyDocument", r.PolicyDocument(), func(v interface{}) { r.SetPolicyDocument(v) })
 	case awskms.CfnKey:
-		r.SetKeyPolicy(rewriteDocument(resolve(r.KeyPolicy())))
+		rewrite(r, "KeyPolicy", r.KeyPolicy(), func(v interface{}) { r.SetKeyPolicy(v) })
 	case awss3.CfnBucketPolicy:
-		r.SetPolicyDocument(rewriteDocument(resolve(r.PolicyDocument())))
+		rewrite(r, "PolicyDocument", r.PolicyDocument(), func(v interface{}) { r.SetPolicyDocument(v) })
 	case awssns.CfnTopicPolicy:
-		r.SetPolicyDocument(rewriteDocument(resolve(r.PolicyDocument())))
+		rewrite(r, "PolicyDocument", r.PolicyDocument(), func(v interface{}) { r.SetPolicyDocument(v) })
 	case awsecr.CfnRepository:
 		if p := r.RepositoryPolicyText(); p != nil {
-			r.SetRepositoryPolicyText(rewriteDocument(resolve(p)))
+			rewrite(r, "RepositoryPolicyText", p, func(v interface{}) { r.SetRepositoryPolicyText(v) })
 		}
 	}
 }
 
-// rewriteDocument replaces known wildcard actions in Allow statements.
-func rewriteDocument(doc interface{}) interface{} {
+// rewrite resolves a policy property. When every reference in it points into
+// the resource's own stack, the resolved and rewritten document replaces the
+// property, so that later checks (cdk-nag) see it too. A document that refers
+// to another stack must stay unresolved until CDK turns those references into
+// imports: then only the changed Action fields are overridden.
+func rewrite(res awscdk.CfnResource, property string, value interface{}, set func(interface{})) {
+	stack := awscdk.Stack_Of(res)
+	doc := stack.Resolve(value)
+	rewritten, changed := rewriteDocument(doc)
+	if len(changed) == 0 {
+		return
+	}
+	if referencesAreLocal(doc, localLogicalIDs(stack)) {
+		set(rewritten)
+		return
+	}
+	statements := rewritten.(map[string]interface{})["Statement"].([]interface{})
+	for _, i := range changed {
+		action := statements[i].(map[string]interface{})["Action"]
+		res.AddPropertyOverride(jsii.String(fmt.Sprintf("%s.Statement.%d.Action", property, i)), action)
+	}
+}
+
+var logicalIDCache = map[string]map[string]bool{}
+
+// localLogicalIDs lists the logical IDs of a stack's resources.
+func localLogicalIDs(stack awscdk.Stack) map[string]bool {
+	key := *stack.Node().Path()
+	if ids, ok := logicalIDCache[key]; ok {
+		return ids
+	}
+	ids := map[string]bool{}
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if is := awscdk.CfnElement_IsCfnElement(c); is != nil && *is {
+			ids[fmt.Sprint(stack.Resolve(c.(awscdk.CfnElement).LogicalId()))] = true
+		}
+	}
+	logicalIDCache[key] = ids
+	return ids
+}
+
+// referencesAreLocal reports whether every Ref and Fn::GetAtt in v names a
+// logical ID of the stack (or a pseudo parameter).
+func referencesAreLocal(v interface{}, local map[string]bool) bool {
+	switch x := v.(type) {
+	case map[string]interface{}:
+		if ref, ok := x["Ref"].(string); ok && !strings.HasPrefix(ref, "AWS::") && !local[ref] {
+			return false
+		}
+		if att, ok := x["Fn::GetAtt"].([]interface{}); ok && len(att) > 0 {
+			if id, ok := att[0].(string); ok && !local[id] {
+				return false
+			}
+		}
+		for _, e := range x {
+			if !referencesAreLocal(e, local) {
+				return false
+			}
+		}
+	case []interface{}:
+		for _, e := range x {
+			if !referencesAreLocal(e, local) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rewriteDocument replaces known wildcard actions in Allow statements, in
+// place, and returns the indexes of the statements it changed.
+func rewriteDocument(doc interface{}) (interface{}, []int) {
 	m, ok := doc.(map[string]interface{})
 	if !ok {
-		return doc
+		return doc, nil
 	}
+	var changedAt []int
 	statements, _ := m["Statement"].([]interface{})
-	for _, s := range statements {
+	for i, s := range statements {
 		st, ok := s.(map[string]interface{})
 		if !ok || st["Effect"] != "Allow" {
 			continue
 		}
 		if actions, changed := expand(st["Action"]); changed {
 			st["Action"] = actions
+			changedAt = append(changedAt, i)
 		}
 	}
-	return m
+	return m, changedAt
 }
 
 func expand(action interface{}) (interface{}, bool) {

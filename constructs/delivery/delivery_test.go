@@ -1,0 +1,485 @@
+package delivery_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/constructs/bluegreen"
+	"ecs-bluegreen/constructs/delivery"
+	"ecs-bluegreen/internal/testapp"
+)
+
+const connectionArn = "arn:aws:codeconnections:us-east-1:123456789012:connection/12345678-1234-1234-1234-123456789012"
+
+var (
+	stack         awscdk.Stack
+	tpl           assertions.Template
+	staging, prod bluegreen.Service
+	plain, custom delivery.Pipeline
+)
+
+// TestMain builds one stack holding two services and two pipelines releasing
+// to them, one with every optional prop left unset and one with every
+// optional prop set, and synthesizes it once.
+func TestMain(m *testing.M) {
+	ctx := testapp.Context(nil)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	stack = awscdk.NewStack(app, jsii.String("DeliveryTest"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("us-east-1")}})
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(1)})
+	staging = bluegreen.NewService(stack, "Staging", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String("svc-stg")})
+	prod = bluegreen.NewService(stack, "Production", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String("svc-prd"), ContainerName: jsii.String("web"), ContainerPort: jsii.Number(8000)})
+	plain = delivery.NewPipeline(stack, "Plain", &delivery.PipelineProps{
+		NamePrefix:  jsii.String("plain"),
+		GitHubOwner: jsii.String("octo-org"),
+		GitHubRepo:  jsii.String("shop"),
+		Environments: []*delivery.DeployEnvironment{
+			{Name: jsii.String("staging"), Service: staging},
+			{Name: jsii.String("production"), Service: prod, RequireApproval: true},
+		},
+	})
+	custom = delivery.NewPipeline(stack, "Custom", &delivery.PipelineProps{
+		NamePrefix:        jsii.String("custom"),
+		GitHubOwner:       jsii.String("octo-org"),
+		GitHubRepo:        jsii.String("shop"),
+		GitHubBranch:      jsii.String("release/v2"),
+		ConnectionArn:     jsii.String(connectionArn),
+		NotificationEmail: jsii.String("ops@example.com"),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		LogRetention:      awslogs.RetentionDays_ONE_WEEK,
+		Environments: []*delivery.DeployEnvironment{
+			{Name: jsii.String("qa"), Service: staging, RequireApproval: true},
+		},
+	})
+	tpl = assertions.Template_FromStack(stack, nil)
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func obj(m map[string]interface{}) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
+func arrayWith(items ...interface{}) assertions.Matcher {
+	return assertions.Match_ArrayWith(&items)
+}
+
+// ref is how the template refers to a token of the test stack.
+func ref(token interface{}) interface{} { return stack.Resolve(token) }
+
+type requirement struct {
+	name, resourceType string
+	props              map[string]interface{}
+}
+
+func checkAll(t *testing.T, rows []requirement) {
+	t.Helper()
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%v", p)
+				}
+			}()
+			tpl.HasResourceProperties(jsii.String(r.resourceType), obj(r.props))
+		})
+	}
+}
+
+// TestDefaults proves the documented default of every optional prop.
+func TestDefaults(t *testing.T) {
+	checkAll(t, []requirement{
+		{"GitHubBranch defaults to main", "AWS::CodePipeline::Pipeline", map[string]interface{}{
+			"Name": "plain",
+			"Stages": arrayWith(obj(map[string]interface{}{"Actions": []interface{}{obj(map[string]interface{}{
+				"Configuration": obj(map[string]interface{}{"BranchName": "main", "FullRepositoryId": "octo-org/shop"}),
+			})}})),
+		}},
+		{"no ConnectionArn: a connection named NamePrefix is created", "AWS::CodeConnections::Connection", map[string]interface{}{
+			"ConnectionName": "plain", "ProviderType": "GitHub",
+		}},
+		{"LogRetention defaults to one month", "AWS::Logs::LogGroup", map[string]interface{}{
+			"RetentionInDays": 30,
+		}},
+		{"RemovalPolicy RETAIN: the repository is not emptied on delete", "AWS::ECR::Repository", map[string]interface{}{
+			"RepositoryName": "plain", "EmptyOnDelete": false,
+		}},
+	})
+	// RemovalPolicy RETAIN: every stateful resource of the plain pipeline is kept.
+	for _, r := range []struct{ name, logical string }{
+		{"key", *stack.GetLogicalId(plain.Key().Node().DefaultChild().(awscdk.CfnElement))},
+		{"artifact bucket", *stack.GetLogicalId(plain.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement))},
+		{"repository", *stack.GetLogicalId(plain.Repository().Node().DefaultChild().(awscdk.CfnElement))},
+		{"build logs", *stack.GetLogicalId(plain.BuildLogGroup().Node().DefaultChild().(awscdk.CfnElement))},
+	} {
+		res := (*tpl.ToJSON())["Resources"].(map[string]interface{})[r.logical].(map[string]interface{})
+		if res["DeletionPolicy"] != "Retain" {
+			t.Errorf("RemovalPolicy defaults to RETAIN: %s has DeletionPolicy %v", r.name, res["DeletionPolicy"])
+		}
+	}
+	// NotificationEmail unset: no subscription on the plain topic.
+	subs := tpl.FindResources(jsii.String("AWS::SNS::Subscription"), map[string]interface{}{
+		"Properties": obj(map[string]interface{}{"TopicArn": ref(plain.Topic().TopicArn())}),
+	})
+	if len(*subs) != 0 {
+		t.Errorf("no NotificationEmail: want no subscription, got %d", len(*subs))
+	}
+	if plain.Connection() == nil {
+		t.Errorf("no ConnectionArn: Connection() must return the created connection")
+	}
+}
+
+// TestOptionalProps proves that each optional prop, when set, is used.
+func TestOptionalProps(t *testing.T) {
+	checkAll(t, []requirement{
+		{"GitHubBranch and ConnectionArn go to the source action", "AWS::CodePipeline::Pipeline", map[string]interface{}{
+			"Name": "custom",
+			"Stages": arrayWith(obj(map[string]interface{}{"Actions": []interface{}{obj(map[string]interface{}{
+				"Configuration": obj(map[string]interface{}{"BranchName": "release/v2", "ConnectionArn": connectionArn}),
+			})}})),
+			"Triggers": []interface{}{obj(map[string]interface{}{"GitConfiguration": obj(map[string]interface{}{
+				"Push": []interface{}{map[string]interface{}{"Branches": map[string]interface{}{"Includes": []interface{}{"release/v2"}}}},
+			})})},
+		}},
+		{"ConnectionArn: the pipeline role may use that connection", "AWS::IAM::Policy", map[string]interface{}{
+			"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+				"Action": arrayWith("codeconnections:UseConnection", "codestar-connections:UseConnection"), "Resource": connectionArn,
+			}))}),
+		}},
+		{"NotificationEmail is subscribed to the topic", "AWS::SNS::Subscription", map[string]interface{}{
+			"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": ref(custom.Topic().TopicArn()),
+		}},
+		{"LogRetention sets the build log retention", "AWS::Logs::LogGroup", map[string]interface{}{
+			"RetentionInDays": 7,
+		}},
+		{"RemovalPolicy DESTROY: the repository is emptied on delete", "AWS::ECR::Repository", map[string]interface{}{
+			"RepositoryName": "custom", "EmptyOnDelete": true,
+		}},
+		{"RemovalPolicy DESTROY: the artifact bucket's objects are deleted with it", "Custom::S3AutoDeleteObjects", map[string]interface{}{
+			"BucketName": ref(custom.ArtifactBucket().BucketName()),
+		}},
+		{"RequireApproval on the first environment: an approval without a link", "AWS::CodePipeline::Pipeline", map[string]interface{}{
+			"Name": "custom",
+			"Stages": arrayWith(obj(map[string]interface{}{
+				"Name": delivery.ApprovalStageName("qa"),
+				"Actions": []interface{}{obj(map[string]interface{}{
+					"ActionTypeId":  obj(map[string]interface{}{"Category": "Approval"}),
+					"Configuration": obj(map[string]interface{}{"ExternalEntityLink": assertions.Match_Absent()}),
+				})},
+			})),
+		}},
+	})
+	if custom.Connection() != nil {
+		t.Errorf("ConnectionArn given: Connection() must be nil")
+	}
+	conns := tpl.FindResources(jsii.String("AWS::CodeConnections::Connection"), nil)
+	if len(*conns) != 1 {
+		t.Errorf("ConnectionArn given: only the plain pipeline creates a connection, found %d", len(*conns))
+	}
+}
+
+// TestGetters proves that the getters return the resources they name.
+func TestGetters(t *testing.T) {
+	deployAction := func(env string) interface{} {
+		for _, st := range dig(resource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "Stages").([]interface{}) {
+			if dig(st, "Name") == delivery.DeployStageName(env) {
+				return dig(st, "Actions").([]interface{})[0]
+			}
+		}
+		return nil
+	}
+	rows := []struct {
+		name      string
+		got, want interface{}
+	}{
+		{"Pipeline", ref(plain.Pipeline().PipelineName()), refTo(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"})},
+		{"Repository", ref(plain.Repository().RepositoryName()), refTo(t, "AWS::ECR::Repository", map[string]interface{}{"RepositoryName": "plain"})},
+		{"BuildProject", ref(plain.BuildProject().ProjectName()), refTo(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": "plain-build"})},
+		{"Topic", ref(plain.Topic().TopicArn()), refTo(t, "AWS::SNS::Topic", map[string]interface{}{"TopicName": "plain-releases"})},
+		{"ConnectionArn", ref(plain.ConnectionArn()), map[string]interface{}{"Fn::GetAtt": []interface{}{
+			logicalID(t, "AWS::CodeConnections::Connection", map[string]interface{}{"ConnectionName": "plain"}), "ConnectionArn",
+		}}},
+		{"Role", ref(plain.Role().RoleArn()), dig(resource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "RoleArn")},
+		{"DeployRole", ref(plain.DeployRole("staging").RoleArn()), dig(deployAction("staging"), "RoleArn")},
+		{"ArtifactBucket", ref(plain.ArtifactBucket().BucketName()), dig(resource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "ArtifactStore", "Location")},
+		{"Key", ref(plain.Key().KeyArn()), dig(resource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "ArtifactStore", "EncryptionKey", "Id")},
+	}
+	for _, r := range rows {
+		if !reflect.DeepEqual(normalize(r.got), normalize(r.want)) || r.want == nil {
+			t.Errorf("%s() resolves to %v, want %v", r.name, r.got, r.want)
+		}
+	}
+	if plain.DeployRole("qa") != nil {
+		t.Errorf("DeployRole of an unknown environment must be nil")
+	}
+	if plain.FailureRule() == nil || plain.BuildLogGroup() == nil {
+		t.Errorf("FailureRule and BuildLogGroup must be set")
+	}
+}
+
+// resource returns the one resource of a type whose properties contain props.
+func resource(t *testing.T, resourceType string, props map[string]interface{}) map[string]interface{} {
+	t.Helper()
+	id := logicalID(t, resourceType, props)
+	return (*tpl.ToJSON())["Resources"].(map[string]interface{})[id].(map[string]interface{})
+}
+
+// logicalID finds the one resource of a type whose properties contain props.
+func logicalID(t *testing.T, resourceType string, props map[string]interface{}) string {
+	t.Helper()
+	found := *tpl.FindResources(jsii.String(resourceType), map[string]interface{}{"Properties": obj(props)})
+	if len(found) != 1 {
+		t.Fatalf("%d %s resources match %v, want 1", len(found), resourceType, props)
+	}
+	for id := range found {
+		return id
+	}
+	return ""
+}
+
+func refTo(t *testing.T, resourceType string, props map[string]interface{}) interface{} {
+	return map[string]interface{}{"Ref": logicalID(t, resourceType, props)}
+}
+
+// dig walks nested maps of a template.
+func dig(v interface{}, path ...string) interface{} {
+	for _, p := range path {
+		m, ok := v.(map[string]interface{})
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// normalize round-trips a value through JSON so that resolved tokens and
+// template values compare equal.
+func normalize(v interface{}) interface{} {
+	b, _ := json.Marshal(v)
+	var out interface{}
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// TestInvalidProps has one row per validation rule; each asserts its message.
+func TestInvalidProps(t *testing.T) {
+	valid := func() *delivery.PipelineProps {
+		return &delivery.PipelineProps{
+			NamePrefix: jsii.String("ok"), GitHubOwner: jsii.String("o"), GitHubRepo: jsii.String("r"),
+			Environments: []*delivery.DeployEnvironment{{Name: jsii.String("staging"), Service: staging}},
+		}
+	}
+	rows := []struct {
+		name   string
+		change func(p *delivery.PipelineProps)
+		want   string
+	}{
+		{"NamePrefix is required", func(p *delivery.PipelineProps) { p.NamePrefix = nil }, "NamePrefix is required"},
+		{"GitHubOwner is required", func(p *delivery.PipelineProps) { p.GitHubOwner = jsii.String("") }, "GitHubOwner is required"},
+		{"GitHubRepo is required", func(p *delivery.PipelineProps) { p.GitHubRepo = nil }, "GitHubRepo is required"},
+		{"a created connection's name fits 32 characters", func(p *delivery.PipelineProps) { p.NamePrefix = jsii.String(strings.Repeat("a", 33)) },
+			`NamePrefix "` + strings.Repeat("a", 33) + `" has 33 characters; the connection it names allows 32`},
+		{"at least one environment", func(p *delivery.PipelineProps) { p.Environments = nil }, "Environments needs at least one environment"},
+		{"each environment has a service", func(p *delivery.PipelineProps) { p.Environments[0].Service = nil }, "Environments[0] needs a Name and a Service"},
+		{"environment names are lower-case letters and digits", func(p *delivery.PipelineProps) { p.Environments[0].Name = jsii.String("Pre-Prod") },
+			`Environments[0].Name "Pre-Prod" must be lower-case letters and digits`},
+		{"environment names are unique", func(p *delivery.PipelineProps) {
+			p.Environments = append(p.Environments, &delivery.DeployEnvironment{Name: jsii.String("staging"), Service: prod})
+		}, `Environments[1].Name "staging" is used twice`},
+	}
+	for i, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			props := valid()
+			r.change(props)
+			msg := func() (msg string) {
+				defer func() {
+					if p := recover(); p != nil {
+						msg = strings.TrimSpace(toString(p))
+					}
+				}()
+				delivery.NewPipeline(stack, "Invalid"+string(rune('A'+i)), props)
+				return ""
+			}()
+			if !strings.Contains(msg, r.want) {
+				t.Errorf("got %q, want it to contain %q", msg, r.want)
+			}
+			if !strings.HasPrefix(msg, "delivery: ") {
+				t.Errorf("message %q must start with the package name", msg)
+			}
+		})
+	}
+}
+
+func toString(p interface{}) string {
+	if err, ok := p.(error); ok {
+		return err.Error()
+	}
+	if s, ok := p.(string); ok {
+		return s
+	}
+	return ""
+}
+
+// buildSpec returns the buildspec of a pipeline's project, as synthesized.
+func buildSpec(t *testing.T, projectName string) map[string]interface{} {
+	t.Helper()
+	raw, _ := dig(resource(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": projectName}), "Properties", "Source", "BuildSpec").(string)
+	var spec map[string]interface{}
+	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+		t.Fatalf("buildspec is not JSON: %v", err)
+	}
+	return spec
+}
+
+// projectVariables returns the plain-text environment variables of a pipeline's project.
+func projectVariables(t *testing.T, projectName string) map[string]string {
+	t.Helper()
+	vars := map[string]string{}
+	list, _ := dig(resource(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": projectName}), "Properties", "Environment", "EnvironmentVariables").([]interface{})
+	for _, v := range list {
+		value, _ := dig(v, "Value").(string)
+		vars[dig(v, "Name").(string)] = value
+	}
+	return vars
+}
+
+// TestBuildSpecRunsUnderDash runs the synthesized build commands the way
+// CodeBuild does, under /bin/sh with set -eu, with aws and docker replaced by
+// stubs, and checks the files the deploy actions read. It proves the
+// commands are POSIX sh, define every variable they read, and write a task
+// definition template and an AppSpec per environment with its container name
+// and port.
+func TestBuildSpecRunsUnderDash(t *testing.T) {
+	for _, tool := range []string{"sh", "jq", "cut"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed: %v", tool, err)
+		}
+	}
+	spec := buildSpec(t, "plain-build")
+	var commands []string
+	for _, phase := range []string{"pre_build", "build", "post_build"} {
+		for _, c := range spec["phases"].(map[string]interface{})[phase].(map[string]interface{})["commands"].([]interface{}) {
+			commands = append(commands, c.(string))
+		}
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	work := filepath.Join(dir, "src")
+	for _, d := range []string{bin, work} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	taskDef := `{"taskDefinition":{"taskDefinitionArn":"arn:aws:ecs:us-east-1:123456789012:task-definition/f:3","family":"f","revision":3,"status":"ACTIVE",` +
+		`"containerDefinitions":[{"name":"sidecar","image":"busybox"},{"name":"$NAME","image":"public.ecr.aws/nginx/nginx:stable-alpine"}],` +
+		`"requiresAttributes":[],"compatibilities":["FARGATE"],"registeredAt":"2024-01-01T00:00:00Z","registeredBy":"arn:aws:iam::123456789012:role/r","cpu":"256","memory":"512"}}`
+	stubs := map[string]string{
+		"aws": `#!/bin/sh
+echo "aws $*" >> "$CALLS"
+case "$1 $2" in
+"ecr get-login-password") echo password ;;
+"ecr describe-images") exit 254 ;;
+"ecs describe-task-definition")
+  case "$4" in
+  svc-stg) NAME=app ;;
+  svc-prd) NAME=web ;;
+  *) echo "unknown family $4" >&2; exit 1 ;;
+  esac
+  printf '%s\n' '` + taskDef + `' | sed "s/\\\$NAME/$NAME/" ;;
+*) echo "unexpected: aws $*" >&2; exit 1 ;;
+esac
+`,
+		"docker": `#!/bin/sh
+echo "docker $*" >> "$CALLS"
+if [ "$1" = login ]; then cat > /dev/null; fi
+`,
+	}
+	for name, body := range stubs {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := "set -eu\n" + strings.Join(commands, "\n") + "\n"
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir = work
+	// Only what CodeBuild, the project and the pipeline action define.
+	cmd.Env = []string{
+		"PATH=" + bin + ":/usr/bin:/bin",
+		"CALLS=" + filepath.Join(dir, "calls.log"),
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1",
+		"CODEBUILD_RESOLVED_SOURCE_VERSION=ffffffffffffffffffffffffffffffffffffffff",
+		"CODEBUILD_SRC_DIR=" + work,
+		"COMMIT_ID=0123456789abcdef0123456789abcdef01234567",
+		"REPOSITORY_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/plain",
+	}
+	for k, v := range projectVariables(t, "plain-build") {
+		if k == "REPOSITORY_URI" {
+			continue // set above: the template holds an expression
+		}
+		if v == "" {
+			v = "resolved-at-deploy"
+		}
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("build commands fail under sh -eu: %v\n%s", err, out)
+	}
+	calls, _ := os.ReadFile(filepath.Join(dir, "calls.log"))
+	image := "123456789012.dkr.ecr.us-east-1.amazonaws.com/plain:0123456789ab"
+	for _, want := range []string{"docker build --tag " + image + " .", "docker push " + image} {
+		if !strings.Contains(string(calls), want) {
+			t.Errorf("image tagged with the commit: want call %q in\n%s", want, calls)
+		}
+	}
+
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(work, name))
+		if err != nil {
+			t.Errorf("the build must write %s: %v", name, err)
+		}
+		return string(b)
+	}
+	var detail map[string]string
+	if err := json.Unmarshal([]byte(read(delivery.ImageDetailFile)), &detail); err != nil || detail["ImageURI"] != image {
+		t.Errorf("%s = %v (%v), want ImageURI %s", delivery.ImageDetailFile, detail, err, image)
+	}
+	for _, env := range []struct{ name, container, port string }{{"staging", "app", "80"}, {"production", "web", "8000"}} {
+		var td map[string]interface{}
+		if err := json.Unmarshal([]byte(read(delivery.TaskDefinitionFile(env.name))), &td); err != nil {
+			t.Errorf("%s: task definition is not JSON: %v", env.name, err)
+			continue
+		}
+		for _, field := range []string{"taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities", "registeredAt", "registeredBy"} {
+			if _, ok := td[field]; ok {
+				t.Errorf("%s: read-only field %s must be removed", env.name, field)
+			}
+		}
+		for _, c := range td["containerDefinitions"].([]interface{}) {
+			c := c.(map[string]interface{})
+			wantImage := "busybox"
+			if c["name"] == env.container {
+				wantImage = "<" + delivery.ImagePlaceholder + ">"
+			}
+			if c["image"] != wantImage {
+				t.Errorf("%s: container %v image = %v, want %s", env.name, c["name"], c["image"], wantImage)
+			}
+		}
+		wantSpec := "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n" +
+			"        TaskDefinition: \"<" + delivery.TaskDefinitionPlaceholder + ">\"\n        LoadBalancerInfo:\n" +
+			"          ContainerName: \"" + env.container + "\"\n          ContainerPort: " + env.port + "\n" +
+			"Hooks:\n  - AfterAllowTestTraffic: \"resolved-at-deploy\"\n"
+		if got := read(delivery.AppSpecFile(env.name)); got != wantSpec {
+			t.Errorf("%s: AppSpec =\n%s\nwant\n%s", env.name, got, wantSpec)
+		}
+	}
+}

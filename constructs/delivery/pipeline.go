@@ -1,0 +1,565 @@
+// Package delivery provides an L3 construct for the release pipeline of a
+// containerised service: GitHub source through a CodeConnections connection,
+// an image build in CodeBuild pushed to ECR, then a CodeDeploy blue/green
+// release to each environment in order, with manual approvals where asked.
+package delivery
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodeconnections"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	targets "github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	subscriptions "github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/constructs/bluegreen"
+)
+
+// Stage names, in the order the pipeline runs them; each environment adds
+// DeployStageName(name), preceded by ApprovalStageName(name) when it
+// requires approval.
+const (
+	SourceStageName = "Source"
+	BuildStageName  = "Build"
+	// SourceVariablesNamespace holds the source action's variables (CommitId).
+	SourceVariablesNamespace = "SourceVariables"
+)
+
+// DeployStageName is the stage that releases to an environment.
+func DeployStageName(environment string) string { return "Deploy-" + environment }
+
+// ApprovalStageName is the manual approval before an environment.
+func ApprovalStageName(environment string) string { return "Approve-" + environment }
+
+// maxConnectionName is AWS's limit on a CodeConnections connection name.
+const maxConnectionName = 32
+
+// PipelineProps configures a delivery pipeline. Optional fields are nil (or
+// zero) for their default.
+type PipelineProps struct {
+	// NamePrefix is the physical name of the pipeline, the ECR repository and
+	// the created connection, and starts the other physical names (build
+	// project, topic, key alias). At most 32 characters when a connection is
+	// created. Required.
+	NamePrefix *string
+	// GitHubOwner is the user or organisation owning the application
+	// repository. Required.
+	GitHubOwner *string
+	// GitHubRepo is the application repository; it holds the Dockerfile at
+	// its root. Required.
+	GitHubRepo *string
+	// GitHubBranch is the branch whose pushes start a release. Default: "main".
+	GitHubBranch *string
+	// ConnectionArn is an existing CodeConnections (CodeStar) GitHub
+	// connection. Default: - a new connection is created; it must be approved
+	// once in the console before the first release.
+	ConnectionArn *string
+	// NotificationEmail is subscribed to approval requests and pipeline
+	// failures. Default: - no subscription.
+	NotificationEmail *string
+	// RemovalPolicy applies to the key, the artifact bucket, the repository
+	// and the build logs. Default: RETAIN.
+	RemovalPolicy awscdk.RemovalPolicy
+	// LogRetention is how long build logs are kept. Default: one month.
+	LogRetention awslogs.RetentionDays
+	// Environments are released to in this order, each in its own stage.
+	// At least one. Required.
+	Environments []*DeployEnvironment
+}
+
+// DeployEnvironment is one environment the pipeline releases to.
+type DeployEnvironment struct {
+	// Name is lower-case letters and digits ("staging"); it names the stage,
+	// the build's files and (upper-cased) its variables. Required.
+	Name *string
+	// Service receives the release. Required.
+	Service bluegreen.Service
+	// RequireApproval adds a manual approval stage before this environment,
+	// linking to the previous environment's production URL. Default: false.
+	RequireApproval bool
+}
+
+// Pipeline is the delivery pipeline and the resources it owns.
+type Pipeline interface {
+	constructs.Construct
+	Pipeline() awscodepipeline.Pipeline
+	// Role is the pipeline's role; the source, build and approval actions use
+	// it, and it assumes the deploy roles.
+	Role() awsiam.Role
+	// Key encrypts the artifacts, the repository, the build and the topic.
+	Key() awskms.Key
+	ArtifactBucket() awss3.Bucket
+	Repository() awsecr.Repository
+	// Connection is nil when ConnectionArn was given.
+	Connection() awscodeconnections.CfnConnection
+	ConnectionArn() *string
+	BuildProject() awscodebuild.PipelineProject
+	BuildLogGroup() awslogs.LogGroup
+	// Topic receives approval requests and pipeline failures.
+	Topic() awssns.Topic
+	// FailureRule announces failed pipeline executions on Topic.
+	FailureRule() awsevents.Rule
+	// DeployRole is the role of the deploy action of an environment, nil for
+	// an unknown name.
+	DeployRole(environment string) awsiam.Role
+}
+
+type pipeline struct {
+	constructs.Construct
+	pipeline      awscodepipeline.Pipeline
+	role          awsiam.Role
+	key           awskms.Key
+	bucket        awss3.Bucket
+	repo          awsecr.Repository
+	connection    awscodeconnections.CfnConnection
+	connectionArn *string
+	project       awscodebuild.PipelineProject
+	logGroup      awslogs.LogGroup
+	topic         awssns.Topic
+	failureRule   awsevents.Rule
+	deployRoles   map[string]awsiam.Role
+}
+
+// resolved holds the props with defaults applied; the caller's props are never modified.
+type resolved struct {
+	prefix, owner, repo, branch string
+	connectionArn, email        string
+	removal                     awscdk.RemovalPolicy
+	retention                   awslogs.RetentionDays
+	envs                        []environment
+}
+
+type environment struct {
+	name            string
+	service         bluegreen.Service
+	requireApproval bool
+}
+
+var environmentNameRe = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+
+func resolve(p *PipelineProps) (resolved, error) {
+	if p == nil {
+		return resolved{}, errors.New("delivery: props are required")
+	}
+	var problems []error
+	required := func(field string, v *string) string {
+		if v == nil || *v == "" {
+			problems = append(problems, fmt.Errorf("%s is required", field))
+			return ""
+		}
+		return *v
+	}
+	r := resolved{
+		prefix:        required("NamePrefix", p.NamePrefix),
+		owner:         required("GitHubOwner", p.GitHubOwner),
+		repo:          required("GitHubRepo", p.GitHubRepo),
+		branch:        orString(p.GitHubBranch, "main"),
+		connectionArn: orString(p.ConnectionArn, ""),
+		email:         orString(p.NotificationEmail, ""),
+		removal:       p.RemovalPolicy,
+		retention:     p.LogRetention,
+	}
+	if r.removal == "" {
+		r.removal = awscdk.RemovalPolicy_RETAIN
+	}
+	if r.retention == "" {
+		r.retention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if r.connectionArn == "" && !isToken(r.prefix) && len(r.prefix) > maxConnectionName {
+		problems = append(problems, fmt.Errorf("NamePrefix %q has %d characters; the connection it names allows %d (or give ConnectionArn)", r.prefix, len(r.prefix), maxConnectionName))
+	}
+	if len(p.Environments) == 0 {
+		problems = append(problems, errors.New("Environments needs at least one environment"))
+	}
+	seen := map[string]bool{}
+	for i, e := range p.Environments {
+		if e == nil || e.Service == nil || e.Name == nil {
+			problems = append(problems, fmt.Errorf("Environments[%d] needs a Name and a Service", i))
+			continue
+		}
+		name := *e.Name
+		switch {
+		case !environmentNameRe.MatchString(name):
+			problems = append(problems, fmt.Errorf("Environments[%d].Name %q must be lower-case letters and digits, starting with a letter", i, name))
+		case seen[name]:
+			problems = append(problems, fmt.Errorf("Environments[%d].Name %q is used twice", i, name))
+		}
+		seen[name] = true
+		r.envs = append(r.envs, environment{name: name, service: e.Service, requireApproval: e.RequireApproval})
+	}
+	if len(problems) > 0 {
+		return resolved{}, fmt.Errorf("delivery: invalid pipeline props: %w", errors.Join(problems...))
+	}
+	return r, nil
+}
+
+// NewPipeline creates the delivery pipeline. It panics on props that cannot
+// work (missing names, environments or services), as CDK constructs do.
+func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pipeline {
+	r, err := resolve(props)
+	if err != nil {
+		panic(err)
+	}
+	this := constructs.NewConstruct(scope, &id)
+	p := &pipeline{Construct: this, deployRoles: map[string]awsiam.Role{}}
+	name := func(suffix string) *string { return jsii.String(r.prefix + suffix) }
+	destroy := r.removal == awscdk.RemovalPolicy_DESTROY
+
+	p.key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
+		Alias:             jsii.String("alias/" + r.prefix + "-pipeline"),
+		Description:       jsii.String(fmt.Sprintf("%s pipeline: artifacts, images, build and notifications", r.prefix)),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     r.removal,
+	})
+	p.bucket = awss3.NewBucket(this, jsii.String("ArtifactBucket"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_KMS,
+		EncryptionKey:     p.key,
+		BucketKeyEnabled:  jsii.Bool(true),
+		Versioned:         jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-artifacts"),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(90)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+		}},
+		RemovalPolicy:     r.removal,
+		AutoDeleteObjects: jsii.Bool(destroy),
+	})
+	p.repo = awsecr.NewRepository(this, jsii.String("Repository"), &awsecr.RepositoryProps{
+		RepositoryName:     name(""),
+		ImageScanOnPush:    jsii.Bool(true),
+		ImageTagMutability: awsecr.TagMutability_IMMUTABLE,
+		Encryption:         awsecr.RepositoryEncryption_KMS(),
+		EncryptionKey:      p.key,
+		LifecycleRules: &[]*awsecr.LifecycleRule{
+			{
+				RulePriority: jsii.Number(1),
+				Description:  jsii.String("expire untagged images after 7 days"),
+				TagStatus:    awsecr.TagStatus_UNTAGGED,
+				MaxImageAge:  awscdk.Duration_Days(jsii.Number(7)),
+			},
+			{
+				RulePriority:  jsii.Number(2),
+				Description:   jsii.String("keep the last 50 images"),
+				TagStatus:     awsecr.TagStatus_ANY,
+				MaxImageCount: jsii.Number(50),
+			},
+		},
+		RemovalPolicy: r.removal,
+		EmptyOnDelete: jsii.Bool(destroy),
+	})
+	// The environments' execution roles pull the image. The grant lives in the
+	// repository policy, on this side, so that the environment stacks never
+	// depend on the pipeline's.
+	for _, e := range r.envs {
+		p.repo.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("Pull" + envVarPrefix(e.name)),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(e.service.ExecutionRole().RoleArn())},
+			Actions:    jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
+		}))
+	}
+
+	p.buildTopic(r, name)
+	p.buildSource(r)
+
+	p.role = awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codepipeline.amazonaws.com"), nil),
+		Description: jsii.String(fmt.Sprintf("%s pipeline: runs the source, build and approval actions and assumes the deploy roles", r.prefix)),
+	})
+	// CDK grants codestar-connections:UseConnection; connections created
+	// since the service's rename have codeconnections ARNs, so both prefixes
+	// are granted.
+	p.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("codeconnections:UseConnection"),
+		Resources: &[]*string{p.connectionArn},
+	}))
+
+	sourceOutput := awscodepipeline.NewArtifact(jsii.String("SourceOutput"), nil)
+	buildOutput := awscodepipeline.NewArtifact(jsii.String("BuildOutput"), nil)
+	source := actions.NewCodeStarConnectionsSourceAction(&actions.CodeStarConnectionsSourceActionProps{
+		ActionName:         jsii.String("GitHub"),
+		ConnectionArn:      p.connectionArn,
+		Owner:              jsii.String(r.owner),
+		Repo:               jsii.String(r.repo),
+		Branch:             jsii.String(r.branch),
+		Output:             sourceOutput,
+		VariablesNamespace: jsii.String(SourceVariablesNamespace),
+	})
+
+	p.buildProject(r, name)
+
+	p.pipeline = awscodepipeline.NewPipeline(this, jsii.String("Pipeline"), &awscodepipeline.PipelineProps{
+		PipelineName:   name(""),
+		PipelineType:   awscodepipeline.PipelineType_V2,
+		ArtifactBucket: p.bucket,
+		Role:           p.role,
+		// Actions without a role of their own run as the pipeline role rather
+		// than as one generated role each, trusted by the whole account.
+		UsePipelineRoleForActions: jsii.Bool(true),
+		Triggers: &[]*awscodepipeline.TriggerProps{{
+			ProviderType: awscodepipeline.ProviderType_CODE_STAR_SOURCE_CONNECTION,
+			GitConfiguration: &awscodepipeline.GitConfiguration{
+				SourceAction: source,
+				PushFilter:   &[]*awscodepipeline.GitPushFilter{{BranchesIncludes: jsii.Strings(r.branch)}},
+			},
+		}},
+	})
+	p.pipeline.AddStage(&awscodepipeline.StageOptions{
+		StageName: jsii.String(SourceStageName),
+		Actions:   &[]awscodepipeline.IAction{source},
+	})
+	p.pipeline.AddStage(&awscodepipeline.StageOptions{
+		StageName: jsii.String(BuildStageName),
+		Actions: &[]awscodepipeline.IAction{actions.NewCodeBuildAction(&actions.CodeBuildActionProps{
+			ActionName: jsii.String("Image"),
+			Project:    p.project,
+			Input:      sourceOutput,
+			Outputs:    &[]awscodepipeline.Artifact{buildOutput},
+			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+				"COMMIT_ID": {Value: source.Variables().CommitId},
+			},
+		})},
+	})
+	for i, e := range r.envs {
+		if e.requireApproval {
+			p.addApproval(e, r.envs[:i])
+		}
+		p.addDeploy(r, e, buildOutput)
+	}
+
+	p.failureRule = p.pipeline.OnStateChange(jsii.String("FailureNotification"), &awsevents.OnEventOptions{
+		Description: jsii.String(fmt.Sprintf("%s pipeline: announce failed executions", r.prefix)),
+		EventPattern: &awsevents.EventPattern{
+			Detail: &map[string]interface{}{"state": []interface{}{"FAILED"}},
+		},
+		Target: targets.NewSnsTopic(p.topic, &targets.SnsTopicProps{
+			Message: awsevents.RuleTargetInput_FromText(jsii.String(fmt.Sprintf(
+				"Pipeline %s: execution %s failed. Open the pipeline in the CodePipeline console to see the failed action.",
+				*awsevents.EventField_FromPath(jsii.String("$.detail.pipeline")),
+				*awsevents.EventField_FromPath(jsii.String("$.detail.execution-id"))))),
+		}),
+	})
+	return p
+}
+
+// buildTopic creates the topic of approval requests and failures.
+func (p *pipeline) buildTopic(r resolved, name func(string) *string) {
+	p.topic = awssns.NewTopic(p.Construct, jsii.String("Topic"), &awssns.TopicProps{
+		TopicName:   name("-releases"),
+		DisplayName: jsii.String(fmt.Sprintf("%s releases", r.prefix)),
+		MasterKey:   p.key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	if r.email != "" {
+		p.topic.AddSubscription(subscriptions.NewEmailSubscription(jsii.String(r.email), nil))
+	}
+}
+
+// buildSource uses the given connection or creates one.
+func (p *pipeline) buildSource(r resolved) {
+	if r.connectionArn != "" {
+		p.connectionArn = jsii.String(r.connectionArn)
+		return
+	}
+	p.connection = awscodeconnections.NewCfnConnection(p.Construct, jsii.String("Connection"), &awscodeconnections.CfnConnectionProps{
+		ConnectionName: jsii.String(r.prefix),
+		ProviderType:   jsii.String("GitHub"),
+	})
+	p.connectionArn = p.connection.AttrConnectionArn()
+	awscdk.NewCfnOutput(p.Construct, jsii.String("ConnectionArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String(fmt.Sprintf(
+			"GitHub connection %s, created PENDING. Approve it once: AWS console > Developer Tools > Settings > Connections > %s > Update pending connection; then choose Release change on the pipeline.",
+			r.prefix, r.prefix)),
+		Value: p.connectionArn,
+	})
+}
+
+// buildProject creates the CodeBuild project that builds and pushes the image
+// and writes the deploy actions' input files.
+func (p *pipeline) buildProject(r resolved, name func(string) *string) {
+	this := p.Construct
+	p.logGroup = awslogs.NewLogGroup(this, jsii.String("BuildLogs"), &awslogs.LogGroupProps{
+		Retention:     r.retention,
+		RemovalPolicy: r.removal,
+	})
+	variables := map[string]*awscodebuild.BuildEnvironmentVariable{
+		"AWS_ACCOUNT_ID":  {Value: awscdk.Aws_ACCOUNT_ID()},
+		"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
+		"REPOSITORY_URI":  {Value: p.repo.RepositoryUri()},
+	}
+	names := make([]string, len(r.envs))
+	for i, e := range r.envs {
+		names[i] = e.name
+		variables[taskFamilyVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: e.service.TaskDefinitionFamily()}
+		variables[containerNameVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: e.service.ContainerName()}
+		variables[containerPortVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: awscdk.Tokenization_StringifyNumber(e.service.ContainerPort())}
+		variables[hookFunctionVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: e.service.PreTrafficHook().FunctionName()}
+	}
+	spec := buildSpec(names)
+	p.project = awscodebuild.NewPipelineProject(this, jsii.String("Build"), &awscodebuild.PipelineProjectProps{
+		ProjectName:   name("-build"),
+		Description:   jsii.String(fmt.Sprintf("%s: builds the image, pushes it to ECR and writes the deployment files", r.prefix)),
+		EncryptionKey: p.key,
+		Environment: &awscodebuild.BuildEnvironment{
+			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
+			ComputeType: awscodebuild.ComputeType_SMALL,
+			// Docker builds need a privileged container.
+			Privileged: jsii.Bool(true),
+		},
+		EnvironmentVariables: &variables,
+		BuildSpec:            awscodebuild.BuildSpec_FromObject(&spec),
+		Cache:                awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER),
+		Logging: &awscodebuild.LoggingOptions{
+			CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: p.logGroup},
+		},
+		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
+	})
+	p.repo.GrantPullPush(p.project)
+	p.repo.Grant(p.project, jsii.String("ecr:DescribeImages"))
+	// ecs:DescribeTaskDefinition has no resource type in the AWS service
+	// authorization reference: it accepts only "*".
+	p.project.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ecs:DescribeTaskDefinition"),
+		Resources: jsii.Strings("*"),
+	}))
+}
+
+// addApproval adds the manual approval before e, linking to the environment
+// released just before it.
+func (p *pipeline) addApproval(e environment, before []environment) {
+	props := &actions.ManualApprovalActionProps{
+		ActionName:            jsii.String("Approve"),
+		NotificationTopic:     p.topic,
+		AdditionalInformation: jsii.String(fmt.Sprintf("Approve to release this build to %s.", e.name)),
+	}
+	if len(before) > 0 {
+		prev := before[len(before)-1]
+		url := prev.service.ProductionUrl()
+		props.AdditionalInformation = jsii.String(fmt.Sprintf("This build is live in %s at %s. Check it there, then approve to release it to %s.", prev.name, *url, e.name))
+		props.ExternalEntityLink = url
+	}
+	p.pipeline.AddStage(&awscodepipeline.StageOptions{
+		StageName: jsii.String(ApprovalStageName(e.name)),
+		Actions:   &[]awscodepipeline.IAction{actions.NewManualApprovalAction(props)},
+	})
+}
+
+// addDeploy adds the blue/green release to e, run as a role of its own whose
+// permissions are written here: CDK's action would grant
+// ecs:RegisterTaskDefinition and iam:PassRole on "*".
+func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipeline.Artifact) {
+	stack := awscdk.Stack_Of(p.Construct)
+	group := e.service.DeploymentGroup()
+	role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
+		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
+	})
+	taskDefinitions := stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("ecs"),
+		Resource:     jsii.String("task-definition"),
+		ResourceName: jsii.String(*e.service.TaskDefinitionFamily() + ":*"),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	for _, s := range []*awsiam.PolicyStatementProps{
+		{
+			Sid:       jsii.String("CreateDeployment"),
+			Actions:   jsii.Strings("codedeploy:CreateDeployment", "codedeploy:GetDeployment"),
+			Resources: &[]*string{group.DeploymentGroupArn()},
+		},
+		{
+			Sid:       jsii.String("RegisterRevision"),
+			Actions:   jsii.Strings("codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"),
+			Resources: &[]*string{group.Application().ApplicationArn()},
+		},
+		{
+			Sid:       jsii.String("ReadDeploymentConfig"),
+			Actions:   jsii.Strings("codedeploy:GetDeploymentConfig"),
+			Resources: &[]*string{group.DeploymentConfig().DeploymentConfigArn()},
+		},
+		{
+			// The service authorization reference gives RegisterTaskDefinition
+			// the task-definition resource type: only this family is allowed.
+			Sid:       jsii.String("RegisterTaskDefinition"),
+			Actions:   jsii.Strings("ecs:RegisterTaskDefinition", "ecs:TagResource"),
+			Resources: &[]*string{taskDefinitions},
+		},
+		{
+			Sid:       jsii.String("PassTaskRoles"),
+			Actions:   jsii.Strings("iam:PassRole"),
+			Resources: &[]*string{e.service.TaskRole().RoleArn(), e.service.ExecutionRole().RoleArn()},
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
+			},
+		},
+		{
+			Sid:       jsii.String("ReadArtifacts"),
+			Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
+			Resources: &[]*string{p.bucket.ArnForObjects(jsii.String("*"))},
+		},
+		{
+			Sid:       jsii.String("DecryptArtifacts"),
+			Actions:   jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
+			Resources: &[]*string{p.key.KeyArn()},
+		},
+	} {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
+	}
+	p.deployRoles[e.name] = role
+
+	p.pipeline.AddStage(&awscodepipeline.StageOptions{
+		StageName: jsii.String(DeployStageName(e.name)),
+		Actions: &[]awscodepipeline.IAction{actions.NewCodeDeployEcsDeployAction(&actions.CodeDeployEcsDeployActionProps{
+			ActionName:                 jsii.String("BlueGreen"),
+			DeploymentGroup:            group,
+			TaskDefinitionTemplateFile: buildOutput.AtPath(jsii.String(TaskDefinitionFile(e.name))),
+			AppSpecTemplateFile:        buildOutput.AtPath(jsii.String(AppSpecFile(e.name))),
+			ContainerImageInputs: &[]*actions.CodeDeployEcsContainerImageInput{{
+				Input:                     buildOutput,
+				TaskDefinitionPlaceholder: jsii.String(ImagePlaceholder),
+			}},
+			// Without policy updates, CDK cannot add its "*" statements: the
+			// role has exactly the statements above.
+			Role: role.WithoutPolicyUpdates(nil),
+		})},
+	})
+}
+
+func (p *pipeline) Pipeline() awscodepipeline.Pipeline           { return p.pipeline }
+func (p *pipeline) Role() awsiam.Role                            { return p.role }
+func (p *pipeline) Key() awskms.Key                              { return p.key }
+func (p *pipeline) ArtifactBucket() awss3.Bucket                 { return p.bucket }
+func (p *pipeline) Repository() awsecr.Repository                { return p.repo }
+func (p *pipeline) Connection() awscodeconnections.CfnConnection { return p.connection }
+func (p *pipeline) ConnectionArn() *string                       { return p.connectionArn }
+func (p *pipeline) BuildProject() awscodebuild.PipelineProject   { return p.project }
+func (p *pipeline) BuildLogGroup() awslogs.LogGroup              { return p.logGroup }
+func (p *pipeline) Topic() awssns.Topic                          { return p.topic }
+func (p *pipeline) FailureRule() awsevents.Rule                  { return p.failureRule }
+func (p *pipeline) DeployRole(environment string) awsiam.Role    { return p.deployRoles[environment] }
+
+func orString(v *string, def string) string {
+	if v == nil || *v == "" {
+		return def
+	}
+	return *v
+}
+
+func isToken(s string) bool {
+	return *awscdk.Token_IsUnresolved(jsii.String(s))
+}

@@ -1,0 +1,617 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/constructs/bluegreen"
+	"ecs-bluegreen/constructs/delivery"
+	"ecs-bluegreen/internal/testapp"
+)
+
+const pipelineID = "Pipeline"
+
+// releaseOrder is each environment the pipeline releases to, in order.
+func releaseOrder() []struct {
+	name    string
+	service bluegreen.Service
+} {
+	return []struct {
+		name    string
+		service bluegreen.Service
+	}{
+		{app.Config.Staging.Name, app.System.Staging.Service},
+		{app.Config.Production.Name, app.System.Production.Service},
+	}
+}
+
+// inPipeline is how the pipeline template refers to a token, including one
+// of an environment stack (a cross-stack reference).
+func inPipeline(token interface{}) interface{} {
+	return app.System.Pipeline.Stack.Resolve(token)
+}
+
+func statement(m map[string]interface{}) assertions.Matcher {
+	return obj(map[string]interface{}{"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(m))})})
+}
+
+// TestPipelineRequirements proves every property the pipeline stack must
+// have, with the values from cdk.json.
+func TestPipelineRequirements(t *testing.T) {
+	cfg := app.Config
+	prefix := cfg.PipelinePrefix()
+	p := app.System.Pipeline.Pipeline
+	key := inPipeline(p.Key().KeyArn())
+	topic := inPipeline(p.Topic().TopicArn())
+	connection := inPipeline(p.ConnectionArn())
+	reqs := []requirement{
+		{"source: GitHub through CodeConnections, on the configured repository and branch", "AWS::CodePipeline::Pipeline", obj(map[string]interface{}{
+			"Stages": arrayWith(obj(map[string]interface{}{"Name": delivery.SourceStageName, "Actions": []interface{}{obj(map[string]interface{}{
+				"ActionTypeId": obj(map[string]interface{}{"Category": "Source", "Owner": "AWS", "Provider": "CodeStarSourceConnection"}),
+				"Configuration": obj(map[string]interface{}{
+					"ConnectionArn":    connection,
+					"FullRepositoryId": cfg.GitHubOwner + "/" + cfg.GitHubRepo,
+					"BranchName":       cfg.GitHubBranch,
+				}),
+				"Namespace": delivery.SourceVariablesNamespace,
+			})}})),
+		})},
+		{"no connection ARN configured: a GitHub connection named with the prefix is created", "AWS::CodeConnections::Connection", obj(map[string]interface{}{
+			"ConnectionName": prefix, "ProviderType": "GitHub",
+		})},
+		{"pipeline V2 named with the prefix, started by pushes to the configured branch", "AWS::CodePipeline::Pipeline", obj(map[string]interface{}{
+			"Name": prefix, "PipelineType": "V2",
+			"Triggers": []interface{}{map[string]interface{}{
+				"ProviderType": "CodeStarSourceConnection",
+				"GitConfiguration": map[string]interface{}{
+					"SourceActionName": "GitHub",
+					"Push":             []interface{}{map[string]interface{}{"Branches": map[string]interface{}{"Includes": []interface{}{cfg.GitHubBranch}}}},
+				},
+			}},
+		})},
+		{"artifacts stored in our bucket, encrypted with our key", "AWS::CodePipeline::Pipeline", obj(map[string]interface{}{
+			"ArtifactStore": obj(map[string]interface{}{
+				"Type": "S3", "Location": inPipeline(p.ArtifactBucket().BucketName()),
+				"EncryptionKey": map[string]interface{}{"Id": key, "Type": "KMS"},
+			}),
+		})},
+		{"artifact bucket: versioned, KMS with our key, public access blocked, lifecycle", "AWS::S3::Bucket", obj(map[string]interface{}{
+			"VersioningConfiguration": map[string]interface{}{"Status": "Enabled"},
+			"BucketEncryption": obj(map[string]interface{}{"ServerSideEncryptionConfiguration": []interface{}{obj(map[string]interface{}{
+				"ServerSideEncryptionByDefault": map[string]interface{}{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+			})}}),
+			"PublicAccessBlockConfiguration": map[string]interface{}{
+				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+			},
+			"LifecycleConfiguration": map[string]interface{}{"Rules": []interface{}{obj(map[string]interface{}{
+				"Status":                         "Enabled",
+				"ExpirationInDays":               90,
+				"NoncurrentVersionExpiration":    map[string]interface{}{"NoncurrentDays": 30},
+				"AbortIncompleteMultipartUpload": map[string]interface{}{"DaysAfterInitiation": 7},
+			})}},
+		})},
+		{"artifact bucket accepts TLS requests only", "AWS::S3::BucketPolicy", statement(map[string]interface{}{
+			"Effect": "Deny", "Principal": map[string]interface{}{"AWS": "*"}, "Action": "s3:*",
+			"Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
+		})},
+		{"customer-managed key with rotation", "AWS::KMS::Key", obj(map[string]interface{}{"EnableKeyRotation": true})},
+		{"key alias names the pipeline", "AWS::KMS::Alias", obj(map[string]interface{}{
+			"AliasName": "alias/" + prefix + "-pipeline", "TargetKeyId": key,
+		})},
+		{"repository: named with the prefix, scan on push, immutable tags, KMS with our key", "AWS::ECR::Repository", obj(map[string]interface{}{
+			"RepositoryName":             prefix,
+			"ImageScanningConfiguration": map[string]interface{}{"ScanOnPush": true},
+			"ImageTagMutability":         "IMMUTABLE",
+			"EncryptionConfiguration":    map[string]interface{}{"EncryptionType": "KMS", "KmsKey": key},
+		})},
+		{"repository lifecycle: untagged images expire after 7 days, the last 50 are kept", "AWS::ECR::Repository", obj(map[string]interface{}{
+			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
+				"rules": arrayWith(
+					obj(map[string]interface{}{"selection": obj(map[string]interface{}{"tagStatus": "untagged", "countType": "sinceImagePushed", "countNumber": 7, "countUnit": "days"})}),
+					obj(map[string]interface{}{"selection": obj(map[string]interface{}{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50})}),
+				),
+			}))}),
+		})},
+		{"build: privileged standard 7.0 image, small, encrypted with our key, Docker layer cache", "AWS::CodeBuild::Project", obj(map[string]interface{}{
+			"Name": prefix + "-build",
+			"Environment": obj(map[string]interface{}{
+				"Image": "aws/codebuild/standard:7.0", "ComputeType": "BUILD_GENERAL1_SMALL", "PrivilegedMode": true, "Type": "LINUX_CONTAINER",
+			}),
+			"EncryptionKey": key,
+			"Cache":         map[string]interface{}{"Type": "LOCAL", "Modes": []interface{}{"LOCAL_DOCKER_LAYER_CACHE"}},
+			"LogsConfig": map[string]interface{}{"CloudWatchLogs": map[string]interface{}{
+				"Status": "ENABLED", "GroupName": inPipeline(p.BuildLogGroup().LogGroupName()),
+			}},
+		})},
+		{"build logs are kept for a year", "AWS::Logs::LogGroup", obj(map[string]interface{}{"RetentionInDays": 365})},
+		{"build pushes to the repository", "AWS::IAM::Policy", statement(map[string]interface{}{
+			"Action":   arrayWith("ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"),
+			"Resource": inPipeline(p.Repository().RepositoryArn()),
+		})},
+		{"topic: named with the prefix, encrypted with our key", "AWS::SNS::Topic", obj(map[string]interface{}{
+			"TopicName": prefix + "-releases", "KmsMasterKeyId": key,
+		})},
+		{"topic accepts TLS publishing only", "AWS::SNS::TopicPolicy", statement(map[string]interface{}{
+			"Effect": "Deny", "Action": "sns:Publish",
+			"Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
+		})},
+		{"EventBridge may publish failures to the topic", "AWS::SNS::TopicPolicy", statement(map[string]interface{}{
+			"Effect": "Allow", "Action": "sns:Publish", "Principal": map[string]interface{}{"Service": "events.amazonaws.com"}, "Resource": topic,
+		})},
+		{"EventBridge may use the key to publish to the encrypted topic", "AWS::KMS::Key", obj(map[string]interface{}{
+			"KeyPolicy": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+				"Effect": "Allow", "Principal": map[string]interface{}{"Service": "events.amazonaws.com"}, "Action": arrayWith("kms:Decrypt"),
+			}))}),
+		})},
+		{"failed executions are announced on the topic", "AWS::Events::Rule", obj(map[string]interface{}{
+			"EventPattern": obj(map[string]interface{}{
+				"source":      []interface{}{"aws.codepipeline"},
+				"detail-type": []interface{}{"CodePipeline Pipeline Execution State Change"},
+				"detail":      map[string]interface{}{"state": []interface{}{"FAILED"}},
+			}),
+			"Targets": []interface{}{obj(map[string]interface{}{"Arn": topic})},
+		})},
+		{"approval before production is announced on the topic and links to staging", "AWS::CodePipeline::Pipeline", obj(map[string]interface{}{
+			"Stages": arrayWith(obj(map[string]interface{}{
+				"Name": delivery.ApprovalStageName(cfg.Production.Name),
+				"Actions": []interface{}{obj(map[string]interface{}{
+					"ActionTypeId": obj(map[string]interface{}{"Category": "Approval", "Provider": "Manual"}),
+					"Configuration": obj(map[string]interface{}{
+						"NotificationArn":    topic,
+						"ExternalEntityLink": inPipeline(app.System.Staging.Service.ProductionUrl()),
+					}),
+				})},
+			})),
+		})},
+	}
+	for _, env := range releaseOrder() {
+		svc := env.service
+		reqs = append(reqs,
+			requirement{env.name + ": execution role may pull from the repository", "AWS::ECR::Repository", obj(map[string]interface{}{
+				"RepositoryPolicyText": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+					"Effect":    "Allow",
+					"Principal": map[string]interface{}{"AWS": inPipeline(svc.ExecutionRole().RoleArn())},
+					"Action":    []interface{}{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
+				}))}),
+			})},
+			requirement{env.name + ": deploy role passes only the service's task and execution roles, only to ECS tasks", "AWS::IAM::Policy", statement(map[string]interface{}{
+				"Action": "iam:PassRole",
+				"Resource": assertions.Match_ArrayEquals(&[]interface{}{
+					inPipeline(svc.ExecutionRole().RoleArn()), inPipeline(svc.TaskRole().RoleArn()),
+				}),
+				"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+			})},
+			requirement{env.name + ": deploy role registers task definitions of the service's family only", "AWS::IAM::Policy", statement(map[string]interface{}{
+				"Action":   []interface{}{"ecs:RegisterTaskDefinition", "ecs:TagResource"},
+				"Resource": inPipeline(app.System.Pipeline.Stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecs"), Resource: jsii.String("task-definition"), ResourceName: jsii.String(*svc.TaskDefinitionFamily() + ":*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME})),
+			})},
+			requirement{env.name + ": deploy role creates deployments in the service's deployment group only", "AWS::IAM::Policy", statement(map[string]interface{}{
+				"Action":   []interface{}{"codedeploy:CreateDeployment", "codedeploy:GetDeployment"},
+				"Resource": inPipeline(svc.DeploymentGroup().DeploymentGroupArn()),
+			})},
+		)
+	}
+	checkRequirements(t, []string{pipelineID}, reqs)
+}
+
+// stages returns the pipeline's stages as synthesized.
+func stages(t *testing.T) []map[string]interface{} {
+	t.Helper()
+	var out []map[string]interface{}
+	for _, pl := range resources(t, pipelineID, "AWS::CodePipeline::Pipeline") {
+		for _, s := range dig(pl, "Properties", "Stages").([]interface{}) {
+			out = append(out, s.(map[string]interface{}))
+		}
+	}
+	return out
+}
+
+// onlyAction returns the single action of a stage.
+func onlyAction(t *testing.T, stage map[string]interface{}) map[string]interface{} {
+	t.Helper()
+	actions := dig(stage, "Actions").([]interface{})
+	if len(actions) != 1 {
+		t.Fatalf("stage %v has %d actions, want 1", stage["Name"], len(actions))
+	}
+	return actions[0].(map[string]interface{})
+}
+
+// TestPipelineStageOrder proves the release order: source, build, staging,
+// approval, production.
+func TestPipelineStageOrder(t *testing.T) {
+	stg, prd := app.Config.Staging.Name, app.Config.Production.Name
+	want := []struct{ name, category, provider string }{
+		{delivery.SourceStageName, "Source", "CodeStarSourceConnection"},
+		{delivery.BuildStageName, "Build", "CodeBuild"},
+		{delivery.DeployStageName(stg), "Deploy", "CodeDeployToECS"},
+		{delivery.ApprovalStageName(prd), "Approval", "Manual"},
+		{delivery.DeployStageName(prd), "Deploy", "CodeDeployToECS"},
+	}
+	got := stages(t)
+	if len(got) != len(want) {
+		t.Fatalf("pipeline has %d stages, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		a := onlyAction(t, got[i])
+		if got[i]["Name"] != w.name || dig(a, "ActionTypeId", "Category") != w.category || dig(a, "ActionTypeId", "Provider") != w.provider {
+			t.Errorf("stage %d = %v (%v/%v), want %s (%s/%s)", i+1, got[i]["Name"],
+				dig(a, "ActionTypeId", "Category"), dig(a, "ActionTypeId", "Provider"), w.name, w.category, w.provider)
+		}
+	}
+}
+
+// pipelineBuildSpec returns the build project's buildspec and its plain-text
+// environment variable names.
+func pipelineBuildSpec(t *testing.T) (spec map[string]interface{}, projectVars map[string]bool) {
+	t.Helper()
+	projects := resources(t, pipelineID, "AWS::CodeBuild::Project")
+	if len(projects) != 1 {
+		t.Fatalf("%d build projects, want 1", len(projects))
+	}
+	projectVars = map[string]bool{}
+	for _, pr := range projects {
+		raw, ok := dig(pr, "Properties", "Source", "BuildSpec").(string)
+		if !ok {
+			t.Fatalf("buildspec must be inline, got %v", dig(pr, "Properties", "Source"))
+		}
+		if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+			t.Fatalf("buildspec: %v", err)
+		}
+		for _, v := range dig(pr, "Properties", "Environment", "EnvironmentVariables").([]interface{}) {
+			projectVars[dig(v, "Name").(string)] = true
+		}
+	}
+	return spec, projectVars
+}
+
+// commands returns the buildspec's commands, phase by phase.
+func commands(spec map[string]interface{}) []string {
+	var out []string
+	for _, phase := range []string{"install", "pre_build", "build", "post_build"} {
+		list, _ := dig(spec, "phases", phase, "commands").([]interface{})
+		for _, c := range list {
+			out = append(out, c.(string))
+		}
+	}
+	return out
+}
+
+// buildActionVariables returns the names of the variables the pipeline's
+// build action passes to the build.
+func buildActionVariables(t *testing.T) map[string]string {
+	t.Helper()
+	vars := map[string]string{}
+	for _, s := range stages(t) {
+		if s["Name"] != delivery.BuildStageName {
+			continue
+		}
+		raw, _ := dig(onlyAction(t, s), "Configuration", "EnvironmentVariables").(string)
+		var list []map[string]string
+		if err := json.Unmarshal([]byte(raw), &list); err != nil {
+			t.Fatalf("build action environment variables: %v", err)
+		}
+		for _, v := range list {
+			vars[v["name"]] = v["value"]
+		}
+	}
+	return vars
+}
+
+// TestDeployActionsReadWhatTheBuildWrites proves that each deploy action
+// reads files the buildspec lists as artifacts, from the build's output,
+// with the image placeholder the build writes into the task definition.
+func TestDeployActionsReadWhatTheBuildWrites(t *testing.T) {
+	spec, _ := pipelineBuildSpec(t)
+	files := map[string]bool{}
+	for _, f := range dig(spec, "artifacts", "files").([]interface{}) {
+		files[f.(string)] = true
+	}
+	script := strings.Join(commands(spec), "\n")
+	var buildOutput interface{}
+	for _, s := range stages(t) {
+		if s["Name"] == delivery.BuildStageName {
+			buildOutput = dig(onlyAction(t, s), "OutputArtifacts").([]interface{})[0].(map[string]interface{})["Name"]
+		}
+	}
+	if !files[delivery.ImageDetailFile] || !strings.Contains(script, "> "+delivery.ImageDetailFile) {
+		t.Errorf("the build must write and publish %s", delivery.ImageDetailFile)
+	}
+	byName := map[string]map[string]interface{}{}
+	for _, s := range stages(t) {
+		byName[s["Name"].(string)] = s
+	}
+	for _, env := range releaseOrder() {
+		stage, ok := byName[delivery.DeployStageName(env.name)]
+		if !ok {
+			t.Errorf("%s: no deploy stage", env.name)
+			continue
+		}
+		a := onlyAction(t, stage)
+		cfg := dig(a, "Configuration").(map[string]interface{})
+		taskDef, appSpec := delivery.TaskDefinitionFile(env.name), delivery.AppSpecFile(env.name)
+		for _, c := range []struct {
+			name      string
+			got, want interface{}
+		}{
+			{"TaskDefinitionTemplatePath", cfg["TaskDefinitionTemplatePath"], taskDef},
+			{"AppSpecTemplatePath", cfg["AppSpecTemplatePath"], appSpec},
+			{"TaskDefinitionTemplateArtifact", cfg["TaskDefinitionTemplateArtifact"], buildOutput},
+			{"AppSpecTemplateArtifact", cfg["AppSpecTemplateArtifact"], buildOutput},
+			{"Image1ArtifactName", cfg["Image1ArtifactName"], buildOutput},
+			{"Image1ContainerName", cfg["Image1ContainerName"], delivery.ImagePlaceholder},
+			{"ApplicationName", normalize(cfg["ApplicationName"]), normalize(inPipeline(env.service.DeploymentGroup().Application().ApplicationName()))},
+			{"DeploymentGroupName", normalize(cfg["DeploymentGroupName"]), normalize(inPipeline(env.service.DeploymentGroup().DeploymentGroupName()))},
+		} {
+			if !reflect.DeepEqual(c.got, c.want) || c.want == nil {
+				t.Errorf("%s: %s = %v, want %v", env.name, c.name, c.got, c.want)
+			}
+		}
+		for _, f := range []string{taskDef, appSpec} {
+			if !files[f] {
+				t.Errorf("%s: %s is not in the buildspec's artifacts %v", env.name, f, files)
+			}
+			if !strings.Contains(script, "> "+f) {
+				t.Errorf("%s: no build command writes %s", env.name, f)
+			}
+		}
+		if !strings.Contains(script, `.image = "<`+delivery.ImagePlaceholder+`>"`) {
+			t.Errorf("%s: the task definition template must carry <%s> as the image", env.name, delivery.ImagePlaceholder)
+		}
+		if !strings.Contains(script, `TaskDefinition: "<`+delivery.TaskDefinitionPlaceholder+`>"`) {
+			t.Errorf("%s: the AppSpec must carry <%s> as the task definition", env.name, delivery.TaskDefinitionPlaceholder)
+		}
+	}
+}
+
+// codeBuildVariables are set by CodeBuild itself in every build
+// (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html).
+var codeBuildVariables = map[string]bool{
+	"AWS_DEFAULT_REGION": true, "AWS_REGION": true, "CODEBUILD_BUILD_ARN": true, "CODEBUILD_BUILD_ID": true,
+	"CODEBUILD_BUILD_NUMBER": true, "CODEBUILD_INITIATOR": true, "CODEBUILD_RESOLVED_SOURCE_VERSION": true,
+	"CODEBUILD_SOURCE_VERSION": true, "CODEBUILD_SRC_DIR": true, "HOME": true, "PATH": true,
+}
+
+var (
+	// shellVar matches $VAR and ${VAR...} references.
+	shellVar = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))`)
+	// singleQuoted is text the shell does not expand (jq programs, printf formats).
+	singleQuoted = regexp.MustCompile(`'[^']*'`)
+	// assignment is a command that sets a variable for the later commands.
+	assignment = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)=`)
+)
+
+// TestBuildSpecVariablesAreDefined proves that every variable the build reads
+// is defined before it is read: by the project, by the pipeline action
+// (COMMIT_ID), by CodeBuild, or by an earlier command; and that the image tag
+// comes from the commit, never "latest".
+func TestBuildSpecVariablesAreDefined(t *testing.T) {
+	spec, projectVars := pipelineBuildSpec(t)
+	actionVars := buildActionVariables(t)
+	if got := actionVars["COMMIT_ID"]; got != "#{"+delivery.SourceVariablesNamespace+".CommitId}" {
+		t.Errorf("build action COMMIT_ID = %q, want the source action's CommitId variable", got)
+	}
+	for _, env := range releaseOrder() {
+		upper := strings.ToUpper(env.name)
+		for _, v := range []string{upper + "_TASK_FAMILY", upper + "_CONTAINER_NAME", upper + "_CONTAINER_PORT"} {
+			if !projectVars[v] {
+				t.Errorf("project must define %s", v)
+			}
+		}
+	}
+	for _, v := range []string{"AWS_ACCOUNT_ID", "IMAGE_REPO_NAME", "REPOSITORY_URI"} {
+		if !projectVars[v] {
+			t.Errorf("project must define %s", v)
+		}
+	}
+	assigned := map[string]bool{}
+	used := 0
+	for _, c := range commands(spec) {
+		for _, m := range shellVar.FindAllStringSubmatch(singleQuoted.ReplaceAllString(c, "''"), -1) {
+			name := m[1] + m[2]
+			used++
+			if !projectVars[name] && actionVars[name] == "" && !codeBuildVariables[name] && !assigned[name] {
+				t.Errorf("command %q reads $%s, which nothing defines before it", c, name)
+			}
+		}
+		if m := assignment.FindStringSubmatch(c); m != nil {
+			assigned[m[1]] = true
+		}
+	}
+	if used < 10 {
+		t.Fatalf("only %d variable references found; the scan is broken", used)
+	}
+	var tag string
+	for _, c := range commands(spec) {
+		if strings.HasPrefix(c, "IMAGE_TAG=") {
+			tag = c
+		}
+	}
+	if !strings.Contains(tag, "COMMIT_ID") || !strings.Contains(tag, "CODEBUILD_RESOLVED_SOURCE_VERSION") {
+		t.Errorf("IMAGE_TAG must come from the commit, got %q", tag)
+	}
+	raw, _ := json.Marshal(spec)
+	if strings.Contains(strings.ToLower(string(raw)), "latest") {
+		t.Errorf("the buildspec must never tag or deploy \"latest\": %s", raw)
+	}
+}
+
+// TestBuildSpecIsPosixShell proves that the build runs under CodeBuild's
+// default /bin/sh (dash): no shell override and no bash-only syntax.
+func TestBuildSpecIsPosixShell(t *testing.T) {
+	spec, _ := pipelineBuildSpec(t)
+	if shell := dig(spec, "env", "shell"); shell != nil {
+		t.Errorf("env.shell = %v; the commands are written for the default /bin/sh", shell)
+	}
+	bashisms := []struct{ name, pattern string }{
+		{"[[ ]] test", `\[\[`},
+		{"pipefail", `pipefail`},
+		{"source builtin", `(^|[;&|]\s*)source\s`},
+		{"pattern substitution ${var//}", `\$\{[A-Za-z_][A-Za-z0-9_]*//?`},
+		{"array", `[A-Za-z_][A-Za-z0-9_]*=\(`},
+		{"function keyword", `(^|\s)function\s`},
+		{"here-string", `<<<`},
+		{"&> redirection", `&>`},
+	}
+	for _, c := range commands(spec) {
+		for _, b := range bashisms {
+			if regexp.MustCompile(b.pattern).MatchString(singleQuoted.ReplaceAllString(c, "''")) {
+				t.Errorf("%s in %q: dash does not support it", b.name, c)
+			}
+		}
+	}
+}
+
+// TestNoGitHubTokens proves that no template uses the GitHub version 1
+// action, an OAuth token, a webhook secret or a stored secret.
+func TestNoGitHubTokens(t *testing.T) {
+	for _, id := range app.StackIDs() {
+		raw, _ := json.Marshal(*template(t, id).ToJSON())
+		s := string(raw)
+		for _, bad := range []string{`"OAuthToken"`, `"Provider":"GitHub"`, `"Owner":"ThirdParty"`, "AWS::CodePipeline::Webhook", "AWS::SecretsManager::Secret", "resolve:secretsmanager"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s: template contains %s", id, bad)
+			}
+		}
+	}
+}
+
+// TestPipelineIamScope proves least privilege in the statements the pipeline
+// stack writes: no Allow statement names an action with "*" on a deploy role,
+// ECS and PassRole are never allowed on "*", and "*" resources appear only
+// for the actions AWS documents as accepting nothing else.
+func TestPipelineIamScope(t *testing.T) {
+	wildcardOnly := map[string]bool{
+		"ecr:GetAuthorizationToken":  true, // service authorization reference: no resource type
+		"ecs:DescribeTaskDefinition": true, // service authorization reference: no resource type
+	}
+	deployRoles := map[string]bool{}
+	for _, env := range releaseOrder() {
+		role := app.System.Pipeline.Pipeline.DeployRole(env.name)
+		deployRoles[fmt.Sprint(inPipeline(role.RoleName()))] = true
+	}
+	checked := 0
+	for logical, pol := range resources(t, pipelineID, "AWS::IAM::Policy") {
+		onDeployRole := false
+		for _, r := range dig(pol, "Properties", "Roles").([]interface{}) {
+			onDeployRole = onDeployRole || deployRoles[fmt.Sprint(r)]
+		}
+		for _, st := range dig(pol, "Properties", "PolicyDocument", "Statement").([]interface{}) {
+			if dig(st, "Effect") != "Allow" {
+				continue
+			}
+			checked++
+			actions := list(dig(st, "Action"))
+			resources := list(dig(st, "Resource"))
+			for _, a := range actions {
+				if onDeployRole && strings.Contains(a.(string), "*") {
+					t.Errorf("%s: deploy role action %q has a wildcard", logical, a)
+				}
+				if slicesContain(resources, "*") && !wildcardOnly[a.(string)] {
+					t.Errorf("%s: %q allowed on \"*\"", logical, a)
+				}
+			}
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d statements checked; the walk is broken", checked)
+	}
+	if len(deployRoles) != 2 {
+		t.Fatalf("want one deploy role per environment, got %v", deployRoles)
+	}
+}
+
+func list(v interface{}) []interface{} {
+	if l, ok := v.([]interface{}); ok {
+		return l
+	}
+	return []interface{}{v}
+}
+
+func slicesContain(l []interface{}, want string) bool {
+	for _, v := range l {
+		if v == want {
+			return true
+		}
+	}
+	return false
+}
+
+// normalize round-trips a value through JSON so that resolved tokens and
+// template values compare equal.
+func normalize(v interface{}) interface{} {
+	b, _ := json.Marshal(v)
+	var out interface{}
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// TestPipelineDeploysAfterEnvironments proves `cdk deploy --all` order: the
+// pipeline stack depends on both environment stacks, and they do not depend
+// on it.
+func TestPipelineDeploysAfterEnvironments(t *testing.T) {
+	ids := func(s awscdk.Stack) []string {
+		var out []string
+		for _, d := range *s.Dependencies() {
+			out = append(out, *d.Node().Id())
+		}
+		sort.Strings(out)
+		return out
+	}
+	if got := ids(app.System.Pipeline.Stack); !reflect.DeepEqual(got, []string{"Production", "Staging"}) {
+		t.Errorf("pipeline stack depends on %v, want [Production Staging]", got)
+	}
+	for _, s := range []awscdk.Stack{app.System.Staging.Stack, app.System.Production.Stack} {
+		for _, d := range ids(s) {
+			if d == pipelineID {
+				t.Errorf("%s depends on the pipeline stack: a cycle", *s.Node().Id())
+			}
+		}
+	}
+}
+
+// TestConnectionOutput proves that the created connection's ARN is an
+// output that tells the one console step that activates it.
+func TestConnectionOutput(t *testing.T) {
+	outputs := *template(t, pipelineID).FindOutputs(jsii.String("*"), map[string]interface{}{
+		"Value": inPipeline(app.System.Pipeline.Pipeline.Connection().AttrConnectionArn()),
+	})
+	if len(outputs) != 1 {
+		t.Fatalf("want one output with the connection ARN, got %d", len(outputs))
+	}
+	for _, o := range outputs {
+		desc, _ := (*o)["Description"].(string)
+		if !strings.Contains(desc, "Update pending connection") {
+			t.Errorf("connection output must tell the console step, got %q", desc)
+		}
+	}
+}
+
+// TestConfiguredConnectionIsUsed proves that with connectionArn set, the
+// source action uses it and no connection is created.
+func TestConfiguredConnectionIsUsed(t *testing.T) {
+	const arn = "arn:aws:codeconnections:us-east-1:123456789012:connection/12345678-1234-1234-1234-123456789012"
+	other := testapp.MustSynth(map[string]interface{}{"connectionArn": arn})
+	tpl := assertions.Template_FromStack(other.Stack(pipelineID), nil)
+	check(t, func() { tpl.ResourceCountIs(jsii.String("AWS::CodeConnections::Connection"), jsii.Number(0)) })
+	check(t, func() {
+		tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), obj(map[string]interface{}{
+			"Stages": arrayWith(obj(map[string]interface{}{"Name": delivery.SourceStageName, "Actions": []interface{}{obj(map[string]interface{}{
+				"Configuration": obj(map[string]interface{}{"ConnectionArn": arn}),
+			})}})),
+		}))
+	})
+	check(t, func() {
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), statement(map[string]interface{}{
+			"Action": arrayWith("codestar-connections:UseConnection"), "Resource": arn,
+		}))
+	})
+}
