@@ -4,6 +4,7 @@
 package test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -12,6 +13,10 @@ import (
 
 	"ecs-bluegreen/internal/testapp"
 )
+
+// synthesisBudget is the number of app syntheses this package may run: the
+// shared app, one with a configured connection ARN, one for day-two changes.
+const synthesisBudget = 3
 
 var (
 	// app is the app synthesized with cdk.json's defaults.
@@ -27,6 +32,14 @@ func TestMain(m *testing.M) {
 		templates[id] = assertions.Template_FromStack(app.Stack(id), nil)
 	}
 	code := m.Run()
+	// Each stack is synthesized once for the whole package; the few tests
+	// that need other configuration build one small app each.
+	n := testapp.Syntheses.Load()
+	fmt.Printf("test: %d app syntheses for %d stacks (budget %d)\n", n, len(templates), synthesisBudget)
+	if n > synthesisBudget && code == 0 {
+		fmt.Printf("test: %d syntheses exceed the budget of %d; share the synthesized app\n", n, synthesisBudget)
+		code = 1
+	}
 	jsii.Close()
 	os.Exit(code)
 }
