@@ -12,7 +12,7 @@ CDK := node_modules/.bin/cdk
 TOOLS_STAMP := node_modules/.tools-installed
 CFN_LINT_VERSION := 1.51.0
 
-.PHONY: help tools synth test unit-test cli-synth lint deploy diff destroy clean bench release-time
+.PHONY: help tools synth test unit-test cli-synth lint guard deploy diff destroy clean bench release-time
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ test: tools ## everything that proves the project works
 	go vet ./...
 	node --test constructs/bluegreen/smoketest/index.test.mjs
 	go test ./...
-	$(MAKE) --no-print-directory cli-synth lint
+	$(MAKE) --no-print-directory cli-synth lint guard
 
 unit-test: ## go test only
 	go test ./...
@@ -44,6 +44,9 @@ cli-synth: $(TOOLS_STAMP)
 
 lint: ## cfn-lint every synthesized template (errors and warnings fail)
 	scripts/cfn-lint.sh cdk.out/*.template.json
+
+guard: $(TOOLS_STAMP) ## cfn-guard every template against AWS Control Tower rules (exceptions: guard-exceptions.yaml)
+	scripts/cfn-guard.sh cdk.out/*.template.json
 
 bench: ## time warm synth, warm tests and the cold path (min/median/max)
 	scripts/bench.sh

@@ -9,6 +9,8 @@ import (
 	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -49,16 +51,20 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	removal := RemovalPolicy(env)
 	retention := RetentionDays(env.LogRetentionDays)
 
+	logKey := newLogsKey(stack, "LogsKey", cfg.ResourcePrefix(env), removal)
 	flowLogs := awslogs.NewLogGroup(stack, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
 		Retention:     retention,
 		RemovalPolicy: removal,
+		EncryptionKey: logKey,
 	})
 	s.Vpc = awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String(env.VpcCidr)),
 		MaxAzs:      jsii.Number(2),
 		NatGateways: jsii.Number(float64(env.NatGateways)),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
-			{Name: jsii.String("public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24)},
+			// Only the load balancer and the NAT gateways live in the public
+			// subnets, and both bring their own addresses.
+			{Name: jsii.String("public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24), MapPublicIpOnLaunch: jsii.Bool(false)},
 			{Name: jsii.String("private"), SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS, CidrMask: jsii.Number(24)},
 		},
 		FlowLogs: &map[string]*awsec2.FlowLogOptions{
@@ -99,6 +105,9 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		SmokeRequests:          jsii.Number(float64(env.SmokeRequests)),
 		RemovalPolicy:          removal,
 		LogRetention:           retention,
+		LogEncryptionKey:       logKey,
+		// Load balancer access logs are kept as long as the environment's other logs.
+		AccessLogsExpiration: awscdk.Duration_Days(jsii.Number(float64(env.LogRetentionDays))),
 	})
 
 	awscdk.NewCfnOutput(stack, jsii.String("ProductionUrl"), &awscdk.CfnOutputProps{
@@ -110,6 +119,53 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		Value:       s.Service.TestUrl(),
 	})
 	return s
+}
+
+// newLogsKey creates a customer-managed key, rotated yearly, that CloudWatch
+// Logs may use for the log groups of this account and region, and only for
+// them: the encryption context names the log group.
+func newLogsKey(stack awscdk.Stack, id, prefix string, removal awscdk.RemovalPolicy) awskms.Key {
+	key := awskms.NewKey(stack, jsii.String(id), &awskms.KeyProps{
+		Alias:             jsii.String("alias/" + prefix + "-logs"),
+		Description:       jsii.String(fmt.Sprintf("%s: encrypts the CloudWatch Logs log groups", prefix)),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+	})
+	key.AddToResourcePolicy(logsKeyStatement(stack), nil)
+	// Grants on the key only through an AWS service; nobody may hand out
+	// direct use of it.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("GrantsOnlyForAwsResources"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"BoolIfExists": map[string]interface{}{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
+		},
+	}), nil)
+	return key
+}
+
+// logsKeyStatement lets CloudWatch Logs of the stack's region use a key for
+// the log groups of the stack's account (the key policy statement AWS
+// documents, with the actions written out).
+func logsKeyStatement(stack awscdk.Stack) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogs"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *stack.Region())), nil)},
+		Actions: jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+			"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
+		Resources: jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"ArnLike": map[string]interface{}{
+				"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{
+					Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"),
+					ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+				}),
+			},
+		},
+	})
 }
 
 // RemovalPolicy maps an environment's configured removal policy.

@@ -242,7 +242,7 @@ func TestVpcSpansTwoZones(t *testing.T) {
 		for _, s := range subnets {
 			p := s["Properties"].(map[string]interface{})
 			zones[fmt.Sprint(p["AvailabilityZone"])] = true
-			if p["MapPublicIpOnLaunch"] == true {
+			if subnetType(p) == "Public" {
 				public++
 			} else {
 				private++
@@ -255,6 +255,16 @@ func TestVpcSpansTwoZones(t *testing.T) {
 			t.Errorf("%s: %d NAT gateways, want %d", id, n, env.NatGateways)
 		}
 	}
+}
+
+// subnetType is the aws-cdk:subnet-type tag CDK puts on every subnet it creates.
+func subnetType(props map[string]interface{}) string {
+	for _, tag := range list(props["Tags"]) {
+		if dig(tag, "Key") == "aws-cdk:subnet-type" {
+			return fmt.Sprint(dig(tag, "Value"))
+		}
+	}
+	return ""
 }
 
 // TestUrlOutputs proves each environment stack outputs its production and test URLs.

@@ -271,7 +271,7 @@ func TestPreTrafficHook(t *testing.T) {
 		"Roles": []interface{}{obj(map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsDeploymentGroupServiceRole"))})},
 		"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
 			"Action": "lambda:InvokeFunction", "Effect": "Allow",
-			"Resource": arrayWith(map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}}),
+			"Resource": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
 		}))}),
 	})
 	if withTLS.PreTrafficHook() == nil {

@@ -5,9 +5,12 @@
 package delivery
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
@@ -25,6 +28,7 @@ import (
 	subscriptions "github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/constructs/bluegreen"
 )
@@ -71,8 +75,8 @@ type PipelineProps struct {
 	// NotificationEmail is subscribed to approval requests and pipeline
 	// failures. Default: - no subscription.
 	NotificationEmail *string
-	// RemovalPolicy applies to the key, the artifact bucket, the repository
-	// and the build logs. Default: RETAIN.
+	// RemovalPolicy applies to the key, the artifact and access-log buckets,
+	// the repository and the build logs. Default: RETAIN.
 	RemovalPolicy awscdk.RemovalPolicy
 	// LogRetention is how long build logs are kept. Default: one month.
 	LogRetention awslogs.RetentionDays
@@ -100,9 +104,12 @@ type Pipeline interface {
 	// Role is the pipeline's role; the source, build and approval actions use
 	// it, and it assumes the deploy roles.
 	Role() awsiam.Role
-	// Key encrypts the artifacts, the repository, the build and the topic.
+	// Key encrypts the artifacts, the repository, the build, its logs and
+	// the topic.
 	Key() awskms.Key
 	ArtifactBucket() awss3.Bucket
+	// AccessLogsBucket holds the artifact bucket's server access logs.
+	AccessLogsBucket() awss3.Bucket
 	Repository() awsecr.Repository
 	// Connection is nil when ConnectionArn was given.
 	Connection() awscodeconnections.CfnConnection
@@ -124,6 +131,7 @@ type pipeline struct {
 	role          awsiam.Role
 	key           awskms.Key
 	bucket        awss3.Bucket
+	accessLogs    awss3.Bucket
 	repo          awsecr.Repository
 	connection    awscodeconnections.CfnConnection
 	connectionArn *string
@@ -218,12 +226,58 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	p := &pipeline{Construct: this, deployRoles: map[string]awsiam.Role{}}
 	name := func(suffix string) *string { return jsii.String(r.prefix + suffix) }
 	destroy := r.removal == awscdk.RemovalPolicy_DESTROY
+	stack := awscdk.Stack_Of(this)
 
 	p.key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
 		Alias:             jsii.String("alias/" + r.prefix + "-pipeline"),
 		Description:       jsii.String(fmt.Sprintf("%s pipeline: artifacts, images, build and notifications", r.prefix)),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     r.removal,
+	})
+	// Grants on the key only through an AWS service (ECR creates one per
+	// repository); nobody may hand out direct use of it.
+	p.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("GrantsOnlyForAwsResources"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"BoolIfExists": map[string]interface{}{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
+		},
+	}), nil)
+	// CloudWatch Logs encrypts the build logs with the key: only for log
+	// groups of this account and region (the statement AWS documents).
+	p.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogs"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *stack.Region())), nil)},
+		Actions: jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+			"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
+		Resources: jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"ArnLike": map[string]interface{}{"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"),
+				ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+			})},
+		},
+	}), nil)
+	// Server access logs of the artifact bucket, kept a year. S3 delivers
+	// them only to an SSE-S3 bucket; this bucket keeps no access logs of its
+	// own, which would recurse into itself.
+	p.accessLogs = awss3.NewBucket(this, jsii.String("AccessLogsBucket"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:         jsii.Bool(true),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-logs"),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(365)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(7)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+		}},
+		RemovalPolicy:     r.removal,
+		AutoDeleteObjects: jsii.Bool(destroy),
 	})
 	p.bucket = awss3.NewBucket(this, jsii.String("ArtifactBucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,
@@ -238,9 +292,18 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
 		}},
-		RemovalPolicy:     r.removal,
-		AutoDeleteObjects: jsii.Bool(destroy),
+		ServerAccessLogsBucket: p.accessLogs,
+		ServerAccessLogsPrefix: jsii.String("artifacts/"),
+		RemovalPolicy:          r.removal,
+		AutoDeleteObjects:      jsii.Bool(destroy),
 	})
+	for _, b := range []awss3.Bucket{p.accessLogs, p.bucket} {
+		// Object-level events go to EventBridge (no cost, no consumer here), so
+		// an account-level rule can watch artifact and log writes.
+		b.Node().DefaultChild().(awss3.CfnBucket).SetNotificationConfiguration(&awss3.CfnBucket_NotificationConfigurationProperty{
+			EventBridgeConfiguration: &awss3.CfnBucket_EventBridgeConfigurationProperty{EventBridgeEnabled: jsii.Bool(true)},
+		})
+	}
 	p.repo = awsecr.NewRepository(this, jsii.String("Repository"), &awsecr.RepositoryProps{
 		RepositoryName:     name(""),
 		ImageScanOnPush:    jsii.Bool(true),
@@ -355,7 +418,100 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 				*awsevents.EventField_FromPath(jsii.String("$.detail.execution-id"))))),
 		}),
 	})
+	p.suppressDocumentedWildcards(r)
 	return p
+}
+
+// suppressDocumentedWildcards records, on each policy that holds one, why
+// every "*" in a resource is needed, in cdk-nag's terms (AwsSolutions-IAM5
+// findings, one reason each). A wildcard not listed here fails the checks.
+func (p *pipeline) suppressDocumentedWildcards(r resolved) {
+	stack := awscdk.Stack_Of(p.Construct)
+	artifacts := map[string]string{
+		nagResource(stack, p.bucket.ArnForObjects(jsii.String("*"))): "artifact objects: CodePipeline names the object keys per execution, so object-level access needs a key pattern; the bucket holds only this pipeline's artifacts",
+	}
+	suppressWildcards(p.role, artifacts)
+
+	build := map[string]string{
+		"Resource::*": "ecr:GetAuthorizationToken and ecs:DescribeTaskDefinition accept only \"*\" (no resource type in the service authorization reference); pushes are granted on the repository alone",
+		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("logs"), Resource: jsii.String("log-group"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+			ResourceName: jsii.String("/aws/codebuild/" + *p.project.ProjectName() + ":*"),
+		})): "CDK's CodeBuild grant for the project's default log group: log streams are named per build; the build logs to its own log group, granted without a wildcard",
+		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("codebuild"), Resource: jsii.String("report-group"),
+			ResourceName: jsii.String(*p.project.ProjectName() + "-*"),
+		})): "CDK's CodeBuild grant for test report groups, named at run time with the project's name as prefix",
+	}
+	for k, v := range artifacts {
+		build[k] = v
+	}
+	suppressWildcards(p.project.Role(), build)
+
+	for _, e := range r.envs {
+		deploy := map[string]string{
+			nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("ecs"), Resource: jsii.String("task-definition"),
+				ResourceName: jsii.String(*e.service.TaskDefinitionFamily() + ":*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+			})): "task definition revisions of the service's own family: ECS numbers each revision at registration",
+		}
+		for k, v := range artifacts {
+			deploy[k] = v
+		}
+		suppressWildcards(p.deployRoles[e.name], deploy)
+	}
+}
+
+// suppressWildcards adds one AwsSolutions-IAM5 suppression per finding to the
+// default policy of a role.
+func suppressWildcards(role awsiam.IRole, findings map[string]string) {
+	policy := role.Node().FindChild(jsii.String("DefaultPolicy"))
+	keys := make([]string, 0, len(findings))
+	for k := range findings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	suppressions := make([]*cdknag.NagPackSuppression, 0, len(keys))
+	for _, k := range keys {
+		suppressions = append(suppressions, &cdknag.NagPackSuppression{
+			Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(findings[k]), AppliesTo: &[]interface{}{k},
+		})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &suppressions, jsii.Bool(false))
+}
+
+// nagResource names a policy resource the way a cdk-nag finding does:
+// "Resource::" and the value with references written <LogicalId> and
+// <LogicalId.Attribute>.
+func nagResource(stack awscdk.Stack, value *string) string {
+	return "Resource::" + flattenReference(stack.Resolve(value))
+}
+
+func flattenReference(v interface{}) string {
+	switch x := v.(type) {
+	case string:
+		return strings.NewReplacer("${", "<", "}", ">").Replace(x)
+	case map[string]interface{}:
+		if join, ok := x["Fn::Join"].([]interface{}); ok && len(join) == 2 {
+			items, _ := join[1].([]interface{})
+			parts := make([]string, len(items))
+			for i, item := range items {
+				parts[i] = flattenReference(item)
+			}
+			return strings.Join(parts, fmt.Sprint(join[0]))
+		}
+		if sub, ok := x["Fn::Sub"]; ok {
+			return flattenReference(sub)
+		}
+		if att, ok := x["Fn::GetAtt"].([]interface{}); ok && len(att) == 2 {
+			return "<" + flattenReference(att[0]) + "." + flattenReference(att[1]) + ">"
+		}
+		if ref, ok := x["Ref"]; ok {
+			return "<" + flattenReference(ref) + ">"
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // buildTopic creates the topic of approval requests and failures.
@@ -397,6 +553,7 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 	p.logGroup = awslogs.NewLogGroup(this, jsii.String("BuildLogs"), &awslogs.LogGroupProps{
 		Retention:     r.retention,
 		RemovalPolicy: r.removal,
+		EncryptionKey: p.key,
 	})
 	variables := map[string]*awscodebuild.BuildEnvironmentVariable{
 		"AWS_ACCOUNT_ID":  {Value: awscdk.Aws_ACCOUNT_ID()},
@@ -544,6 +701,7 @@ func (p *pipeline) Pipeline() awscodepipeline.Pipeline           { return p.pipe
 func (p *pipeline) Role() awsiam.Role                            { return p.role }
 func (p *pipeline) Key() awskms.Key                              { return p.key }
 func (p *pipeline) ArtifactBucket() awss3.Bucket                 { return p.bucket }
+func (p *pipeline) AccessLogsBucket() awss3.Bucket               { return p.accessLogs }
 func (p *pipeline) Repository() awsecr.Repository                { return p.repo }
 func (p *pipeline) Connection() awscodeconnections.CfnConnection { return p.connection }
 func (p *pipeline) ConnectionArn() *string                       { return p.connectionArn }

@@ -1,0 +1,186 @@
+package test
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+)
+
+// dataTypes hold data that outlives a deployment: what the retention rules
+// are about.
+var dataTypes = []string{"AWS::S3::Bucket", "AWS::ECR::Repository", "AWS::KMS::Key", "AWS::Logs::LogGroup"}
+
+// TestDataIsKeptWhereItMatters proves the retention design with cdk.json's
+// defaults: production and the pipeline keep their buckets, repository, keys
+// and log groups when their stack is deleted or a resource is replaced
+// (DeletionPolicy and UpdateReplacePolicy Retain); staging is disposable
+// (Delete), and its buckets are emptied first so that deletion succeeds.
+func TestDataIsKeptWhereItMatters(t *testing.T) {
+	want := map[string]string{"Staging": "Delete", "Production": "Retain", "Pipeline": "Retain"}
+	for _, id := range app.StackIDs() {
+		policy, ok := want[id]
+		if !ok {
+			t.Errorf("stack %s: no retention expectation; add it here", id)
+			continue
+		}
+		counts := map[string]int{}
+		for _, typ := range dataTypes {
+			for logical, r := range resources(t, id, typ) {
+				counts[typ]++
+				for _, attr := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
+					if got := fmt.Sprint(r[attr]); got != policy {
+						t.Errorf("%s/%s (%s): %s %s, want %s", id, logical, typ, attr, got, policy)
+					}
+				}
+			}
+		}
+		t.Logf("%s: %v with %s", id, counts, policy)
+		if counts["AWS::S3::Bucket"] == 0 || counts["AWS::KMS::Key"] == 0 || counts["AWS::Logs::LogGroup"] == 0 {
+			t.Errorf("%s: %v; expected buckets, keys and log groups", id, counts)
+		}
+		if id == "Pipeline" && counts["AWS::ECR::Repository"] != 1 {
+			t.Errorf("Pipeline: %d repositories, want 1", counts["AWS::ECR::Repository"])
+		}
+
+		// A bucket that is deleted with its stack is emptied by CDK's
+		// auto-delete custom resource; a retained one never is.
+		emptied := map[string]bool{}
+		for _, r := range resources(t, id, "Custom::S3AutoDeleteObjects") {
+			emptied[fmt.Sprint(dig(r, "Properties", "BucketName", "Ref"))] = true
+		}
+		for logical := range resources(t, id, "AWS::S3::Bucket") {
+			if (policy == "Delete") != emptied[logical] {
+				t.Errorf("%s/%s: emptied before deletion = %v, want %v", id, logical, emptied[logical], policy == "Delete")
+			}
+		}
+		for logical, r := range resources(t, id, "AWS::ECR::Repository") {
+			if dig(r, "Properties", "EmptyOnDelete") == true && policy == "Retain" {
+				t.Errorf("%s/%s: a retained repository must not be emptied on delete", id, logical)
+			}
+		}
+	}
+}
+
+// TestProductionLoadBalancerIsProtected proves deletion protection on
+// production's load balancer, and none on disposable staging's.
+func TestProductionLoadBalancerIsProtected(t *testing.T) {
+	for id, protected := range map[string]bool{"Production": true, "Staging": false} {
+		lbs := resources(t, id, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+		if len(lbs) != 1 {
+			t.Fatalf("%s: %d load balancers, want 1", id, len(lbs))
+		}
+		for logical, lb := range lbs {
+			got := false
+			for _, a := range list(dig(lb, "Properties", "LoadBalancerAttributes")) {
+				if dig(a, "Key") == "deletion_protection.enabled" && dig(a, "Value") == "true" {
+					got = true
+				}
+			}
+			if got != protected {
+				t.Errorf("%s/%s: deletion protection %v, want %v", id, logical, got, protected)
+			}
+		}
+	}
+}
+
+// TestEveryTargetGroupHealthChecks proves that every target group checks its
+// targets' health on a path, with a success range, a timeout shorter than
+// the interval, and thresholds, so that a broken task is taken out and a
+// release that does not answer rolls back.
+func TestEveryTargetGroupHealthChecks(t *testing.T) {
+	for id := range environments() {
+		groups := resources(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup")
+		if len(groups) != 2 {
+			t.Errorf("%s: %d target groups, want blue and green", id, len(groups))
+		}
+		for logical, tg := range groups {
+			p := dig(tg, "Properties")
+			where := id + "/" + logical
+			if dig(p, "HealthCheckEnabled") == false {
+				t.Errorf("%s: health check disabled", where)
+			}
+			if path, _ := dig(p, "HealthCheckPath").(string); path == "" || path[0] != '/' {
+				t.Errorf("%s: HealthCheckPath %v, want a path", where, dig(p, "HealthCheckPath"))
+			}
+			if dig(p, "Matcher", "HttpCode") == nil {
+				t.Errorf("%s: no success codes (Matcher.HttpCode)", where)
+			}
+			interval, _ := dig(p, "HealthCheckIntervalSeconds").(float64)
+			timeout, _ := dig(p, "HealthCheckTimeoutSeconds").(float64)
+			if interval == 0 || timeout == 0 || timeout >= interval {
+				t.Errorf("%s: interval %v s, timeout %v s; want both, timeout < interval", where, interval, timeout)
+			}
+			for _, k := range []string{"HealthyThresholdCount", "UnhealthyThresholdCount"} {
+				if n, _ := dig(p, k).(float64); n < 2 {
+					t.Errorf("%s: %s %v, want at least 2", where, k, dig(p, k))
+				}
+			}
+		}
+	}
+}
+
+// TestDeploymentGroupsRollBackOnAlarms proves that both deployment groups
+// (staging and production) watch alarms of their own stack and roll back
+// automatically on a failed or stopped deployment and on an alarm.
+func TestDeploymentGroupsRollBackOnAlarms(t *testing.T) {
+	for id := range environments() {
+		groups := resources(t, id, "AWS::CodeDeploy::DeploymentGroup")
+		if len(groups) != 1 {
+			t.Fatalf("%s: %d deployment groups, want 1", id, len(groups))
+		}
+		alarmNames := map[string]bool{}
+		for logical := range resources(t, id, "AWS::CloudWatch::Alarm") {
+			alarmNames[logical] = true
+		}
+		for logical, dg := range groups {
+			where := id + "/" + logical
+			p := dig(dg, "Properties")
+			if dig(p, "AlarmConfiguration", "Enabled") != true {
+				t.Errorf("%s: alarm configuration not enabled", where)
+			}
+			alarms := list(dig(p, "AlarmConfiguration", "Alarms"))
+			if len(alarms) < 2 || alarms[0] == nil {
+				t.Errorf("%s: %d alarms, want the rollback alarms", where, len(alarms))
+			}
+			for _, a := range alarms {
+				if ref := fmt.Sprint(dig(a, "Name", "Ref")); !alarmNames[ref] {
+					t.Errorf("%s: alarm %v is not an alarm of the stack", where, a)
+				}
+			}
+			if dig(p, "AutoRollbackConfiguration", "Enabled") != true {
+				t.Errorf("%s: automatic rollback not enabled", where)
+			}
+			var events []string
+			for _, e := range list(dig(p, "AutoRollbackConfiguration", "Events")) {
+				events = append(events, fmt.Sprint(e))
+			}
+			sort.Strings(events)
+			if got, want := fmt.Sprint(events), "[DEPLOYMENT_FAILURE DEPLOYMENT_STOP_ON_ALARM DEPLOYMENT_STOP_ON_REQUEST]"; got != want {
+				t.Errorf("%s: rollback events %s, want %s", where, got, want)
+			}
+		}
+	}
+}
+
+// TestEveryLogGroupHasRetention proves that no log group in any stack keeps
+// its logs forever: each sets RetentionInDays, to the configured days.
+func TestEveryLogGroupHasRetention(t *testing.T) {
+	want := map[string]float64{
+		"Staging":    float64(app.Config.Staging.LogRetentionDays),
+		"Production": float64(app.Config.Production.LogRetentionDays),
+		"Pipeline":   365,
+	}
+	total := 0
+	for _, id := range app.StackIDs() {
+		for logical, lg := range resources(t, id, "AWS::Logs::LogGroup") {
+			total++
+			days, ok := dig(lg, "Properties", "RetentionInDays").(float64)
+			if !ok || days != want[id] {
+				t.Errorf("%s/%s: RetentionInDays %v, want %v", id, logical, dig(lg, "Properties", "RetentionInDays"), want[id])
+			}
+		}
+	}
+	if total < 7 {
+		t.Errorf("only %d log groups found; the walk is broken", total)
+	}
+}
