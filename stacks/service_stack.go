@@ -9,7 +9,6 @@ import (
 	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -17,6 +16,7 @@ import (
 
 	"ecs-bluegreen/config"
 	"ecs-bluegreen/constructs/bluegreen"
+	"ecs-bluegreen/internal/keypolicy"
 )
 
 // ServiceStackProps configures one environment's stack.
@@ -131,41 +131,9 @@ func newLogsKey(stack awscdk.Stack, id, prefix string, removal awscdk.RemovalPol
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     removal,
 	})
-	key.AddToResourcePolicy(logsKeyStatement(stack), nil)
-	// Grants on the key only through an AWS service; nobody may hand out
-	// direct use of it.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("GrantsOnlyForAwsResources"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"BoolIfExists": map[string]interface{}{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
-		},
-	}), nil)
+	key.AddToResourcePolicy(keypolicy.CloudWatchLogs(stack), nil)
+	key.AddToResourcePolicy(keypolicy.GrantsOnlyForAwsResources(), nil)
 	return key
-}
-
-// logsKeyStatement lets CloudWatch Logs of the stack's region use a key for
-// the log groups of the stack's account (the key policy statement AWS
-// documents, with the actions written out).
-func logsKeyStatement(stack awscdk.Stack) awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("CloudWatchLogs"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *stack.Region())), nil)},
-		Actions: jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-			"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
-		Resources: jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"ArnLike": map[string]interface{}{
-				"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{
-					Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"),
-					ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
-				}),
-			},
-		},
-	})
 }
 
 // RemovalPolicy maps an environment's configured removal policy.

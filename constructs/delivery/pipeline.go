@@ -31,6 +31,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/constructs/bluegreen"
+	"ecs-bluegreen/internal/keypolicy"
 )
 
 // Stage names, in the order the pipeline runs them; each environment adds
@@ -235,32 +236,9 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 		RemovalPolicy:     r.removal,
 	})
 	// Grants on the key only through an AWS service (ECR creates one per
-	// repository); nobody may hand out direct use of it.
-	p.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("GrantsOnlyForAwsResources"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"BoolIfExists": map[string]interface{}{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
-		},
-	}), nil)
-	// CloudWatch Logs encrypts the build logs with the key: only for log
-	// groups of this account and region (the statement AWS documents).
-	p.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("CloudWatchLogs"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *stack.Region())), nil)},
-		Actions: jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-			"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
-		Resources: jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"ArnLike": map[string]interface{}{"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{
-				Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"),
-				ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
-			})},
-		},
-	}), nil)
+	// repository); CloudWatch Logs encrypts the build logs with it.
+	p.key.AddToResourcePolicy(keypolicy.GrantsOnlyForAwsResources(), nil)
+	p.key.AddToResourcePolicy(keypolicy.CloudWatchLogs(stack), nil)
 	// Server access logs of the artifact bucket, kept a year. S3 delivers
 	// them only to an SSE-S3 bucket; this bucket keeps no access logs of its
 	// own, which would recurse into itself.
