@@ -26,6 +26,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/constructs/bluegreen/smoketest"
+	"ecs-bluegreen/internal/logbucket"
 )
 
 // ServiceProps configures a blue/green service. Optional fields are nil for
@@ -381,36 +382,8 @@ func (s *service) targetGroup(id string, vpc awsec2.IVpc, r resolved, tgName *st
 func (s *service) newAccessLogBuckets(r resolved) awss3.IBucket {
 	// The last bucket of the chain keeps no access logs of its own: they
 	// would recurse into itself.
-	serverLogs := newLogBucket(s.Construct, "ServerAccessLogsBucket", r, nil)
-	return newLogBucket(s.Construct, "AccessLogsBucket", r, serverLogs)
-}
-
-// newLogBucket creates a private, TLS-only, versioned SSE-S3 bucket whose
-// objects expire after the access-log expiration. It follows the removal
-// policy: DESTROY empties it on stack deletion.
-func newLogBucket(scope constructs.Construct, id string, r resolved, serverAccessLogs awss3.IBucket) awss3.Bucket {
-	bucket := awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:             jsii.Bool(true),
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:              jsii.Bool(true),
-		ServerAccessLogsBucket: serverAccessLogs,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("expire-logs"),
-			Expiration:                          r.accessLogsExpiration,
-			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(7)),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
-		}},
-		RemovalPolicy:     r.removal,
-		AutoDeleteObjects: jsii.Bool(r.removal == awscdk.RemovalPolicy_DESTROY),
-	})
-	// Object-level events go to EventBridge (no cost, no consumer here), so
-	// an account-level rule can watch writes to the logs.
-	bucket.Node().DefaultChild().(awss3.CfnBucket).SetNotificationConfiguration(&awss3.CfnBucket_NotificationConfigurationProperty{
-		EventBridgeConfiguration: &awss3.CfnBucket_EventBridgeConfigurationProperty{EventBridgeEnabled: jsii.Bool(true)},
-	})
-	return bucket
+	serverLogs := logbucket.New(s.Construct, "ServerAccessLogsBucket", r.accessLogsExpiration, r.removal, nil)
+	return logbucket.New(s.Construct, "AccessLogsBucket", r.accessLogsExpiration, r.removal, serverLogs)
 }
 
 func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {

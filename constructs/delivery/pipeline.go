@@ -32,6 +32,7 @@ import (
 
 	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/internal/keypolicy"
+	"ecs-bluegreen/internal/logbucket"
 )
 
 // Stage names, in the order the pipeline runs them; each environment adds
@@ -242,21 +243,7 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	// Server access logs of the artifact bucket, kept a year. S3 delivers
 	// them only to an SSE-S3 bucket; this bucket keeps no access logs of its
 	// own, which would recurse into itself.
-	p.accessLogs = awss3.NewBucket(this, jsii.String("AccessLogsBucket"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:         jsii.Bool(true),
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("expire-logs"),
-			Expiration:                          awscdk.Duration_Days(jsii.Number(365)),
-			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(7)),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
-		}},
-		RemovalPolicy:     r.removal,
-		AutoDeleteObjects: jsii.Bool(destroy),
-	})
+	p.accessLogs = logbucket.New(this, "AccessLogsBucket", awscdk.Duration_Days(jsii.Number(365)), r.removal, nil)
 	p.bucket = awss3.NewBucket(this, jsii.String("ArtifactBucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,
 		EncryptionKey:     p.key,
@@ -275,13 +262,7 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 		RemovalPolicy:          r.removal,
 		AutoDeleteObjects:      jsii.Bool(destroy),
 	})
-	for _, b := range []awss3.Bucket{p.accessLogs, p.bucket} {
-		// Object-level events go to EventBridge (no cost, no consumer here), so
-		// an account-level rule can watch artifact and log writes.
-		b.Node().DefaultChild().(awss3.CfnBucket).SetNotificationConfiguration(&awss3.CfnBucket_NotificationConfigurationProperty{
-			EventBridgeConfiguration: &awss3.CfnBucket_EventBridgeConfigurationProperty{EventBridgeEnabled: jsii.Bool(true)},
-		})
-	}
+	logbucket.SendEventsToEventBridge(p.bucket)
 	p.repo = awsecr.NewRepository(this, jsii.String("Repository"), &awsecr.RepositoryProps{
 		RepositoryName:     name(""),
 		ImageScanOnPush:    jsii.Bool(true),
