@@ -39,6 +39,12 @@ type Environment struct {
 	SmokeRequests          int
 }
 
+// PipelineSettings configures the pipeline stack's data.
+type PipelineSettings struct {
+	RemovalPolicy    string
+	LogRetentionDays int
+}
+
 // SmokeCheck is one request the pre-traffic validation sends to the test listener.
 type SmokeCheck struct {
 	Path   string `json:"path"`
@@ -60,6 +66,7 @@ type Config struct {
 
 	Staging    Environment
 	Production Environment
+	Pipeline   PipelineSettings
 
 	// Warnings are non-fatal findings, such as a context key that looks like a typo.
 	Warnings []string
@@ -136,6 +143,7 @@ func load(ctx Context, getenv func(string) string) (*Config, error) {
 	readGlobal(r, c, getenv)
 	c.Staging = readEnvironment(r, "staging", "stg")
 	c.Production = readEnvironment(r, "production", "prd")
+	c.Pipeline = readPipeline(r)
 	checkNames(r, c)
 	c.Warnings = r.unknownKeyWarnings()
 	if len(r.problems) > 0 {
@@ -159,6 +167,7 @@ func Keys() []Key {
 	readGlobal(r, c, func(string) string { return "" })
 	readEnvironment(r, "staging", "stg")
 	readEnvironment(r, "production", "prd")
+	readPipeline(r)
 	return r.keys
 }
 

@@ -302,6 +302,8 @@ func globalRejectRows() []rejectRow {
 	return []rejectRow{
 		one("project with bad characters", "project", "Web_App", q("Web_App"), "must start with a lower-case letter and hold only lower-case letters, digits and single hyphens"),
 		one("project empty", "project", "", q(""), "must start with a lower-case letter"),
+		one("pipeline.removalPolicy snapshot", "pipeline.removalPolicy", "snapshot", q("snapshot"), "must be destroy or retain"),
+		one("pipeline.logRetentionDays 13", "pipeline.logRetentionDays", float64(13), "13", "must be a CloudWatch Logs retention"),
 		{name: "project that makes load balancer names start with internal-", ctx: fakeContext{"project": "internal"}, key: "project",
 			shown: q("internal"), allowed: "internal"},
 		one("environmentSuffix empty", "environmentSuffix", "", q(""), suffixAllowed),

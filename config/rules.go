@@ -247,20 +247,8 @@ func readEnvironment(r *reader, name, short string) Environment {
 		})
 	e.TerminationWaitMinutes = r.integer(k("terminationWaitMinutes"), d.wait,
 		"Minutes the old task set is kept after all traffic moved; the deployment (and alarm rollback) stays open that long.", between(0, 2880))
-	e.RemovalPolicy = r.str(k("removalPolicy"), d.removal, "What happens to logs and data when the stack is deleted: destroy or retain.",
-		func(s string) string {
-			if s != "destroy" && s != "retain" {
-				return "must be destroy or retain"
-			}
-			return ""
-		})
-	e.LogRetentionDays = r.integer(k("logRetentionDays"), d.retention, "Days CloudWatch Logs keeps the service's and the VPC flow logs.",
-		func(n int) string {
-			if !containsInt(logRetentionDays, n) {
-				return "must be a CloudWatch Logs retention: " + joinInts(logRetentionDays)
-			}
-			return ""
-		})
+	e.RemovalPolicy = r.str(k("removalPolicy"), d.removal, "What happens to logs and data when the stack is deleted: destroy or retain.", checkRemovalPolicy)
+	e.LogRetentionDays = r.integer(k("logRetentionDays"), d.retention, "Days CloudWatch Logs keeps the service's and the VPC flow logs.", checkRetention)
 	e.TestListenerPort = r.integer(k("testListenerPort"), 8080, "Port of the test listener that reaches the new version before production traffic.", between(1, 65535))
 	if e.TestListenerPort == 80 || e.TestListenerPort == 443 {
 		r.fail(k("testListenerPort"), e.TestListenerPort, "must differ from the production listener ports 80 and 443")
@@ -304,6 +292,30 @@ func readEnvironment(r *reader, name, short string) Environment {
 			e.DeploymentConfig, open, AlarmDetectionSeconds, ceilDiv(AlarmDetectionSeconds, 60)-minutesToFull))
 	}
 	return e
+}
+
+// readPipeline reads the pipeline stack's settings. Its artifacts, images,
+// key and build logs are kept by default, like production's.
+func readPipeline(r *reader) PipelineSettings {
+	return PipelineSettings{
+		RemovalPolicy: r.str("pipeline.removalPolicy", "retain",
+			"What happens to the pipeline's key, buckets, image repository and build logs when its stack is deleted: destroy or retain.", checkRemovalPolicy),
+		LogRetentionDays: r.integer("pipeline.logRetentionDays", 365, "Days CloudWatch Logs keeps the build logs.", checkRetention),
+	}
+}
+
+func checkRemovalPolicy(s string) string {
+	if s != "destroy" && s != "retain" {
+		return "must be destroy or retain"
+	}
+	return ""
+}
+
+func checkRetention(n int) string {
+	if !containsInt(logRetentionDays, n) {
+		return "must be a CloudWatch Logs retention: " + joinInts(logRetentionDays)
+	}
+	return ""
 }
 
 // checkNames verifies that the physical names built from project and

@@ -57,8 +57,8 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		ConnectionArn:     optional(cfg.ConnectionArn),
 		NotificationEmail: optional(cfg.NotificationEmail),
 		// The pipeline keeps its images, artifacts and logs when the stack is deleted.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-		LogRetention:  RetentionDays(365),
+		RemovalPolicy: removalPolicy(cfg.Pipeline.RemovalPolicy),
+		LogRetention:  RetentionDays(cfg.Pipeline.LogRetentionDays),
 		Environments: []*delivery.DeployEnvironment{
 			{Name: jsii.String(cfg.Staging.Name), Service: props.Staging.Service},
 			{Name: jsii.String(cfg.Production.Name), Service: props.Production.Service, RequireApproval: true},

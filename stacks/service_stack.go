@@ -138,7 +138,12 @@ func newLogsKey(stack awscdk.Stack, id, prefix string, removal awscdk.RemovalPol
 
 // RemovalPolicy maps an environment's configured removal policy.
 func RemovalPolicy(env *config.Environment) awscdk.RemovalPolicy {
-	if env.RemovalPolicy == "destroy" {
+	return removalPolicy(env.RemovalPolicy)
+}
+
+// removalPolicy maps a validated "destroy" or "retain".
+func removalPolicy(policy string) awscdk.RemovalPolicy {
+	if policy == "destroy" {
 		return awscdk.RemovalPolicy_DESTROY
 	}
 	return awscdk.RemovalPolicy_RETAIN

@@ -47,8 +47,9 @@ func setUp(m *testing.M) int {
 		return 1
 	}
 	// The same executable `cdk synth` runs (cdk.json: go run .): `go run`
-	// caches it, and -exec echo prints its path instead of running it, so
-	// an unchanged app is not linked again.
+	// caches it once built, and -exec echo prints its path instead of running
+	// it, so an unchanged app is not linked again. A first build lands in a
+	// directory go removes at once: then build a copy of our own.
 	build := exec.Command("go", "run", "-exec", "echo", ".")
 	build.Dir = root
 	out, err := build.Output()
@@ -58,8 +59,19 @@ func setUp(m *testing.M) int {
 	}
 	appBinary = strings.TrimSpace(string(out))
 	if _, err := os.Stat(appBinary); err != nil {
-		fmt.Fprintf(os.Stderr, "building the app: %q is not an executable: %v\n", appBinary, err)
-		return 1
+		dir, err := os.MkdirTemp("", "entrypoint-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		appBinary = filepath.Join(dir, "app")
+		build := exec.Command("go", "build", "-o", appBinary, ".")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building the app: %v\n%s", err, out)
+			return 1
+		}
 	}
 	return m.Run()
 }
@@ -240,6 +252,8 @@ func badRows() []badRow {
 		{name: "connectionArn wrong shape",
 			context: map[string]interface{}{"connectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/abc"}},
 		{name: "notificationEmail not an address", context: map[string]interface{}{"notificationEmail": "not-an-email"}},
+		{name: "pipeline.removalPolicy snapshot", context: map[string]interface{}{"pipeline.removalPolicy": "snapshot"}},
+		{name: "pipeline.logRetentionDays 13", context: map[string]interface{}{"pipeline.logRetentionDays": 13}},
 		{name: "notificationEmail with a display name", context: map[string]interface{}{"notificationEmail": "Name <a@b.com>"}},
 		{name: "number for a string key", context: map[string]interface{}{"costCenter": 42}},
 
