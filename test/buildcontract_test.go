@@ -167,7 +167,7 @@ func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[st
 		}
 		ports := []interface{}{}
 		for _, pm := range asList(named["portMappings"]) {
-			ports = append(ports, digPath(pm, "containerPort"))
+			ports = append(ports, dig(pm, "containerPort"))
 		}
 		if !containsValue(ports, port) {
 			t.Errorf("%s: container %q maps ports %v, want %v", d.stage, container, ports, port)
@@ -308,8 +308,8 @@ func findPipeline(t *testing.T, w *cfnWorld) *pipelineUnderTest {
 			if p != nil {
 				t.Fatalf("more than one pipeline in the app")
 			}
-			p = &pipelineUnderTest{stack: s, name: w.mustString(t, s, digPath(r, "Properties", "Name"))}
-			p.stages(t, w, asList(digPath(r, "Properties", "Stages")))
+			p = &pipelineUnderTest{stack: s, name: w.mustString(t, s, dig(r, "Properties", "Name"))}
+			p.stages(t, w, asList(dig(r, "Properties", "Stages")))
 		}
 	}
 	if p == nil {
@@ -338,18 +338,18 @@ func (p *pipelineUnderTest) stages(t *testing.T, w *cfnWorld, stages []interface
 	p.sourceVars = map[string]string{}
 	var build map[string]interface{}
 	for _, st := range stages {
-		for _, a := range asList(digPath(st, "Actions")) {
-			provider := digPath(a, "ActionTypeId", "Provider")
+		for _, a := range asList(dig(st, "Actions")) {
+			provider := dig(a, "ActionTypeId", "Provider")
 			cfg := map[string]string{}
 			if provider == "CodeStarSourceConnection" || provider == "CodeDeployToECS" {
-				for k, v := range asMap(digPath(a, "Configuration")) {
+				for k, v := range asMap(dig(a, "Configuration")) {
 					cfg[k] = w.mustString(t, s, v)
 				}
 			}
 			switch provider {
 			case "CodeStarSourceConnection":
 				p.sourceCloneRef = cfg["OutputArtifactFormat"] == "CODEBUILD_CLONE_REF"
-				if ns, _ := digPath(a, "Namespace").(string); ns != "" {
+				if ns, _ := dig(a, "Namespace").(string); ns != "" {
 					for k, v := range sourceVariableStandIns(cfg) {
 						p.sourceVars[ns+"."+k] = v
 					}
@@ -359,14 +359,14 @@ func (p *pipelineUnderTest) stages(t *testing.T, w *cfnWorld, stages []interface
 					t.Fatalf("more than one CodeBuild action in the pipeline")
 				}
 				build = asMap(a)
-				outputs := asList(digPath(a, "OutputArtifacts"))
+				outputs := asList(dig(a, "OutputArtifacts"))
 				if len(outputs) != 1 {
 					t.Fatalf("the build action has %d output artifacts, want 1", len(outputs))
 				}
-				p.buildOutput, _ = digPath(outputs[0], "Name").(string)
+				p.buildOutput, _ = dig(outputs[0], "Name").(string)
 			case "CodeDeployToECS":
 				d := deployAction{
-					stage:              fmt.Sprint(digPath(st, "Name")),
+					stage:              fmt.Sprint(dig(st, "Name")),
 					taskDefinitionPath: cfg["TaskDefinitionTemplatePath"],
 					appSpecPath:        cfg["AppSpecTemplatePath"],
 					imageArtifact:      cfg["Image1ArtifactName"],
@@ -399,17 +399,17 @@ func (p *pipelineUnderTest) stages(t *testing.T, w *cfnWorld, stages []interface
 func (p *pipelineUnderTest) readBuildAction(t *testing.T, w *cfnWorld, action map[string]interface{}) {
 	t.Helper()
 	s := p.stack
-	ref, _ := digPath(action, "Configuration", "ProjectName", "Ref").(string)
+	ref, _ := dig(action, "Configuration", "ProjectName", "Ref").(string)
 	project := s.resources[ref]
-	if digPath(project, "Type") != "AWS::CodeBuild::Project" {
-		t.Fatalf("the build action's ProjectName must refer to a project of this stack, got %v", digPath(action, "Configuration", "ProjectName"))
+	if dig(project, "Type") != "AWS::CodeBuild::Project" {
+		t.Fatalf("the build action's ProjectName must refer to a project of this stack, got %v", dig(action, "Configuration", "ProjectName"))
 	}
-	p.project = asMap(digPath(project, "Properties"))
+	p.project = asMap(dig(project, "Properties"))
 	p.projectName = w.physicalName(s, ref)
 
 	// Variables the action passes: StartBuild overrides, pipeline variables resolved.
 	p.actionVars = map[string]string{}
-	if raw := digPath(action, "Configuration", "EnvironmentVariables"); raw != nil {
+	if raw := dig(action, "Configuration", "EnvironmentVariables"); raw != nil {
 		var list []struct{ Name, Type, Value string }
 		if err := json.Unmarshal([]byte(w.mustString(t, s, raw)), &list); err != nil {
 			t.Fatalf("build action EnvironmentVariables: %v", err)
@@ -423,9 +423,9 @@ func (p *pipelineUnderTest) readBuildAction(t *testing.T, w *cfnWorld, action ma
 	}
 
 	// The buildspec: inline, JSON or YAML.
-	raw := digPath(p.project, "Source", "BuildSpec")
+	raw := dig(p.project, "Source", "BuildSpec")
 	if raw == nil {
-		t.Fatalf("the project's buildspec must be inline, got source %v", digPath(p.project, "Source"))
+		t.Fatalf("the project's buildspec must be inline, got source %v", dig(p.project, "Source"))
 	}
 	if err := yaml.Unmarshal([]byte(w.mustString(t, s, raw)), &p.spec); err != nil {
 		t.Fatalf("the buildspec is neither JSON nor YAML: %v", err)
@@ -433,11 +433,11 @@ func (p *pipelineUnderTest) readBuildAction(t *testing.T, w *cfnWorld, action ma
 	if v := fmt.Sprint(p.spec["version"]); v != "0.2" {
 		t.Fatalf("buildspec version %s: this test knows the semantics of 0.2 (one shell session for all phases)", v)
 	}
-	if sh, ok := digPath(p.spec, "env", "shell").(string); ok {
+	if sh, ok := dig(p.spec, "env", "shell").(string); ok {
 		p.shell = sh
 	}
 	for _, name := range []string{"install", "pre_build", "build", "post_build"} {
-		phase := asMap(digPath(p.spec, "phases", name))
+		phase := asMap(dig(p.spec, "phases", name))
 		if phase == nil {
 			continue
 		}
@@ -447,11 +447,11 @@ func (p *pipelineUnderTest) readBuildAction(t *testing.T, w *cfnWorld, action ma
 		}
 		p.phases = append(p.phases, bp)
 	}
-	for _, f := range asList(digPath(p.spec, "artifacts", "files")) {
+	for _, f := range asList(dig(p.spec, "artifacts", "files")) {
 		p.artifactFiles = append(p.artifactFiles, fmt.Sprint(f))
 	}
-	p.baseDirectory, _ = digPath(p.spec, "artifacts", "base-directory").(string)
-	if digPath(p.spec, "artifacts", "discard-paths") == "yes" {
+	p.baseDirectory, _ = dig(p.spec, "artifacts", "base-directory").(string)
+	if dig(p.spec, "artifacts", "discard-paths") == "yes" {
 		t.Fatalf("artifacts.discard-paths: this test does not model it")
 	}
 }
@@ -490,17 +490,17 @@ func findEnvironment(t *testing.T, w *cfnWorld, stage, group string) *environmen
 				t.Fatalf("%s: %s has %d ECS services, want 1", stage, s.id, len(services))
 			}
 			for _, svc := range services {
-				lbs := asList(digPath(svc, "Properties", "LoadBalancers"))
+				lbs := asList(dig(svc, "Properties", "LoadBalancers"))
 				if len(lbs) == 0 {
 					t.Fatalf("%s: the service of %s has no load balancer", stage, s.id)
 				}
-				e.containerName, _ = digPath(lbs[0], "ContainerName").(string)
-				e.containerPort, _ = digPath(lbs[0], "ContainerPort").(float64)
+				e.containerName, _ = dig(lbs[0], "ContainerName").(string)
+				e.containerPort, _ = dig(lbs[0], "ContainerPort").(float64)
 			}
 			var hooks []string
 			for logical, fn := range s.resourcesOfType("AWS::Lambda::Function") {
-				for _, tag := range asList(digPath(fn, "Properties", "Tags")) {
-					if digPath(tag, "Key") == "Purpose" && digPath(tag, "Value") == "pre-traffic validation" {
+				for _, tag := range asList(dig(fn, "Properties", "Tags")) {
+					if dig(tag, "Key") == "Purpose" && dig(tag, "Value") == "pre-traffic validation" {
 						hooks = append(hooks, w.physicalName(s, logical))
 					}
 				}
@@ -562,7 +562,7 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 	var immutable bool
 	for logical, r := range repos {
 		b.repositoryName = w.physicalName(p.stack, logical)
-		immutable = digPath(r, "Properties", "ImageTagMutability") == "IMMUTABLE"
+		immutable = dig(r, "Properties", "ImageTagMutability") == "IMMUTABLE"
 	}
 	b.registry = standInAccount + ".dkr.ecr." + standInRegion + ".amazonaws.com"
 	b.repositoryURI = b.registry + "/" + b.repositoryName
@@ -625,7 +625,7 @@ func (b *buildSandbox) environment(t *testing.T, w *cfnWorld, systemPath string)
 		"AWS_REGION":                        standInRegion,
 		"CODEBUILD_BUILD_ARN":               "arn:aws:codebuild:" + standInRegion + ":" + standInAccount + ":build/" + buildID,
 		"CODEBUILD_BUILD_ID":                buildID,
-		"CODEBUILD_BUILD_IMAGE":             fmt.Sprint(digPath(p.project, "Environment", "Image")),
+		"CODEBUILD_BUILD_IMAGE":             fmt.Sprint(dig(p.project, "Environment", "Image")),
 		"CODEBUILD_BUILD_NUMBER":            "42",
 		"CODEBUILD_BUILD_SUCCEEDING":        "1",
 		"CODEBUILD_INITIATOR":               "codepipeline/" + p.name,
@@ -636,7 +636,7 @@ func (b *buildSandbox) environment(t *testing.T, w *cfnWorld, systemPath string)
 		"HOME":                              filepath.Join(b.root, "home"),
 		"PATH":                              b.bin + ":" + systemPath,
 	}
-	if key := digPath(p.project, "EncryptionKey"); key != nil {
+	if key := dig(p.project, "EncryptionKey"); key != nil {
 		vars["CODEBUILD_KMS_KEY_ID"] = w.mustString(t, p.stack, key)
 	}
 	set := func(source, name, value string) {
@@ -645,18 +645,18 @@ func (b *buildSandbox) environment(t *testing.T, w *cfnWorld, systemPath string)
 		}
 		vars[name] = value
 	}
-	for name, v := range asMap(digPath(p.spec, "env", "variables")) {
+	for name, v := range asMap(dig(p.spec, "env", "variables")) {
 		set("buildspec env.variables", name, fmt.Sprint(v))
 	}
-	if len(asMap(digPath(p.spec, "env", "parameter-store")))+len(asMap(digPath(p.spec, "env", "secrets-manager"))) > 0 {
+	if len(asMap(dig(p.spec, "env", "parameter-store")))+len(asMap(dig(p.spec, "env", "secrets-manager"))) > 0 {
 		t.Fatalf("buildspec env.parameter-store/secrets-manager: this test has no stand-in for them")
 	}
-	for _, v := range asList(digPath(p.project, "Environment", "EnvironmentVariables")) {
-		name := fmt.Sprint(digPath(v, "Name"))
-		if typ, _ := digPath(v, "Type").(string); typ != "" && typ != "PLAINTEXT" {
+	for _, v := range asList(dig(p.project, "Environment", "EnvironmentVariables")) {
+		name := fmt.Sprint(dig(v, "Name"))
+		if typ, _ := dig(v, "Type").(string); typ != "" && typ != "PLAINTEXT" {
 			t.Fatalf("project variable %s is %s; this test has no stand-in for it", name, typ)
 		}
-		set("the project", name, w.mustString(t, p.stack, digPath(v, "Value")))
+		set("the project", name, w.mustString(t, p.stack, dig(v, "Value")))
 	}
 	for name, v := range p.actionVars {
 		set("the build action", name, v)
@@ -1096,19 +1096,19 @@ func (w *cfnWorld) intrinsic(s *cfnStack, fn string, arg interface{}) (interface
 		}
 		for _, other := range w.stacks {
 			for _, o := range other.outputs {
-				export, err := w.resolve(other, digPath(o, "Export", "Name"))
+				export, err := w.resolve(other, dig(o, "Export", "Name"))
 				if err == nil && export == name {
-					return w.resolve(other, digPath(o, "Value"))
+					return w.resolve(other, dig(o, "Value"))
 				}
 			}
 		}
 		return nil, fmt.Errorf("Fn::ImportValue %v: no stack exports it", name)
 	case "Fn::GetStackOutput":
-		stack, output := digPath(arg, "StackName"), digPath(arg, "OutputName")
+		stack, output := dig(arg, "StackName"), dig(arg, "OutputName")
 		for _, other := range w.stacks {
 			if other.name == stack {
 				if o, ok := other.outputs[fmt.Sprint(output)]; ok {
-					return w.resolve(other, digPath(o, "Value"))
+					return w.resolve(other, dig(o, "Value"))
 				}
 			}
 		}
@@ -1133,7 +1133,7 @@ func (w *cfnWorld) ref(s *cfnStack, name string) (interface{}, error) {
 		return nil, nil
 	}
 	if p, ok := s.parameters[name]; ok {
-		return w.resolve(s, digPath(p, "Default"))
+		return w.resolve(s, dig(p, "Default"))
 	}
 	r, ok := s.resources[name]
 	if !ok {
@@ -1144,7 +1144,7 @@ func (w *cfnWorld) ref(s *cfnStack, name string) (interface{}, error) {
 	}
 	switch r["Type"] {
 	case "AWS::ECS::TaskDefinition":
-		family, err := w.resolve(s, digPath(r, "Properties", "Family"))
+		family, err := w.resolve(s, dig(r, "Properties", "Family"))
 		if err != nil || family == nil {
 			family = w.physicalName(s, name)
 		}
@@ -1245,7 +1245,7 @@ var namedBy = map[string]string{
 func (w *cfnWorld) physicalName(s *cfnStack, logical string) string {
 	r := s.resources[logical]
 	if prop, ok := namedBy[fmt.Sprint(r["Type"])]; ok {
-		if v := digPath(r, "Properties", prop); v != nil {
+		if v := dig(r, "Properties", prop); v != nil {
 			if name, err := w.resolve(s, v); err == nil && name != nil {
 				return fmt.Sprint(name)
 			}
@@ -1273,7 +1273,7 @@ func standInUUID(seed string) string {
 // shape, with the defaults and read-only fields the API adds.
 func (w *cfnWorld) ecsTaskDefinition(t *testing.T, s *cfnStack, logical string, r map[string]interface{}) map[string]interface{} {
 	t.Helper()
-	props, err := w.resolve(s, digPath(r, "Properties"))
+	props, err := w.resolve(s, dig(r, "Properties"))
 	if err != nil {
 		t.Fatalf("%s: task definition %s: %v", s.id, logical, err)
 	}
@@ -1362,17 +1362,6 @@ func lowerCamel(s string) string {
 
 // ---------------------------------------------------------------------------
 // Small helpers over decoded JSON.
-
-func digPath(v interface{}, keys ...string) interface{} {
-	for _, k := range keys {
-		m, ok := v.(map[string]interface{})
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
 
 func asMap(v interface{}) map[string]interface{} {
 	m, _ := v.(map[string]interface{})

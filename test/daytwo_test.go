@@ -69,7 +69,7 @@ func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
 				t.Errorf("want the blue and the green target group, found %d", groups)
 			}
 			service := d.only("AWS::ECS::Service")
-			d.requireStable("the service's TaskDefinition", digPath(before[service], "Properties", "TaskDefinition"), digPath(after[service], "Properties", "TaskDefinition"))
+			d.requireStable("the service's TaskDefinition", dig(before[service], "Properties", "TaskDefinition"), dig(after[service], "Properties", "TaskDefinition"))
 			// Of the service, only its task count may change. ECS lets
 			// CloudFormation update little of a CODE_DEPLOY service (desired
 			// count, grace period, placement, tag settings; never its task
@@ -77,7 +77,7 @@ func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
 			// changes has a reason to touch the rest.
 			for _, k := range changedKeys(asMap(before[service]["Properties"]), asMap(after[service]["Properties"])) {
 				if k != "DesiredCount" {
-					t.Errorf("the service's %s changes: %s -> %s", k, compact(digPath(before[service], "Properties", k)), compact(digPath(after[service], "Properties", k)))
+					t.Errorf("the service's %s changes: %s -> %s", k, compact(dig(before[service], "Properties", k)), compact(dig(after[service], "Properties", k)))
 				}
 			}
 
@@ -87,10 +87,10 @@ func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
 				what      string
 				got, want interface{}
 			}{
-				{"task definition Cpu", digPath(after[td], "Properties", "Cpu"), strconv.Itoa(n.TaskCpu)},
-				{"task definition Memory", digPath(after[td], "Properties", "Memory"), strconv.Itoa(n.TaskMemoryMiB)},
-				{"placeholder image", digPath(asList(digPath(after[td], "Properties", "ContainerDefinitions"))[0], "Image"), n.PlaceholderImage},
-				{"service DesiredCount", digPath(after[service], "Properties", "DesiredCount"), float64(n.DesiredCount)},
+				{"task definition Cpu", dig(after[td], "Properties", "Cpu"), strconv.Itoa(n.TaskCpu)},
+				{"task definition Memory", dig(after[td], "Properties", "Memory"), strconv.Itoa(n.TaskMemoryMiB)},
+				{"placeholder image", dig(asList(dig(after[td], "Properties", "ContainerDefinitions"))[0], "Image"), n.PlaceholderImage},
+				{"service DesiredCount", dig(after[service], "Properties", "DesiredCount"), float64(n.DesiredCount)},
 			} {
 				if !reflect.DeepEqual(c.got, c.want) {
 					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
@@ -98,9 +98,9 @@ func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
 			}
 			alarms := 0
 			for logical, r := range after {
-				if r["Type"] == "AWS::CloudWatch::Alarm" && digPath(r, "Properties", "MetricName") == "HTTPCode_Target_5XX_Count" {
+				if r["Type"] == "AWS::CloudWatch::Alarm" && dig(r, "Properties", "MetricName") == "HTTPCode_Target_5XX_Count" {
 					alarms++
-					if got := digPath(r, "Properties", "Threshold"); got != float64(n.Alarm5xxThreshold) {
+					if got := dig(r, "Properties", "Threshold"); got != float64(n.Alarm5xxThreshold) {
 						t.Errorf("5xx alarm %s Threshold = %v, want %d", logical, got, n.Alarm5xxThreshold)
 					}
 				}
