@@ -56,7 +56,8 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		GitHubBranch:      jsii.String(cfg.GitHubBranch),
 		ConnectionArn:     optional(cfg.ConnectionArn),
 		NotificationEmail: optional(cfg.NotificationEmail),
-		// The pipeline keeps its images, artifacts and logs when the stack is deleted.
+		// By default (pipeline.removalPolicy retain) the images, artifacts and
+		// logs outlive the stack, like production's data.
 		RemovalPolicy: removalPolicy(cfg.Pipeline.RemovalPolicy),
 		LogRetention:  RetentionDays(cfg.Pipeline.LogRetentionDays),
 		Environments: []*delivery.DeployEnvironment{
