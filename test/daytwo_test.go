@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -32,6 +33,27 @@ var dayTwoChanges = map[string]interface{}{
 	"production.placeholderImage":  "public.ecr.aws/docker/library/httpd:2.4-alpine",
 }
 
+var (
+	changedOnce  sync.Once
+	changedSynth *testapp.App
+)
+
+// changedApp is the app synthesized with the day-two changes and, for the
+// pipeline, an existing connection instead of a created one: a second
+// synthesis shared by the tests that need other configuration. The
+// connection touches only the pipeline stack, which the day-two test does
+// not compare.
+func changedApp() *testapp.App {
+	changedOnce.Do(func() {
+		overrides := map[string]interface{}{"connectionArn": testConnectionArn}
+		for k, v := range dayTwoChanges {
+			overrides[k] = v
+		}
+		changedSynth = testapp.MustSynth(overrides)
+	})
+	return changedSynth
+}
+
 // TestDayTwoChangesLeaveTrafficToCodeDeploy proves the day-two contract:
 // after CodeDeploy has moved traffic, a `cdk deploy` that changes task size,
 // desired count, alarm threshold or placeholder image gives CloudFormation no
@@ -41,7 +63,7 @@ var dayTwoChanges = map[string]interface{}{
 // the same and every resource it refers to, transitively, is too (a Ref to a
 // replaced resource changes its value without changing its text).
 func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
-	changed := testapp.MustSynth(dayTwoChanges)
+	changed := changedApp()
 	for _, env := range []struct {
 		id          string
 		before, now *config.Environment

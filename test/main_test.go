@@ -1,6 +1,8 @@
-// Package test holds app-level assertion tests over the stacks that `cdk
-// synth` produces with the checked-in cdk.json. The app is synthesized once
-// for the whole package and shared.
+// Package test holds the assertion tests on synthesized templates: the
+// stacks that `cdk synth` produces with the checked-in cdk.json, checked by
+// cdk-nag, and the L3 constructs on their own with every prop exercised. All
+// of them share one test process, so the CDK runtime starts once and each
+// stack is synthesized once.
 package test
 
 import (
@@ -8,40 +10,68 @@ import (
 	"os"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/internal/testapp"
 )
 
 // synthesisBudget is the number of app syntheses this package may run: the
-// shared app, one with a configured connection ARN, one for day-two changes.
+// app as `cdk synth` builds it, checked by cdk-nag; the same app with day-two
+// changes and a configured connection; and one app holding the constructs'
+// own test stacks. Everything else reads these.
 const synthesisBudget = 3
 
 var (
 	// app is the app synthesized with cdk.json's defaults.
 	app *testapp.App
+	// assembly is the cloud assembly of that synthesis, with cdk-nag's reports.
+	assembly cxapi.CloudAssembly
 	// templates maps each stack's construct ID to its template.
 	templates map[string]assertions.Template
 )
 
 func TestMain(m *testing.M) {
-	app = testapp.MustSynth(nil)
+	code := setUp(m)
+	jsii.Close()
+	os.Exit(code)
+}
+
+func setUp(m *testing.M) int {
+	// With cdk.json's annotationsInValidationReport, an error annotation
+	// makes Synth throw with a one-line message. This context value lets
+	// Synth finish so that the cdk-nag tests name every finding; they fail on
+	// any error annotation, so nothing is let through. Templates are the same.
+	a, err := testapp.New(map[string]interface{}{"@aws-cdk/core:failSynthOnValidationErrors": false})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	app = a
+	// The app's own aspect, which rewrites wildcard IAM actions, was added
+	// first and runs first: cdk-nag sees the policies as they are deployed.
+	awscdk.Aspects_Of(app.App).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	assembly = app.Synth()
 	templates = map[string]assertions.Template{}
 	for _, id := range app.StackIDs() {
+		// Template_FromStack reads the synthesis above; it does not run another.
 		templates[id] = assertions.Template_FromStack(app.Stack(id), nil)
 	}
+	buildConstructStacks()
+
 	code := m.Run()
 	// Each stack is synthesized once for the whole package; the few tests
-	// that need other configuration build one small app each.
+	// that need other configuration share one more app.
 	n := testapp.Syntheses.Load()
-	fmt.Printf("test: %d app syntheses for %d stacks (budget %d)\n", n, len(templates), synthesisBudget)
+	fmt.Printf("test: %d app syntheses for %d stacks (budget %d)\n", n, len(templates)+len(constructTemplates), synthesisBudget)
 	if n > synthesisBudget && code == 0 {
 		fmt.Printf("test: %d syntheses exceed the budget of %d; share the synthesized app\n", n, synthesisBudget)
 		code = 1
 	}
-	jsii.Close()
-	os.Exit(code)
+	return code
 }
 
 // template returns the template of a stack, failing the test if it is missing.
@@ -88,12 +118,17 @@ type requirement struct {
 func checkRequirements(t *testing.T, stackIDs []string, reqs []requirement) {
 	t.Helper()
 	for _, id := range stackIDs {
-		for _, r := range reqs {
-			t.Run(id+"/"+r.name, func(t *testing.T) {
-				tpl := template(t, id)
-				check(t, func() { tpl.HasResourceProperties(jsii.String(r.resourceType), r.props) })
-			})
-		}
+		t.Run(id, func(t *testing.T) { checkRequirementsOn(t, template(t, id), reqs) })
+	}
+}
+
+// checkRequirementsOn asserts each requirement on a template, one subtest each.
+func checkRequirementsOn(t *testing.T, tpl assertions.Template, reqs []requirement) {
+	t.Helper()
+	for _, r := range reqs {
+		t.Run(r.name, func(t *testing.T) {
+			check(t, func() { tpl.HasResourceProperties(jsii.String(r.resourceType), r.props) })
+		})
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 
 	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/constructs/delivery"
-	"ecs-bluegreen/internal/testapp"
 )
 
 const pipelineID = "Pipeline"
@@ -598,9 +597,8 @@ func TestConnectionOutput(t *testing.T) {
 // TestConfiguredConnectionIsUsed proves that with connectionArn set, the
 // source action uses it and no connection is created.
 func TestConfiguredConnectionIsUsed(t *testing.T) {
-	const arn = "arn:aws:codeconnections:us-east-1:123456789012:connection/12345678-1234-1234-1234-123456789012"
-	other := testapp.MustSynth(map[string]interface{}{"connectionArn": arn})
-	tpl := assertions.Template_FromStack(other.Stack(pipelineID), nil)
+	const arn = testConnectionArn
+	tpl := assertions.Template_FromStack(changedApp().Stack(pipelineID), nil)
 	check(t, func() { tpl.ResourceCountIs(jsii.String("AWS::CodeConnections::Connection"), jsii.Number(0)) })
 	check(t, func() {
 		tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), obj(map[string]interface{}{

@@ -286,16 +286,24 @@ func TestUrlOutputs(t *testing.T) {
 	}
 }
 
-// logicalID finds the one resource of a type whose properties contain props.
+// logicalID finds the one resource of a type in a stack of the app whose
+// properties contain props.
 func logicalID(t *testing.T, stackID, resourceType string, props map[string]interface{}) string {
+	t.Helper()
+	return logicalIDIn(t, template(t, stackID), resourceType, props)
+}
+
+// logicalIDIn finds the one resource of a type in a template whose
+// properties contain props.
+func logicalIDIn(t *testing.T, tpl assertions.Template, resourceType string, props map[string]interface{}) string {
 	t.Helper()
 	var match interface{}
 	if props != nil {
 		match = map[string]interface{}{"Properties": obj(props)}
 	}
-	found := *template(t, stackID).FindResources(jsii.String(resourceType), match)
+	found := *tpl.FindResources(jsii.String(resourceType), match)
 	if len(found) != 1 {
-		t.Fatalf("%s: %d %s resources match %v, want 1", stackID, len(found), resourceType, props)
+		t.Fatalf("%d %s resources match %v, want 1", len(found), resourceType, props)
 	}
 	for id := range found {
 		return id
@@ -305,7 +313,13 @@ func logicalID(t *testing.T, stackID, resourceType string, props map[string]inte
 
 // refTo is a {"Ref": id} for the resource of a type with the given Name.
 func refTo(t *testing.T, stackID, resourceType, name string) map[string]interface{} {
-	return map[string]interface{}{"Ref": logicalID(t, stackID, resourceType, map[string]interface{}{"Name": name})}
+	return refToIn(t, template(t, stackID), resourceType, map[string]interface{}{"Name": name})
+}
+
+// refToIn is a {"Ref": id} for the one resource of a type in a template
+// whose properties contain props.
+func refToIn(t *testing.T, tpl assertions.Template, resourceType string, props map[string]interface{}) map[string]interface{} {
+	return map[string]interface{}{"Ref": logicalIDIn(t, tpl, resourceType, props)}
 }
 
 // dig walks nested maps of a template.

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/config"
@@ -84,9 +85,14 @@ func MustSynth(overrides map[string]interface{}) *App {
 	if err != nil {
 		panic(err)
 	}
-	a.App.Synth(nil)
-	Syntheses.Add(1)
+	a.Synth()
 	return a
+}
+
+// Synth synthesizes the app and counts the synthesis.
+func (a *App) Synth() cxapi.CloudAssembly {
+	Syntheses.Add(1)
+	return a.App.Synth(nil)
 }
 
 // Stack returns a stack of the app by construct ID.

@@ -1,4 +1,4 @@
-package delivery_test
+package test
 
 import (
 	"encoding/json"
@@ -11,92 +11,24 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
-	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/constructs/delivery"
-	"ecs-bluegreen/internal/testapp"
 )
 
-const connectionArn = "arn:aws:codeconnections:us-east-1:123456789012:connection/12345678-1234-1234-1234-123456789012"
+// Tests of delivery.NewPipeline on its own (see dlv in constructs_test.go).
 
-var (
-	stack         awscdk.Stack
-	tpl           assertions.Template
-	staging, prod bluegreen.Service
-	plain, custom delivery.Pipeline
-)
-
-// TestMain builds one stack holding two services and two pipelines releasing
-// to them, one with every optional prop left unset and one with every
-// optional prop set, and synthesizes it once.
-func TestMain(m *testing.M) {
-	ctx := testapp.Context(nil)
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
-	stack = awscdk.NewStack(app, jsii.String("DeliveryTest"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("us-east-1")}})
-	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(1)})
-	staging = bluegreen.NewService(stack, "Staging", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String("svc-stg")})
-	prod = bluegreen.NewService(stack, "Production", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String("svc-prd"), ContainerName: jsii.String("web"), ContainerPort: jsii.Number(8000)})
-	plain = delivery.NewPipeline(stack, "Plain", &delivery.PipelineProps{
-		NamePrefix:  jsii.String("plain"),
-		GitHubOwner: jsii.String("octo-org"),
-		GitHubRepo:  jsii.String("shop"),
-		Environments: []*delivery.DeployEnvironment{
-			{Name: jsii.String("staging"), Service: staging},
-			{Name: jsii.String("production"), Service: prod, RequireApproval: true},
-		},
-	})
-	custom = delivery.NewPipeline(stack, "Custom", &delivery.PipelineProps{
-		NamePrefix:        jsii.String("custom"),
-		GitHubOwner:       jsii.String("octo-org"),
-		GitHubRepo:        jsii.String("shop"),
-		GitHubBranch:      jsii.String("release/v2"),
-		ConnectionArn:     jsii.String(connectionArn),
-		NotificationEmail: jsii.String("ops@example.com"),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		LogRetention:      awslogs.RetentionDays_ONE_WEEK,
-		Environments: []*delivery.DeployEnvironment{
-			{Name: jsii.String("qa"), Service: staging, RequireApproval: true},
-		},
-	})
-	tpl = assertions.Template_FromStack(stack, nil)
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
-
-func obj(m map[string]interface{}) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
-func arrayWith(items ...interface{}) assertions.Matcher {
-	return assertions.Match_ArrayWith(&items)
-}
-
-// ref is how the template refers to a token of the test stack.
-func ref(token interface{}) interface{} { return stack.Resolve(token) }
-
-type requirement struct {
-	name, resourceType string
-	props              map[string]interface{}
-}
-
-func checkAll(t *testing.T, rows []requirement) {
+// dlvResource returns the one resource of a type in the pipeline test stack
+// whose properties contain props.
+func dlvResource(t *testing.T, resourceType string, props map[string]interface{}) map[string]interface{} {
 	t.Helper()
-	for _, r := range rows {
-		t.Run(r.name, func(t *testing.T) {
-			defer func() {
-				if p := recover(); p != nil {
-					t.Errorf("%v", p)
-				}
-			}()
-			tpl.HasResourceProperties(jsii.String(r.resourceType), obj(r.props))
-		})
-	}
+	id := logicalIDIn(t, dlv.tpl, resourceType, props)
+	return (*dlv.tpl.ToJSON())["Resources"].(map[string]interface{})[id].(map[string]interface{})
 }
 
-// TestDefaults proves the documented default of every optional prop.
-func TestDefaults(t *testing.T) {
-	checkAll(t, []requirement{
+// TestPipelineConstructDefaults proves the documented default of every optional prop.
+func TestPipelineConstructDefaults(t *testing.T) {
+	checkRequirementsOn(t, dlv.tpl, []requirement{
 		{"GitHubBranch defaults to main", "AWS::CodePipeline::Pipeline", map[string]interface{}{
 			"Name": "plain",
 			"Stages": arrayWith(obj(map[string]interface{}{"Actions": []interface{}{obj(map[string]interface{}{
@@ -115,35 +47,35 @@ func TestDefaults(t *testing.T) {
 	})
 	// RemovalPolicy RETAIN: every stateful resource of the plain pipeline is kept.
 	for _, r := range []struct{ name, logical string }{
-		{"key", *stack.GetLogicalId(plain.Key().Node().DefaultChild().(awscdk.CfnElement))},
-		{"artifact bucket", *stack.GetLogicalId(plain.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement))},
-		{"repository", *stack.GetLogicalId(plain.Repository().Node().DefaultChild().(awscdk.CfnElement))},
-		{"build logs", *stack.GetLogicalId(plain.BuildLogGroup().Node().DefaultChild().(awscdk.CfnElement))},
+		{"key", *dlv.stack.GetLogicalId(dlv.plain.Key().Node().DefaultChild().(awscdk.CfnElement))},
+		{"artifact bucket", *dlv.stack.GetLogicalId(dlv.plain.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement))},
+		{"repository", *dlv.stack.GetLogicalId(dlv.plain.Repository().Node().DefaultChild().(awscdk.CfnElement))},
+		{"build logs", *dlv.stack.GetLogicalId(dlv.plain.BuildLogGroup().Node().DefaultChild().(awscdk.CfnElement))},
 	} {
-		res := (*tpl.ToJSON())["Resources"].(map[string]interface{})[r.logical].(map[string]interface{})
+		res := (*dlv.tpl.ToJSON())["Resources"].(map[string]interface{})[r.logical].(map[string]interface{})
 		if res["DeletionPolicy"] != "Retain" {
 			t.Errorf("RemovalPolicy defaults to RETAIN: %s has DeletionPolicy %v", r.name, res["DeletionPolicy"])
 		}
 	}
 	// NotificationEmail unset: no subscription on the plain topic.
-	subs := tpl.FindResources(jsii.String("AWS::SNS::Subscription"), map[string]interface{}{
-		"Properties": obj(map[string]interface{}{"TopicArn": ref(plain.Topic().TopicArn())}),
+	subs := dlv.tpl.FindResources(jsii.String("AWS::SNS::Subscription"), map[string]interface{}{
+		"Properties": obj(map[string]interface{}{"TopicArn": dlv.stack.Resolve(dlv.plain.Topic().TopicArn())}),
 	})
 	if len(*subs) != 0 {
 		t.Errorf("no NotificationEmail: want no subscription, got %d", len(*subs))
 	}
-	if plain.Connection() == nil {
+	if dlv.plain.Connection() == nil {
 		t.Errorf("no ConnectionArn: Connection() must return the created connection")
 	}
 }
 
-// TestOptionalProps proves that each optional prop, when set, is used.
-func TestOptionalProps(t *testing.T) {
-	checkAll(t, []requirement{
+// TestPipelineConstructOptionalProps proves that each optional prop, when set, is used.
+func TestPipelineConstructOptionalProps(t *testing.T) {
+	checkRequirementsOn(t, dlv.tpl, []requirement{
 		{"GitHubBranch and ConnectionArn go to the source action", "AWS::CodePipeline::Pipeline", map[string]interface{}{
 			"Name": "custom",
 			"Stages": arrayWith(obj(map[string]interface{}{"Actions": []interface{}{obj(map[string]interface{}{
-				"Configuration": obj(map[string]interface{}{"BranchName": "release/v2", "ConnectionArn": connectionArn}),
+				"Configuration": obj(map[string]interface{}{"BranchName": "release/v2", "ConnectionArn": testConnectionArn}),
 			})}})),
 			"Triggers": []interface{}{obj(map[string]interface{}{"GitConfiguration": obj(map[string]interface{}{
 				"Push": []interface{}{map[string]interface{}{"Branches": map[string]interface{}{"Includes": []interface{}{"release/v2"}}}},
@@ -151,11 +83,11 @@ func TestOptionalProps(t *testing.T) {
 		}},
 		{"ConnectionArn: the pipeline role may use that connection", "AWS::IAM::Policy", map[string]interface{}{
 			"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
-				"Action": arrayWith("codeconnections:UseConnection", "codestar-connections:UseConnection"), "Resource": connectionArn,
+				"Action": arrayWith("codeconnections:UseConnection", "codestar-connections:UseConnection"), "Resource": testConnectionArn,
 			}))}),
 		}},
 		{"NotificationEmail is subscribed to the topic", "AWS::SNS::Subscription", map[string]interface{}{
-			"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": ref(custom.Topic().TopicArn()),
+			"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": dlv.stack.Resolve(dlv.custom.Topic().TopicArn()),
 		}},
 		{"LogRetention sets the build log retention", "AWS::Logs::LogGroup", map[string]interface{}{
 			"RetentionInDays": 7,
@@ -164,7 +96,7 @@ func TestOptionalProps(t *testing.T) {
 			"RepositoryName": "custom", "EmptyOnDelete": true,
 		}},
 		{"RemovalPolicy DESTROY: the artifact bucket's objects are deleted with it", "Custom::S3AutoDeleteObjects", map[string]interface{}{
-			"BucketName": ref(custom.ArtifactBucket().BucketName()),
+			"BucketName": dlv.stack.Resolve(dlv.custom.ArtifactBucket().BucketName()),
 		}},
 		{"RequireApproval on the first environment: an approval without a link", "AWS::CodePipeline::Pipeline", map[string]interface{}{
 			"Name": "custom",
@@ -177,19 +109,19 @@ func TestOptionalProps(t *testing.T) {
 			})),
 		}},
 	})
-	if custom.Connection() != nil {
+	if dlv.custom.Connection() != nil {
 		t.Errorf("ConnectionArn given: Connection() must be nil")
 	}
-	conns := tpl.FindResources(jsii.String("AWS::CodeConnections::Connection"), nil)
+	conns := dlv.tpl.FindResources(jsii.String("AWS::CodeConnections::Connection"), nil)
 	if len(*conns) != 1 {
 		t.Errorf("ConnectionArn given: only the plain pipeline creates a connection, found %d", len(*conns))
 	}
 }
 
-// TestGetters proves that the getters return the resources they name.
-func TestGetters(t *testing.T) {
+// TestPipelineConstructGetters proves that the getters return the resources they name.
+func TestPipelineConstructGetters(t *testing.T) {
 	deployAction := func(env string) interface{} {
-		for _, st := range dig(resource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "Stages").([]interface{}) {
+		for _, st := range dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "Stages").([]interface{}) {
 			if dig(st, "Name") == delivery.DeployStageName(env) {
 				return dig(st, "Actions").([]interface{})[0]
 			}
@@ -200,82 +132,37 @@ func TestGetters(t *testing.T) {
 		name      string
 		got, want interface{}
 	}{
-		{"Pipeline", ref(plain.Pipeline().PipelineName()), refTo(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"})},
-		{"Repository", ref(plain.Repository().RepositoryName()), refTo(t, "AWS::ECR::Repository", map[string]interface{}{"RepositoryName": "plain"})},
-		{"BuildProject", ref(plain.BuildProject().ProjectName()), refTo(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": "plain-build"})},
-		{"Topic", ref(plain.Topic().TopicArn()), refTo(t, "AWS::SNS::Topic", map[string]interface{}{"TopicName": "plain-releases"})},
-		{"ConnectionArn", ref(plain.ConnectionArn()), map[string]interface{}{"Fn::GetAtt": []interface{}{
-			logicalID(t, "AWS::CodeConnections::Connection", map[string]interface{}{"ConnectionName": "plain"}), "ConnectionArn",
+		{"Pipeline", dlv.stack.Resolve(dlv.plain.Pipeline().PipelineName()), refToIn(t, dlv.tpl, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"})},
+		{"Repository", dlv.stack.Resolve(dlv.plain.Repository().RepositoryName()), refToIn(t, dlv.tpl, "AWS::ECR::Repository", map[string]interface{}{"RepositoryName": "plain"})},
+		{"BuildProject", dlv.stack.Resolve(dlv.plain.BuildProject().ProjectName()), refToIn(t, dlv.tpl, "AWS::CodeBuild::Project", map[string]interface{}{"Name": "plain-build"})},
+		{"Topic", dlv.stack.Resolve(dlv.plain.Topic().TopicArn()), refToIn(t, dlv.tpl, "AWS::SNS::Topic", map[string]interface{}{"TopicName": "plain-releases"})},
+		{"ConnectionArn", dlv.stack.Resolve(dlv.plain.ConnectionArn()), map[string]interface{}{"Fn::GetAtt": []interface{}{
+			logicalIDIn(t, dlv.tpl, "AWS::CodeConnections::Connection", map[string]interface{}{"ConnectionName": "plain"}), "ConnectionArn",
 		}}},
-		{"Role", ref(plain.Role().RoleArn()), dig(resource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "RoleArn")},
-		{"DeployRole", ref(plain.DeployRole("staging").RoleArn()), dig(deployAction("staging"), "RoleArn")},
-		{"ArtifactBucket", ref(plain.ArtifactBucket().BucketName()), dig(resource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "ArtifactStore", "Location")},
-		{"Key", ref(plain.Key().KeyArn()), dig(resource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "ArtifactStore", "EncryptionKey", "Id")},
+		{"Role", dlv.stack.Resolve(dlv.plain.Role().RoleArn()), dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "RoleArn")},
+		{"DeployRole", dlv.stack.Resolve(dlv.plain.DeployRole("staging").RoleArn()), dig(deployAction("staging"), "RoleArn")},
+		{"ArtifactBucket", dlv.stack.Resolve(dlv.plain.ArtifactBucket().BucketName()), dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "ArtifactStore", "Location")},
+		{"Key", dlv.stack.Resolve(dlv.plain.Key().KeyArn()), dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "ArtifactStore", "EncryptionKey", "Id")},
 	}
 	for _, r := range rows {
 		if !reflect.DeepEqual(normalize(r.got), normalize(r.want)) || r.want == nil {
 			t.Errorf("%s() resolves to %v, want %v", r.name, r.got, r.want)
 		}
 	}
-	if plain.DeployRole("qa") != nil {
+	if dlv.plain.DeployRole("qa") != nil {
 		t.Errorf("DeployRole of an unknown environment must be nil")
 	}
-	if plain.FailureRule() == nil || plain.BuildLogGroup() == nil {
+	if dlv.plain.FailureRule() == nil || dlv.plain.BuildLogGroup() == nil {
 		t.Errorf("FailureRule and BuildLogGroup must be set")
 	}
 }
 
-// resource returns the one resource of a type whose properties contain props.
-func resource(t *testing.T, resourceType string, props map[string]interface{}) map[string]interface{} {
-	t.Helper()
-	id := logicalID(t, resourceType, props)
-	return (*tpl.ToJSON())["Resources"].(map[string]interface{})[id].(map[string]interface{})
-}
-
-// logicalID finds the one resource of a type whose properties contain props.
-func logicalID(t *testing.T, resourceType string, props map[string]interface{}) string {
-	t.Helper()
-	found := *tpl.FindResources(jsii.String(resourceType), map[string]interface{}{"Properties": obj(props)})
-	if len(found) != 1 {
-		t.Fatalf("%d %s resources match %v, want 1", len(found), resourceType, props)
-	}
-	for id := range found {
-		return id
-	}
-	return ""
-}
-
-func refTo(t *testing.T, resourceType string, props map[string]interface{}) interface{} {
-	return map[string]interface{}{"Ref": logicalID(t, resourceType, props)}
-}
-
-// dig walks nested maps of a template.
-func dig(v interface{}, path ...string) interface{} {
-	for _, p := range path {
-		m, ok := v.(map[string]interface{})
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
-}
-
-// normalize round-trips a value through JSON so that resolved tokens and
-// template values compare equal.
-func normalize(v interface{}) interface{} {
-	b, _ := json.Marshal(v)
-	var out interface{}
-	_ = json.Unmarshal(b, &out)
-	return out
-}
-
-// TestInvalidProps has one row per validation rule; each asserts its message.
-func TestInvalidProps(t *testing.T) {
+// TestPipelineConstructRejectsInvalidProps has one row per validation rule; each asserts its message.
+func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 	valid := func() *delivery.PipelineProps {
 		return &delivery.PipelineProps{
 			NamePrefix: jsii.String("ok"), GitHubOwner: jsii.String("o"), GitHubRepo: jsii.String("r"),
-			Environments: []*delivery.DeployEnvironment{{Name: jsii.String("staging"), Service: staging}},
+			Environments: []*delivery.DeployEnvironment{{Name: jsii.String("staging"), Service: dlv.staging}},
 		}
 	}
 	rows := []struct {
@@ -293,7 +180,7 @@ func TestInvalidProps(t *testing.T) {
 		{"environment names are lower-case letters and digits", func(p *delivery.PipelineProps) { p.Environments[0].Name = jsii.String("Pre-Prod") },
 			`Environments[0].Name "Pre-Prod" must be lower-case letters and digits`},
 		{"environment names are unique", func(p *delivery.PipelineProps) {
-			p.Environments = append(p.Environments, &delivery.DeployEnvironment{Name: jsii.String("staging"), Service: prod})
+			p.Environments = append(p.Environments, &delivery.DeployEnvironment{Name: jsii.String("staging"), Service: dlv.prod})
 		}, `Environments[1].Name "staging" is used twice`},
 	}
 	for i, r := range rows {
@@ -306,7 +193,7 @@ func TestInvalidProps(t *testing.T) {
 						msg = strings.TrimSpace(toString(p))
 					}
 				}()
-				delivery.NewPipeline(stack, "Invalid"+string(rune('A'+i)), props)
+				delivery.NewPipeline(dlv.stack, "Invalid"+string(rune('A'+i)), props)
 				return ""
 			}()
 			if !strings.Contains(msg, r.want) {
@@ -330,9 +217,9 @@ func toString(p interface{}) string {
 }
 
 // buildSpec returns the buildspec of a pipeline's project, as synthesized.
-func buildSpec(t *testing.T, projectName string) map[string]interface{} {
+func dlvBuildSpec(t *testing.T, projectName string) map[string]interface{} {
 	t.Helper()
-	raw, _ := dig(resource(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": projectName}), "Properties", "Source", "BuildSpec").(string)
+	raw, _ := dig(dlvResource(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": projectName}), "Properties", "Source", "BuildSpec").(string)
 	var spec map[string]interface{}
 	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
 		t.Fatalf("buildspec is not JSON: %v", err)
@@ -341,10 +228,10 @@ func buildSpec(t *testing.T, projectName string) map[string]interface{} {
 }
 
 // projectVariables returns the plain-text environment variables of a pipeline's project.
-func projectVariables(t *testing.T, projectName string) map[string]string {
+func dlvProjectVariables(t *testing.T, projectName string) map[string]string {
 	t.Helper()
 	vars := map[string]string{}
-	list, _ := dig(resource(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": projectName}), "Properties", "Environment", "EnvironmentVariables").([]interface{})
+	list, _ := dig(dlvResource(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": projectName}), "Properties", "Environment", "EnvironmentVariables").([]interface{})
 	for _, v := range list {
 		value, _ := dig(v, "Value").(string)
 		vars[dig(v, "Name").(string)] = value
@@ -352,19 +239,19 @@ func projectVariables(t *testing.T, projectName string) map[string]string {
 	return vars
 }
 
-// TestBuildSpecRunsUnderDash runs the synthesized build commands the way
+// TestPipelineConstructBuildSpecRunsUnderDash runs the synthesized build commands the way
 // CodeBuild does, under /bin/sh with set -eu, with aws and docker replaced by
 // stubs, and checks the files the deploy actions read. It proves the
 // commands are POSIX sh, define every variable they read, and write a task
 // definition template and an AppSpec per environment with its container name
 // and port.
-func TestBuildSpecRunsUnderDash(t *testing.T) {
+func TestPipelineConstructBuildSpecRunsUnderDash(t *testing.T) {
 	for _, tool := range []string{"sh", "jq", "cut"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed: %v", tool, err)
 		}
 	}
-	spec := buildSpec(t, "plain-build")
+	spec := dlvBuildSpec(t, "plain-build")
 	var commands []string
 	for _, phase := range []string{"pre_build", "build", "post_build"} {
 		for _, c := range spec["phases"].(map[string]interface{})[phase].(map[string]interface{})["commands"].([]interface{}) {
@@ -421,7 +308,7 @@ if [ "$1" = login ]; then cat > /dev/null; fi
 		"COMMIT_ID=0123456789abcdef0123456789abcdef01234567",
 		"REPOSITORY_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/plain",
 	}
-	for k, v := range projectVariables(t, "plain-build") {
+	for k, v := range dlvProjectVariables(t, "plain-build") {
 		if k == "REPOSITORY_URI" {
 			continue // set above: the template holds an expression
 		}

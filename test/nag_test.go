@@ -1,7 +1,4 @@
-// Package nag runs cdk-nag's AwsSolutions rules on every stack of the app
-// that `cdk synth` produces with the checked-in cdk.json, and holds the app
-// to no unsuppressed finding, no warning, and a reason on every suppression.
-package nag
+package test
 
 import (
 	"encoding/csv"
@@ -13,44 +10,20 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
-
-	"ecs-bluegreen/internal/testapp"
 )
 
-var (
-	// app is built once, checked by cdk-nag, and synthesized once.
-	app *testapp.App
-	// assembly is the result of that synthesis.
-	assembly cxapi.CloudAssembly
-)
-
-func TestMain(m *testing.M) {
-	// With cdk.json's annotationsInValidationReport, an error annotation
-	// makes Synth throw with a one-line message. This context value (only
-	// here) lets Synth finish, so that the tests below name every finding;
-	// they fail on any error annotation, so nothing is let through.
-	a, err := testapp.New(map[string]interface{}{"@aws-cdk/core:failSynthOnValidationErrors": false})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	app = a
-	// The app's own aspect, which rewrites wildcard IAM actions, was added
-	// first and runs first: cdk-nag sees the policies as they are deployed.
-	awscdk.Aspects_Of(app.App).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	assembly = app.App.Synth(nil)
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+// cdk-nag's AwsSolutions rules run on every stack of the app (TestMain adds
+// them to the shared app), which is held to no unsuppressed finding, no
+// warning, and a reason on every suppression.
 
 // finding is one annotation, as reported.
-type finding struct{ path, message string }
+type finding struct {
+	level         cxapi.SynthesisMessageLevel
+	path, message string
+}
 
 func findings(msgs *[]*cxapi.SynthesisMessage) []finding {
 	var out []finding
@@ -59,7 +32,7 @@ func findings(msgs *[]*cxapi.SynthesisMessage) []finding {
 		if i := strings.Index(msg, "\n"); i > 0 {
 			msg = msg[:i]
 		}
-		out = append(out, finding{path: *m.Id, message: msg})
+		out = append(out, finding{level: m.Level, path: *m.Id, message: msg})
 	}
 	return out
 }
@@ -72,27 +45,23 @@ func TestAwsSolutionsFindingsAreFixedOrSuppressed(t *testing.T) {
 	if len(ids) != 3 {
 		t.Fatalf("stacks %v, want staging, production and pipeline", ids)
 	}
-	nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {
-			// Annotations_FromStack reads the messages of the app built above;
-			// cdk-nag's aspect is not run again.
-			ann := assertions.Annotations_FromStack(app.Stack(id))
-			for _, f := range findings(ann.FindError(jsii.String("*"), nag)) {
-				t.Errorf("unsuppressed error %s: %s", f.path, f.message)
-			}
-			for _, f := range findings(ann.FindWarning(jsii.String("*"), nag)) {
-				t.Errorf("unsuppressed warning %s: %s", f.path, f.message)
-			}
-			// Anything else (a CDK validation error, a deprecation warning)
-			// also stands between a change and a user.
-			for _, f := range findings(ann.FindError(jsii.String("*"), assertions.Match_AnyValue())) {
-				if !strings.HasPrefix(f.message, "AwsSolutions-") {
+			// The messages of the stack's artifact are what
+			// Annotations_FromStack would search; reading them from the
+			// shared synthesis spares a synthesis of the whole app per stack.
+			for _, f := range findings(assembly.GetStackArtifact(jsii.String(id)).Messages()) {
+				nag := strings.HasPrefix(f.message, "AwsSolutions-")
+				switch {
+				case f.level == cxapi.SynthesisMessageLevel_ERROR && nag:
+					t.Errorf("unsuppressed error %s: %s", f.path, f.message)
+				case f.level == cxapi.SynthesisMessageLevel_WARNING && nag:
+					t.Errorf("unsuppressed warning %s: %s", f.path, f.message)
+				// Anything else (a CDK validation error, a deprecation
+				// warning) also stands between a change and a user.
+				case f.level == cxapi.SynthesisMessageLevel_ERROR:
 					t.Errorf("error annotation %s: %s", f.path, f.message)
-				}
-			}
-			for _, f := range findings(ann.FindWarning(jsii.String("*"), assertions.Match_AnyValue())) {
-				if !strings.HasPrefix(f.message, "AwsSolutions-") {
+				case f.level == cxapi.SynthesisMessageLevel_WARNING:
 					t.Errorf("warning annotation %s: %s", f.path, f.message)
 				}
 			}

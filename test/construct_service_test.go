@@ -1,74 +1,31 @@
-package bluegreen_test
+package test
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/constructs/bluegreen"
-	"ecs-bluegreen/internal/testapp"
 )
 
-const certArn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+// Tests of bluegreen.NewService on its own (see svc in constructs_test.go).
 
-var (
-	stack     awscdk.Stack
-	vpc       awsec2.IVpc
-	tpl       assertions.Template
-	plain     bluegreen.Service // every optional prop left nil
-	withTLS   bluegreen.Service // certificate and explicit test-listener peers
-	syntheses int
-)
-
-// TestMain builds one stack holding two services, one with every default and
-// one with a certificate and custom test-listener peers, and synthesizes it once.
-func TestMain(m *testing.M) {
-	ctx := testapp.Context(nil)
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
-	stack = awscdk.NewStack(app, jsii.String("ConstructTest"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("us-east-1")}})
-	vpc = awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(1)})
-	plain = bluegreen.NewService(stack, "Plain", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String("plain-svc")})
-	withTLS = bluegreen.NewService(stack, "Tls", &bluegreen.ServiceProps{
-		Vpc:               vpc,
-		NamePrefix:        jsii.String("tls-svc"),
-		Certificate:       awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Cert"), jsii.String(certArn)),
-		TestListenerPort:  jsii.Number(9000),
-		TestListenerPeers: &[]awsec2.IPeer{awsec2.Peer_Ipv4(jsii.String("192.0.2.0/24"))},
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		SmokeChecks:       &[]*bluegreen.SmokeCheck{{Path: jsii.String("/api/ready"), Status: jsii.Number(204)}},
-		SmokeRequests:     jsii.Number(3),
-	})
-	tpl = assertions.Template_FromStack(stack, nil)
-	syntheses++
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
-
-func has(t *testing.T, resourceType string, props map[string]interface{}) {
+// svcHas asserts that the service test stack has a resource with these properties.
+func svcHas(t *testing.T, resourceType string, props map[string]interface{}) {
 	t.Helper()
 	defer func() {
 		if r := recover(); r != nil {
 			t.Errorf("%v", r)
 		}
 	}()
-	tpl.HasResourceProperties(jsii.String(resourceType), assertions.Match_ObjectLike(&props))
+	svc.tpl.HasResourceProperties(jsii.String(resourceType), assertions.Match_ObjectLike(&props))
 }
 
-func obj(m map[string]interface{}) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
-func arrayWith(items ...interface{}) assertions.Matcher {
-	return assertions.Match_ArrayWith(&items)
-}
-
-// TestDefaults proves the documented default of every optional prop.
-func TestDefaults(t *testing.T) {
+// TestServiceConstructDefaults proves the documented default of every optional prop.
+func TestServiceConstructDefaults(t *testing.T) {
 	rows := []struct {
 		name, resourceType string
 		props              map[string]interface{}
@@ -105,9 +62,9 @@ func TestDefaults(t *testing.T) {
 		{"LogRetention one month", "AWS::Logs::LogGroup", map[string]interface{}{"LogGroupName": "/ecs/plain-svc", "RetentionInDays": 30}},
 	}
 	for _, r := range rows {
-		t.Run(r.name, func(t *testing.T) { has(t, r.resourceType, r.props) })
+		t.Run(r.name, func(t *testing.T) { svcHas(t, r.resourceType, r.props) })
 	}
-	retained := tpl.FindResources(jsii.String("AWS::Logs::LogGroup"), map[string]interface{}{
+	retained := svc.tpl.FindResources(jsii.String("AWS::Logs::LogGroup"), map[string]interface{}{
 		"Properties": obj(map[string]interface{}{"LogGroupName": "/ecs/plain-svc"}), "DeletionPolicy": "Retain",
 	})
 	if len(*retained) != 1 {
@@ -115,36 +72,36 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
-// TestCertificateServesHttpsAndRedirects proves that a certificate turns the
+// TestServiceConstructCertificateServesHttpsAndRedirects proves that a certificate turns the
 // production listener into HTTPS on 443 and port 80 into a redirect to it,
 // and that explicit peers replace the VPC range on the test listener.
-func TestCertificateServesHttpsAndRedirects(t *testing.T) {
-	has(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{
+func TestServiceConstructCertificateServesHttpsAndRedirects(t *testing.T) {
+	svcHas(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{
 		"Port": 443, "Protocol": "HTTPS",
-		"Certificates":   []interface{}{map[string]interface{}{"CertificateArn": certArn}},
+		"Certificates":   []interface{}{map[string]interface{}{"CertificateArn": testCertificateArn}},
 		"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward"})},
 	})
-	has(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{
+	svcHas(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{
 		"Port": 80, "Protocol": "HTTP",
 		"DefaultActions": []interface{}{obj(map[string]interface{}{
 			"Type":           "redirect",
 			"RedirectConfig": obj(map[string]interface{}{"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}),
 		})},
 	})
-	has(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
+	svcHas(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
 		"SecurityGroupIngress": arrayWith(
 			obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 443}),
 			obj(map[string]interface{}{"CidrIp": "192.0.2.0/24", "FromPort": 9000, "ToPort": 9000}),
 		),
 	})
-	if url := *withTLS.ProductionUrl(); !strings.HasPrefix(url, "https://") {
+	if url := *svc.withTLS.ProductionUrl(); !strings.HasPrefix(url, "https://") {
 		t.Errorf("ProductionUrl = %s, want https://", url)
 	}
-	if url := *withTLS.TestUrl(); !strings.HasPrefix(url, "http://") || !strings.HasSuffix(url, ":9000") {
+	if url := *svc.withTLS.TestUrl(); !strings.HasPrefix(url, "http://") || !strings.HasSuffix(url, ":9000") {
 		t.Errorf("TestUrl = %s, want http://...:9000", url)
 	}
 	// With explicit peers, the VPC's range is not also admitted to the test port.
-	found := tpl.FindResources(jsii.String("AWS::EC2::SecurityGroup"), map[string]interface{}{
+	found := svc.tpl.FindResources(jsii.String("AWS::EC2::SecurityGroup"), map[string]interface{}{
 		"Properties": obj(map[string]interface{}{"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{
 			"FromPort": 9000, "CidrIp": obj(map[string]interface{}{"Fn::GetAtt": assertions.Match_AnyValue()}),
 		}))}),
@@ -154,37 +111,37 @@ func TestCertificateServesHttpsAndRedirects(t *testing.T) {
 	}
 }
 
-// TestExposesWhatAPipelineNeeds proves the getters return the inner resources.
-func TestExposesWhatAPipelineNeeds(t *testing.T) {
-	if plain.DeploymentGroup() == nil || plain.Application() == nil || plain.TaskDefinition() == nil ||
-		plain.ExecutionRole() == nil || plain.TaskRole() == nil || plain.Cluster() == nil || plain.Service() == nil ||
-		plain.LoadBalancer() == nil || plain.ProductionListener() == nil || plain.TestListener() == nil ||
-		plain.BlueTargetGroup() == nil || plain.GreenTargetGroup() == nil {
+// TestServiceConstructExposesWhatAPipelineNeeds proves the getters return the inner resources.
+func TestServiceConstructExposesWhatAPipelineNeeds(t *testing.T) {
+	if svc.plain.DeploymentGroup() == nil || svc.plain.Application() == nil || svc.plain.TaskDefinition() == nil ||
+		svc.plain.ExecutionRole() == nil || svc.plain.TaskRole() == nil || svc.plain.Cluster() == nil || svc.plain.Service() == nil ||
+		svc.plain.LoadBalancer() == nil || svc.plain.ProductionListener() == nil || svc.plain.TestListener() == nil ||
+		svc.plain.BlueTargetGroup() == nil || svc.plain.GreenTargetGroup() == nil {
 		t.Fatal("a getter returned nil")
 	}
-	if got := *plain.TaskDefinitionFamily(); got != "plain-svc" {
+	if got := *svc.plain.TaskDefinitionFamily(); got != "plain-svc" {
 		t.Errorf("TaskDefinitionFamily = %s", got)
 	}
-	if *plain.ContainerName() != "app" || *plain.ContainerPort() != 80 {
-		t.Errorf("container = %s:%v", *plain.ContainerName(), *plain.ContainerPort())
+	if *svc.plain.ContainerName() != "app" || *svc.plain.ContainerPort() != 80 {
+		t.Errorf("container = %s:%v", *svc.plain.ContainerName(), *svc.plain.ContainerPort())
 	}
-	if n := len(plain.Alarms()); n != 4 {
+	if n := len(svc.plain.Alarms()); n != 4 {
 		t.Errorf("%d alarms, want 4 (5xx and unhealthy hosts on each target group)", n)
 	}
 }
 
-// TestInvalidPropsPanicWithAClearMessage proves the construct refuses props
+// TestServiceConstructRejectsInvalidProps proves the construct refuses props
 // that cannot work, naming the problem.
-func TestInvalidPropsPanicWithAClearMessage(t *testing.T) {
+func TestServiceConstructRejectsInvalidProps(t *testing.T) {
 	rows := []struct {
 		name  string
 		props *bluegreen.ServiceProps
 		want  string
 	}{
 		{"missing VPC", &bluegreen.ServiceProps{NamePrefix: jsii.String("x")}, "Vpc and NamePrefix are required"},
-		{"missing prefix", &bluegreen.ServiceProps{Vpc: vpc}, "Vpc and NamePrefix are required"},
-		{"prefix too long for a target group name", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String(strings.Repeat("a", 27))}, "AWS allows 32"},
-		{"test port on a production port", &bluegreen.ServiceProps{Vpc: vpc, NamePrefix: jsii.String("x"), TestListenerPort: jsii.Number(443)}, "collides"},
+		{"missing prefix", &bluegreen.ServiceProps{Vpc: svc.vpc}, "Vpc and NamePrefix are required"},
+		{"prefix too long for a target group name", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String(strings.Repeat("a", 27))}, "AWS allows 32"},
+		{"test port on a production port", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x"), TestListenerPort: jsii.Number(443)}, "collides"},
 	}
 	for i, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
@@ -194,24 +151,17 @@ func TestInvalidPropsPanicWithAClearMessage(t *testing.T) {
 					t.Errorf("panic = %v, want one containing %q", got, r.want)
 				}
 			}()
-			bluegreen.NewService(stack, "Invalid"+string(rune('A'+i)), r.props)
+			bluegreen.NewService(svc.stack, "Invalid"+string(rune('A'+i)), r.props)
 		})
 	}
 }
 
-// TestSynthesizedOnce proves the package shares one synthesis.
-func TestSynthesizedOnce(t *testing.T) {
-	if syntheses != 1 {
-		t.Errorf("%d syntheses, want 1", syntheses)
-	}
-}
-
-// TestPreTrafficHook proves the AfterAllowTestTraffic validation: the
+// TestServiceConstructPreTrafficHook proves the AfterAllowTestTraffic validation: the
 // function's configuration, its role (report to CodeDeploy, write its own
 // logs, VPC networking; nothing else), its network path to the test listener
 // through the NAT gateways, and CodeDeploy's permission to invoke it.
-func TestPreTrafficHook(t *testing.T) {
-	has(t, "AWS::Lambda::Function", map[string]interface{}{
+func TestServiceConstructPreTrafficHook(t *testing.T) {
+	svcHas(t, "AWS::Lambda::Function", map[string]interface{}{
 		"FunctionName": "tls-svc-pretraffic", "Runtime": "nodejs22.x", "Handler": "index.handler",
 		"VpcConfig": obj(map[string]interface{}{"SubnetIds": assertions.Match_AnyValue()}),
 		"Environment": map[string]interface{}{"Variables": obj(map[string]interface{}{
@@ -220,12 +170,12 @@ func TestPreTrafficHook(t *testing.T) {
 			"TEST_URL": obj(map[string]interface{}{"Fn::Join": assertions.Match_AnyValue()}),
 		})},
 	})
-	has(t, "AWS::Lambda::Function", map[string]interface{}{
+	svcHas(t, "AWS::Lambda::Function", map[string]interface{}{
 		"FunctionName": "plain-svc-pretraffic",
 		"Environment":  map[string]interface{}{"Variables": obj(map[string]interface{}{"CHECKS": `[{"path":"/"}]`, "REQUESTS": "5"})},
 	})
 	// The role's policy: exactly these actions.
-	policies := tpl.FindResources(jsii.String("AWS::IAM::Policy"), map[string]interface{}{
+	policies := svc.tpl.FindResources(jsii.String("AWS::IAM::Policy"), map[string]interface{}{
 		"Properties": obj(map[string]interface{}{"Roles": []interface{}{obj(map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookRole"))})}}),
 	})
 	if len(*policies) != 1 {
@@ -250,7 +200,7 @@ func TestPreTrafficHook(t *testing.T) {
 		t.Errorf("hook role actions:\n got %s\nwant %s", got, want)
 	}
 	// The test listener admits the NAT gateway's address.
-	has(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
+	svcHas(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
 		"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{
 			"FromPort": 9000, "ToPort": 9000,
 			"CidrIp": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{
@@ -259,7 +209,7 @@ func TestPreTrafficHook(t *testing.T) {
 		})),
 	})
 	// The function's own egress: the test port and HTTPS, nothing else.
-	has(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
+	svcHas(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
 		"GroupDescription": assertions.Match_StringLikeRegexp(jsii.String("tls-svc pre-traffic validation")),
 		"SecurityGroupEgress": []interface{}{
 			obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 9000, "ToPort": 9000}),
@@ -267,14 +217,14 @@ func TestPreTrafficHook(t *testing.T) {
 		},
 	})
 	// CodeDeploy's service role for the group may invoke the function.
-	has(t, "AWS::IAM::Policy", map[string]interface{}{
+	svcHas(t, "AWS::IAM::Policy", map[string]interface{}{
 		"Roles": []interface{}{obj(map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsDeploymentGroupServiceRole"))})},
 		"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
 			"Action": "lambda:InvokeFunction", "Effect": "Allow",
 			"Resource": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
 		}))}),
 	})
-	if withTLS.PreTrafficHook() == nil {
+	if svc.withTLS.PreTrafficHook() == nil {
 		t.Error("PreTrafficHook() is nil")
 	}
 }
