@@ -20,15 +20,15 @@ func main() {
 
 func run() (code int) {
 	// Validate the CLI's context before the CDK runtime starts: a bad value
-	// fails in milliseconds and nothing is synthesized.
-	if ctx, ok, err := config.ContextFromEnv(); err != nil {
+	// fails in milliseconds and nothing is synthesized. Warnings come first:
+	// a likely typo often explains the error.
+	warnings, checked, err := config.CheckCLIContext()
+	for _, w := range warnings {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
-	} else if ok {
-		if _, err := config.Load(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
 	}
 
 	defer jsii.Close()
@@ -46,8 +46,12 @@ func run() (code int) {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintln(os.Stderr, "warning:", w)
+	// The CLI's context was checked above, with its warnings printed; they
+	// are printed here only for an app the CLI did not start.
+	if !checked {
+		for _, w := range cfg.Warnings {
+			fmt.Fprintln(os.Stderr, "warning:", w)
+		}
 	}
 	stacks.NewApp(app, cfg)
 	app.Synth(nil)

@@ -1,7 +1,9 @@
-// Package entrypoint runs the app's real synth entry point, the compiled
-// program that `cdk synth` starts, with bad context and checks what a user
-// sees: a non-zero exit, one message naming every bad key, no stack trace
-// and no templates.
+// Package entrypoint checks what a user sees when `cdk synth` is given bad
+// context: one message naming every bad key. Every bad row goes through
+// config.CheckCLIContext, the check the app runs on the CLI's context before
+// the CDK runtime starts, in process; a few rows run the compiled program
+// `cdk synth` starts, and one the CLI itself, to prove the wiring: a non-zero
+// exit, the warnings and the message, no stack trace and no templates.
 package entrypoint
 
 import (
@@ -114,12 +116,56 @@ func environ(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		switch name, _, _ := strings.Cut(kv, "="); name {
-		case "CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "CDK_CONTEXT_JSON", "CDK_OUTDIR":
+		case "CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "CDK_CONTEXT_JSON", "CONTEXT_OVERFLOW_LOCATION_ENV", "CDK_OUTDIR":
 			continue
 		}
 		env = append(env, kv)
 	}
 	return append(env, extra...)
+}
+
+// contextJSON is what the CLI passes in CDK_CONTEXT_JSON: cdk.json's context
+// plus overrides, which keep the string form -c gives them.
+func contextJSON(t *testing.T, overrides map[string]interface{}) string {
+	t.Helper()
+	ctx := map[string]interface{}{}
+	for k, v := range cdkJSONContext {
+		ctx[k] = v
+	}
+	for k, v := range overrides {
+		ctx[k] = v
+	}
+	data, err := json.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// checkInProcess runs the app's check of the CLI's context in this process,
+// with the environment environ gives the app: cdk.json's context plus
+// overrides, and no account, region or overflow file of the caller's. It
+// returns the message the app prints: the warnings, then the error.
+func checkInProcess(t *testing.T, overrides map[string]interface{}) string {
+	t.Helper()
+	for _, name := range []string{"CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "CONTEXT_OVERFLOW_LOCATION_ENV"} {
+		t.Setenv(name, "")
+		os.Unsetenv(name) // t.Setenv restores it afterwards
+	}
+	t.Setenv("CDK_CONTEXT_JSON", contextJSON(t, overrides))
+	warnings, checked, err := config.CheckCLIContext()
+	if !checked {
+		t.Fatal("CheckCLIContext did not read CDK_CONTEXT_JSON")
+	}
+	if err == nil {
+		t.Fatalf("CheckCLIContext accepted the context; warnings: %q", warnings)
+	}
+	var b strings.Builder
+	for _, w := range warnings {
+		fmt.Fprintln(&b, "warning:", w)
+	}
+	b.WriteString(err.Error())
+	return b.String()
 }
 
 // result is what one run of the app left behind.
@@ -134,26 +180,15 @@ type result struct {
 // CDK_OUTDIR.
 func synth(t *testing.T, overrides map[string]interface{}) result {
 	t.Helper()
-	ctx := map[string]interface{}{}
-	for k, v := range cdkJSONContext {
-		ctx[k] = v
-	}
-	for k, v := range overrides {
-		ctx[k] = v
-	}
-	ctxJSON, err := json.Marshal(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	outDir := t.TempDir()
 	timeout, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(timeout, appBinary)
 	cmd.Dir = root
-	cmd.Env = environ("CDK_OUTDIR="+outDir, "CDK_CONTEXT_JSON="+string(ctxJSON))
+	cmd.Env = environ("CDK_OUTDIR="+outDir, "CDK_CONTEXT_JSON="+contextJSON(t, overrides))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
 		t.Fatalf("running the app: %v", err)
@@ -199,21 +234,37 @@ func templates(t *testing.T, dir string) []string {
 	return found
 }
 
-// assertRejected checks a run that must fail on configuration: non-zero exit,
-// one configuration message naming every bad key, no stack trace, no templates.
-func assertRejected(t *testing.T, res result, badKeys ...string) {
+// assertMessage checks the output of a rejected context: one configuration
+// message naming every bad key of the row, with the count of problems when
+// the row holds several and every one of them is bad.
+func assertMessage(t *testing.T, output string, row badRow) {
+	t.Helper()
+	if n := strings.Count(output, "invalid configuration ("); n != 1 {
+		t.Errorf("want one configuration message, found %d:\n%s", n, output)
+	}
+	for _, key := range row.bad {
+		if !strings.Contains(output, key+" = ") {
+			t.Errorf("output does not name %s:\n%s", key, output)
+		}
+	}
+	if n := len(row.bad); n > 1 && len(row.context) == n &&
+		!strings.Contains(output, fmt.Sprintf("(%d problems)", n)) {
+		t.Errorf("want one message with %d problems:\n%s", n, output)
+	}
+	if row.says != "" && !strings.Contains(output, row.says) {
+		t.Errorf("output does not say %q:\n%s", row.says, output)
+	}
+}
+
+// assertRejected checks a run of the app that must fail on configuration:
+// non-zero exit, the message assertMessage checks, no stack trace, no
+// templates.
+func assertRejected(t *testing.T, res result, row badRow) {
 	t.Helper()
 	if res.exitCode == 0 {
 		t.Errorf("exit code 0, want non-zero; stderr:\n%s", res.stderr)
 	}
-	if n := strings.Count(res.stderr, "invalid configuration ("); n != 1 {
-		t.Errorf("want one configuration message, found %d:\n%s", n, res.stderr)
-	}
-	for _, key := range badKeys {
-		if !strings.Contains(res.stderr, key+" = ") {
-			t.Errorf("stderr does not name %s:\n%s", key, res.stderr)
-		}
-	}
+	assertMessage(t, res.stderr, row)
 	assertNoStackTrace(t, res.stderr)
 	if tpl := templates(t, res.outDir); len(tpl) > 0 {
 		t.Errorf("templates written despite the bad configuration: %v", tpl)
@@ -223,8 +274,14 @@ func assertRejected(t *testing.T, res result, badKeys ...string) {
 type badRow struct {
 	name    string
 	context map[string]interface{}
-	// bad lists the keys stderr must name; default: every key of the row.
+	// bad lists the keys the message must name; default: every key of the
+	// row that is not a typo.
 	bad []string
+	// typo is a key of the row that is not a configuration key: it is not
+	// named as bad, and the output warns about it first.
+	typo, warning string
+	// says is more text the message must hold; "" means none.
+	says string
 }
 
 func badRows() []badRow {
@@ -294,11 +351,17 @@ func badRows() []badRow {
 				"production.removalPolicy": "snapshot",
 				"githubRepo":               "example-service.git",
 			}},
+		{name: "typo key warns before the error",
+			context: map[string]interface{}{"stagin.taskCpu": 512, "staging.natGateways": 3},
+			typo:    "stagin.taskCpu",
+			warning: `unknown context key "stagin.taskCpu" is ignored; did you mean "staging.taskCpu"?`},
 	}
 	for i := range rows {
 		if rows[i].bad == nil {
 			for k := range rows[i].context {
-				rows[i].bad = append(rows[i].bad, k)
+				if k != rows[i].typo {
+					rows[i].bad = append(rows[i].bad, k)
+				}
 			}
 			sort.Strings(rows[i].bad)
 		}
@@ -306,99 +369,104 @@ func badRows() []badRow {
 	return rows
 }
 
-// A bad context value ends the run with one message that names the key, the
-// value and what is allowed, and no Go stack trace.
-func TestBadContextFailsCleanly(t *testing.T) {
+// malformedJSONRow gives a JSON-valued key (a structure in cdk.json, a JSON
+// string with -c) malformed JSON, which the message must call so; ok is false
+// when config has no such key.
+func malformedJSONRow() (row badRow, ok bool) {
+	for _, k := range config.Keys() {
+		if strings.HasPrefix(k.Default, "[") || strings.HasPrefix(k.Default, "{") {
+			return badRow{
+				name:    "malformed JSON value",
+				context: map[string]interface{}{k.Name: `[{"path": "/health", "status": 200}`},
+				bad:     []string{k.Name},
+				says:    "is not valid JSON",
+			}, true
+		}
+	}
+	return badRow{}, false
+}
+
+// rowNamed returns the row of badRows with the given name.
+func rowNamed(t *testing.T, name string) badRow {
+	t.Helper()
+	for _, row := range badRows() {
+		if row.name == name {
+			return row
+		}
+	}
+	t.Fatalf("no bad row named %q", name)
+	return badRow{}
+}
+
+// assertWarnings checks that the output warns about the row's typo once,
+// before the error, and warns about nothing else.
+func assertWarnings(t *testing.T, output string, row badRow) {
+	t.Helper()
+	want := 0
+	if row.warning != "" {
+		want = 1
+		line := "warning: " + row.warning
+		if !strings.Contains(output, line) {
+			t.Errorf("output does not contain %q:\n%s", line, output)
+		} else if strings.Index(output, line) > strings.Index(output, "invalid configuration (") {
+			t.Errorf("the warning follows the error, want it first:\n%s", output)
+		}
+	}
+	if n := strings.Count(output, "warning:"); n != want {
+		t.Errorf("%d warnings, want %d:\n%s", n, want, output)
+	}
+}
+
+// A bad context value is rejected with one message that names the key, the
+// value and what is allowed. Every row runs through the check the app makes
+// before the CDK runtime starts, in process (t.Setenv rules out t.Parallel).
+func TestBadContextRejected(t *testing.T) {
 	for _, row := range badRows() {
 		t.Run(row.name, func(t *testing.T) {
-			t.Parallel()
-			res := synth(t, row.context)
-			assertRejected(t, res, row.bad...)
-			if n := len(row.bad); n > 1 && len(row.context) == n &&
-				!strings.Contains(res.stderr, fmt.Sprintf("(%d problems)", n)) {
-				t.Errorf("want one message with %d problems:\n%s", n, res.stderr)
-			}
+			message := checkInProcess(t, row.context)
+			assertMessage(t, message, row)
+			assertWarnings(t, message, row)
 		})
 	}
 }
 
 // A JSON-valued key (a structure in cdk.json, a JSON string with -c) given
-// malformed JSON fails like any other bad value.
-func TestMalformedJSONValueFailsCleanly(t *testing.T) {
-	t.Parallel()
-	var key string
-	for _, k := range config.Keys() {
-		if strings.HasPrefix(k.Default, "[") || strings.HasPrefix(k.Default, "{") {
-			key = k.Name
-			break
-		}
-	}
-	if key == "" {
+// malformed JSON is rejected like any other bad value.
+func TestMalformedJSONValueRejected(t *testing.T) {
+	row, ok := malformedJSONRow()
+	if !ok {
 		t.Skip("config has no JSON-valued key (no jsonValue call in config/) to give malformed JSON")
 	}
-	res := synth(t, map[string]interface{}{key: `[{"path": "/health", "status": 200}`})
-	assertRejected(t, res, key)
-	if !strings.Contains(res.stderr, "is not valid JSON") {
-		t.Errorf("stderr does not say the JSON is malformed:\n%s", res.stderr)
+	message := checkInProcess(t, row.context)
+	assertMessage(t, message, row)
+}
+
+// The compiled app, run as `cdk synth` runs it, ends a bad context with a
+// non-zero exit, its warnings and one message, no stack trace and no
+// templates. A few rows prove the wiring; TestBadContextRejected covers the
+// rest.
+func TestBadContextFailsCleanly(t *testing.T) {
+	rows := []badRow{
+		rowNamed(t, "three bad keys in one message"),
+		rowNamed(t, "production.taskCpu 300 as -c string"),
+		rowNamed(t, "typo key warns before the error"),
+	}
+	if row, ok := malformedJSONRow(); ok {
+		rows = append(rows, row)
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			t.Parallel()
+			res := synth(t, row.context)
+			assertRejected(t, res, row)
+			assertWarnings(t, res.stderr, row)
+		})
 	}
 }
 
-// requireStacks checks that every stack in the cloud assembly's manifest has
-// its template, including Staging and Production.
-func requireStacks(t *testing.T, outDir string) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(outDir, "manifest.json"))
-	if err != nil {
-		t.Fatalf("no cloud assembly manifest: %v", err)
-	}
-	var manifest struct {
-		Artifacts map[string]struct {
-			Type       string `json:"type"`
-			Properties struct {
-				TemplateFile string `json:"templateFile"`
-			} `json:"properties"`
-		} `json:"artifacts"`
-	}
-	if err := json.Unmarshal(data, &manifest); err != nil {
-		t.Fatalf("manifest.json: %v", err)
-	}
-	want := map[string]bool{"Staging.template.json": true, "Production.template.json": true}
-	for id, a := range manifest.Artifacts {
-		if a.Type == "aws:cloudformation:stack" {
-			want[a.Properties.TemplateFile] = true
-			if a.Properties.TemplateFile == "" {
-				t.Errorf("stack artifact %s has no template file", id)
-			}
-		}
-	}
-	written := map[string]bool{}
-	for _, tpl := range templates(t, outDir) {
-		written[tpl] = true
-	}
-	for tpl := range want {
-		if tpl != "" && !written[tpl] {
-			t.Errorf("%s not written; have %v", tpl, templates(t, outDir))
-		}
-	}
-}
-
-// The checked-in configuration synthesizes every stack, and a key that looks
-// like a typo only warns, naming the key it probably meant. One synthesis
-// proves both, to keep the suite fast.
-func TestGoodContextSynthesizes(t *testing.T) {
-	res := synth(t, map[string]interface{}{"stagin.taskCpu": 512})
-	if res.exitCode != 0 {
-		t.Fatalf("exit code %d, want 0; stderr:\n%s", res.exitCode, res.stderr)
-	}
-	if want := `warning: unknown context key "stagin.taskCpu" is ignored; did you mean "staging.taskCpu"?`; !strings.Contains(res.stderr, want) {
-		t.Errorf("stderr does not contain %q:\n%s", want, res.stderr)
-	}
-	if n := strings.Count(res.stderr, "warning:"); n != 1 {
-		t.Errorf("%d warnings, want exactly the typo warning:\n%s", n, res.stderr)
-	}
-	assertNoStackTrace(t, res.stderr)
-	requireStacks(t, res.outDir)
-}
+// A successful synthesis is not run here, to keep the suite fast: `make test`
+// synthesizes every stack through the real CLI (cli-synth), and the tests in
+// test/ synthesize the checked-in configuration.
 
 // Through the real CLI, -c key=value with a bad value fails the same way.
 func TestCLIReportsBadContext(t *testing.T) {
