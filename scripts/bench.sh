@@ -5,8 +5,9 @@
 #   warm go test -count=1   every test really runs, build cache warm
 #   cold            fresh clone, empty Go module and build caches:
 #                   module download + compile + npm ci + first synth
-# RUNS (default 5) and COLD_RUNS (default 3) set the repetitions. Machines are
-# shared and noisy: compare the ratios printed at the end, not absolute times.
+# RUNS (default 5) and COLD_RUNS (default 3; 0 skips the cold path) set the
+# repetitions. Machines are shared and noisy: compare the ratios printed at
+# the end, not absolute times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
@@ -61,7 +62,9 @@ cold() {
   )
   rm -rf "$dir"
 }
-time_runs "cold clone to first synth" "$COLD_RUNS" cold
+if ((COLD_RUNS > 0)); then
+  time_runs "cold clone to first synth" "$COLD_RUNS" cold
+fi
 
 echo
 awk -v s="${MEDIAN[warm cdk synth]}" -v t="${MEDIAN[warm go test -count=1]}" -v c="${MEDIAN[warm go test ./...]}" 'BEGIN {
