@@ -94,8 +94,7 @@ func buildConstructStacks() {
 		},
 	})
 
-	a.Synth(nil)
-	testapp.Syntheses.Add(1)
+	testapp.Synth(a)
 	svc.tpl = assertions.Template_FromStack(svc.stack, nil)
 	dlv.tpl = assertions.Template_FromStack(dlv.stack, nil)
 	constructTemplates = map[string]assertions.Template{

@@ -8,6 +8,7 @@ package test
 import (
 	"fmt"
 	"os"
+	"sort"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -63,15 +64,38 @@ func setUp(m *testing.M) int {
 	buildConstructStacks()
 
 	code := m.Run()
-	// Each stack is synthesized once for the whole package; the few tests
-	// that need other configuration share one more app.
-	n := testapp.Syntheses.Load()
-	fmt.Printf("test: %d app syntheses for %d stacks (budget %d)\n", n, len(templates)+len(constructTemplates), synthesisBudget)
-	if n > synthesisBudget && code == 0 {
-		fmt.Printf("test: %d syntheses exceed the budget of %d; share the synthesized app\n", n, synthesisBudget)
+	if !syntheses() && code == 0 {
 		code = 1
 	}
 	return code
+}
+
+// syntheses prints how often the package synthesized each stack, and
+// reports false if a stack was synthesized more than once or the package ran
+// more app syntheses than its budget.
+func syntheses() bool {
+	counts := testapp.StackSyntheses()
+	apps := testapp.Syntheses.Load()
+	ok := true
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if counts[k] != 1 {
+			fmt.Printf("test: %s synthesized %d times; read the shared synthesis instead\n", k, counts[k])
+			ok = false
+		}
+	}
+	if apps > synthesisBudget {
+		fmt.Printf("test: %d app syntheses exceed the budget of %d; share the synthesized app\n", apps, synthesisBudget)
+		ok = false
+	}
+	if ok {
+		fmt.Printf("test: %d stacks, each synthesized once, in %d app syntheses (budget %d)\n", len(counts), apps, synthesisBudget)
+	}
+	return ok
 }
 
 // template returns the template of a stack, failing the test if it is missing.

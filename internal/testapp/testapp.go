@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -18,9 +19,51 @@ import (
 	"ecs-bluegreen/stacks"
 )
 
-// Syntheses counts the apps synthesized by this process, so that test
-// packages can prove they synthesize each stack once.
+// Syntheses counts the apps synthesized by this process through Synth.
 var Syntheses atomic.Int64
+
+var (
+	countsMu sync.Mutex
+	// stackSyntheses counts the syntheses of each stack of each app that
+	// went through Synth, keyed by "app <n> <stack path>".
+	stackSyntheses = map[string]int{}
+)
+
+// synthesisCounter is a validation, which CDK runs on every synthesis of the
+// construct it is added to (a forced re-synthesis, such as the one
+// assertions.Annotations_FromStack runs, included). It only counts.
+type synthesisCounter struct{ key string }
+
+func (c *synthesisCounter) Validate() *[]*string {
+	countsMu.Lock()
+	defer countsMu.Unlock()
+	stackSyntheses[c.key]++
+	return &[]*string{}
+}
+
+// Synth synthesizes an app and counts it, and counts from then on every
+// synthesis of each of its stacks, so that a test package can prove it
+// synthesizes each stack once.
+func Synth(app awscdk.App) cxapi.CloudAssembly {
+	n := Syntheses.Add(1)
+	for _, stack := range stacksOf(app) {
+		key := fmt.Sprintf("app %d %s", n, *stack.Node().Path())
+		stack.Node().AddValidation(&synthesisCounter{key: key})
+	}
+	return app.Synth(nil)
+}
+
+// StackSyntheses returns how often each stack of the apps given to Synth has
+// been synthesized, keyed by "app <n> <stack path>".
+func StackSyntheses() map[string]int {
+	countsMu.Lock()
+	defer countsMu.Unlock()
+	out := make(map[string]int, len(stackSyntheses))
+	for k, v := range stackSyntheses {
+		out[k] = v
+	}
+	return out
+}
 
 // RepoRoot finds the directory holding cdk.json, walking up from the working directory.
 func RepoRoot() string {
@@ -89,11 +132,8 @@ func MustSynth(overrides map[string]interface{}) *App {
 	return a
 }
 
-// Synth synthesizes the app and counts the synthesis.
-func (a *App) Synth() cxapi.CloudAssembly {
-	Syntheses.Add(1)
-	return a.App.Synth(nil)
-}
+// Synth synthesizes the app, counting it and its stacks (see Synth).
+func (a *App) Synth() cxapi.CloudAssembly { return Synth(a.App) }
 
 // Stack returns a stack of the app by construct ID.
 func (a *App) Stack(id string) awscdk.Stack {
@@ -103,10 +143,19 @@ func (a *App) Stack(id string) awscdk.Stack {
 // StackIDs lists the construct IDs of the app's stacks.
 func (a *App) StackIDs() []string {
 	var ids []string
-	for _, c := range *a.App.Node().Children() {
-		if awscdk.Stack_IsStack(c) != nil && *awscdk.Stack_IsStack(c) {
-			ids = append(ids, *c.Node().Id())
-		}
+	for _, s := range stacksOf(a.App) {
+		ids = append(ids, *s.Node().Id())
 	}
 	return ids
+}
+
+// stacksOf lists the stacks directly under an app.
+func stacksOf(app awscdk.App) []awscdk.Stack {
+	var out []awscdk.Stack
+	for _, c := range *app.Node().Children() {
+		if is := awscdk.Stack_IsStack(c); is != nil && *is {
+			out = append(out, c.(awscdk.Stack))
+		}
+	}
+	return out
 }
