@@ -41,6 +41,7 @@ unit-test: ## go test only
 cli-synth: $(TOOLS_STAMP)
 	rm -rf cdk.out
 	$(CDK) synth --quiet
+	@test -f cdk.out/validation-report.json || { echo "cdk synth ran no template validation (no cdk.out/validation-report.json)"; exit 1; }
 
 lint: ## cfn-lint every synthesized template (errors and warnings fail)
 	scripts/cfn-lint.sh cdk.out/*.template.json

@@ -113,7 +113,17 @@ type App struct {
 // configuration error, if any, without building stacks.
 func New(overrides map[string]interface{}) (*App, error) {
 	ctx := Context(overrides)
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	app := awscdk.NewApp(&awscdk.AppProps{
+		Context: &ctx,
+		// CDK's built-in CloudFormation validation checks these very
+		// templates in `cdk synth` (make test's cli-synth step, where a
+		// finding fails the synth since cdk.json sets
+		// validateAgainstDefaultRules), next to cfn-lint and cfn-guard. Its
+		// engine costs seconds per process, so the app-level tests do not
+		// run it a second time; the construct test stacks, which no other
+		// check sees, keep it.
+		BuiltinCloudFormationValidation: jsii.Bool(false),
+	})
 	cfg, err := config.Load(app.Node())
 	if err != nil {
 		return nil, err
