@@ -119,9 +119,8 @@ func New(overrides map[string]interface{}) (*App, error) {
 		// templates in `cdk synth` (make test's cli-synth step, where a
 		// finding fails the synth since cdk.json sets
 		// validateAgainstDefaultRules), next to cfn-lint and cfn-guard. Its
-		// engine costs seconds per process, so the app-level tests do not
-		// run it a second time; the construct test stacks, which no other
-		// check sees, keep it.
+		// WebAssembly engine takes seconds to start in every process, so
+		// tests, which assert on the templates, do not run it again.
 		BuiltinCloudFormationValidation: jsii.Bool(false),
 	})
 	cfg, err := config.Load(app.Node())
