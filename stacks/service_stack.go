@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
-	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -96,7 +95,7 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		Certificate:            certificate,
 		TestListenerPort:       jsii.Number(float64(env.TestListenerPort)),
 		TestListenerPeers:      testPeers,
-		DeploymentConfig:       codedeploy.EcsDeploymentConfig_FromEcsDeploymentConfigName(stack, jsii.String("DeploymentConfig"), jsii.String(env.DeploymentConfig)),
+		TrafficShift:           trafficShift(env),
 		TerminationWait:        awscdk.Duration_Minutes(jsii.Number(float64(env.TerminationWaitMinutes))),
 		Alarm5xxThreshold:      jsii.Number(float64(env.Alarm5xxThreshold)),
 		AlarmPeriod:            awscdk.Duration_Seconds(jsii.Number(config.AlarmPeriodSeconds)),
@@ -173,4 +172,23 @@ func smokeChecks(env *config.Environment) *[]*bluegreen.SmokeCheck {
 		checks = append(checks, &bluegreen.SmokeCheck{Path: jsii.String(c.Path), Status: jsii.Number(float64(c.Status))})
 	}
 	return &checks
+}
+
+// TrafficShifts maps each deploymentConfig value the configuration accepts
+// (config.DeploymentConfigs, named as CodeDeploy names its predefined ECS
+// configurations) to the traffic shift it describes.
+var TrafficShifts = map[string]*bluegreen.TrafficShift{
+	"CodeDeployDefault.ECSAllAtOnce":                    bluegreen.AllAtOnce(),
+	"CodeDeployDefault.ECSCanary10Percent5Minutes":      bluegreen.Canary(10, 5),
+	"CodeDeployDefault.ECSCanary10Percent15Minutes":     bluegreen.Canary(10, 15),
+	"CodeDeployDefault.ECSLinear10PercentEvery1Minutes": bluegreen.Linear(10, 1),
+	"CodeDeployDefault.ECSLinear10PercentEvery3Minutes": bluegreen.Linear(10, 3),
+}
+
+func trafficShift(env *config.Environment) *bluegreen.TrafficShift {
+	shift, ok := TrafficShifts[env.DeploymentConfig]
+	if !ok {
+		panic(fmt.Sprintf("stacks: %s.deploymentConfig %q has no traffic shift", env.Name, env.DeploymentConfig))
+	}
+	return shift
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/constructs/delivery"
 )
 
@@ -179,6 +180,8 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 		{"each environment has a service", func(p *delivery.PipelineProps) { p.Environments[0].Service = nil }, "Environments[0] needs a Name and a Service"},
 		{"environment names are lower-case letters and digits", func(p *delivery.PipelineProps) { p.Environments[0].Name = jsii.String("Pre-Prod") },
 			`Environments[0].Name "Pre-Prod" must be lower-case letters and digits`},
+		{"a service released by an engine the pipeline cannot deploy with", func(p *delivery.PipelineProps) { p.Environments[0].Service = otherEngine{dlv.staging} },
+			`Environments[0].Service is released by ECS; this pipeline deploys with CodeDeploy only`},
 		{"environment names are unique", func(p *delivery.PipelineProps) {
 			p.Environments = append(p.Environments, &delivery.DeployEnvironment{Name: jsii.String("staging"), Service: dlv.prod})
 		}, `Environments[1].Name "staging" is used twice`},
@@ -205,6 +208,18 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 		})
 	}
 }
+
+// otherEngine is a service released by an engine the pipeline does not know.
+// (Embedding through an alias keeps the interface's Service method.)
+type otherEngine struct{ anyService }
+
+type anyService = bluegreen.Service
+
+func (otherEngine) Release() bluegreen.Release { return ecsRelease{} }
+
+type ecsRelease struct{}
+
+func (ecsRelease) Engine() bluegreen.Engine { return "ECS" }
 
 func toString(p interface{}) string {
 	if err, ok := p.(error); ok {

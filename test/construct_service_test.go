@@ -113,7 +113,11 @@ func TestServiceConstructCertificateServesHttpsAndRedirects(t *testing.T) {
 
 // TestServiceConstructExposesWhatAPipelineNeeds proves the getters return the inner resources.
 func TestServiceConstructExposesWhatAPipelineNeeds(t *testing.T) {
-	if svc.plain.DeploymentGroup() == nil || svc.plain.Application() == nil || svc.plain.TaskDefinition() == nil ||
+	release, ok := svc.plain.Release().(bluegreen.CodeDeployRelease)
+	if !ok || release.Engine() != bluegreen.EngineCodeDeploy || release.DeploymentGroup() == nil || release.Application() == nil {
+		t.Fatalf("Release() = %v, want a CodeDeploy release with its application and deployment group", svc.plain.Release())
+	}
+	if svc.plain.TaskDefinition() == nil ||
 		svc.plain.ExecutionRole() == nil || svc.plain.TaskRole() == nil || svc.plain.Cluster() == nil || svc.plain.Service() == nil ||
 		svc.plain.LoadBalancer() == nil || svc.plain.ProductionListener() == nil || svc.plain.TestListener() == nil ||
 		svc.plain.BlueTargetGroup() == nil || svc.plain.GreenTargetGroup() == nil {
@@ -142,6 +146,9 @@ func TestServiceConstructRejectsInvalidProps(t *testing.T) {
 		{"missing prefix", &bluegreen.ServiceProps{Vpc: svc.vpc}, "Vpc and NamePrefix are required"},
 		{"prefix too long for a target group name", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String(strings.Repeat("a", 27))}, "AWS allows 32"},
 		{"test port on a production port", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x"), TestListenerPort: jsii.Number(443)}, "collides"},
+		{"canary percentage 0", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x"), TrafficShift: bluegreen.Canary(0, 5)}, "percentage must be a whole number from 1 to 99"},
+		{"linear 100 percent", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x"), TrafficShift: bluegreen.Linear(100, 1)}, "percentage must be a whole number from 1 to 99"},
+		{"canary interval in fractions of a minute", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x"), TrafficShift: bluegreen.Canary(10, 1.5)}, "interval must be a whole number of minutes"},
 	}
 	for i, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
@@ -226,5 +233,40 @@ func TestServiceConstructPreTrafficHook(t *testing.T) {
 	})
 	if svc.withTLS.PreTrafficHook() == nil {
 		t.Error("PreTrafficHook() is nil")
+	}
+}
+
+// TestServiceConstructTrafficShift proves that a traffic shift CodeDeploy
+// predefines uses that configuration (the plain service's default, all at
+// once, in TestServiceConstructDefaults) and that any other gets a
+// deployment configuration of its own, used by the service's group.
+func TestServiceConstructTrafficShift(t *testing.T) {
+	configs := svc.tpl.FindResources(jsii.String("AWS::CodeDeploy::DeploymentConfig"), map[string]interface{}{
+		"Properties": map[string]interface{}{
+			"ComputePlatform": "ECS",
+			"TrafficRoutingConfig": map[string]interface{}{
+				"Type":            "TimeBasedLinear",
+				"TimeBasedLinear": map[string]interface{}{"LinearPercentage": 20, "LinearInterval": 2},
+			},
+		},
+	})
+	if len(*configs) != 1 {
+		t.Fatalf("%d linear 20%%/2 min deployment configurations, want 1", len(*configs))
+	}
+	for logical := range *configs {
+		svcHas(t, "AWS::CodeDeploy::DeploymentGroup", map[string]interface{}{
+			"DeploymentGroupName":  "tls-svc",
+			"DeploymentConfigName": map[string]interface{}{"Ref": logical},
+		})
+	}
+	for _, c := range []struct {
+		shift *bluegreen.TrafficShift
+		want  float64
+	}{
+		{bluegreen.AllAtOnce(), 0}, {bluegreen.Canary(10, 15), 15}, {bluegreen.Linear(10, 3), 27}, {bluegreen.Linear(20, 2), 8}, {bluegreen.Linear(30, 1), 3},
+	} {
+		if got := c.shift.MinutesToFull(); got != c.want {
+			t.Errorf("%s: MinutesToFull = %v, want %v", c.shift, got, c.want)
+		}
 	}
 }

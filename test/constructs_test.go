@@ -26,7 +26,8 @@ const (
 
 // svc is the blue/green service construct under test: one stack holding two
 // services, one with every default and one with a certificate, custom
-// test-listener peers and smoke checks.
+// test-listener peers, smoke checks and a traffic shift CodeDeploy does not
+// predefine.
 var svc struct {
 	stack   awscdk.Stack
 	vpc     awsec2.IVpc
@@ -82,6 +83,7 @@ func buildConstructStacks() {
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 		SmokeChecks:       &[]*bluegreen.SmokeCheck{{Path: jsii.String("/api/ready"), Status: jsii.Number(204)}},
 		SmokeRequests:     jsii.Number(3),
+		TrafficShift:      bluegreen.Linear(20, 2),
 	})
 
 	dlv.stack = awscdk.NewStack(a, jsii.String("PipelineConstructTest"), env)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/constructs/bluegreen"
@@ -37,6 +38,16 @@ func releaseOrder() []struct {
 // of an environment stack (a cross-stack reference).
 func inPipeline(token interface{}) interface{} {
 	return app.System.Pipeline.Stack.Resolve(token)
+}
+
+// deploymentGroup is the CodeDeploy deployment group that releases a service.
+func deploymentGroup(t *testing.T, s bluegreen.Service) codedeploy.IEcsDeploymentGroup {
+	t.Helper()
+	r, ok := s.Release().(bluegreen.CodeDeployRelease)
+	if !ok {
+		t.Fatalf("%s is released by %s, want CodeDeploy", *s.Node().Path(), s.Release().Engine())
+	}
+	return r.DeploymentGroup()
 }
 
 func statement(m map[string]interface{}) assertions.Matcher {
@@ -195,7 +206,7 @@ func TestPipelineRequirements(t *testing.T) {
 			})},
 			requirement{env.name + ": deploy role creates deployments in the service's deployment group only", "AWS::IAM::Policy", statement(map[string]interface{}{
 				"Action":   []interface{}{"codedeploy:CreateDeployment", "codedeploy:GetDeployment"},
-				"Resource": inPipeline(svc.DeploymentGroup().DeploymentGroupArn()),
+				"Resource": inPipeline(deploymentGroup(t, svc).DeploymentGroupArn()),
 			})},
 		)
 	}
@@ -347,8 +358,8 @@ func TestDeployActionsReadWhatTheBuildWrites(t *testing.T) {
 			{"AppSpecTemplateArtifact", cfg["AppSpecTemplateArtifact"], buildOutput},
 			{"Image1ArtifactName", cfg["Image1ArtifactName"], buildOutput},
 			{"Image1ContainerName", cfg["Image1ContainerName"], delivery.ImagePlaceholder},
-			{"ApplicationName", normalize(cfg["ApplicationName"]), normalize(inPipeline(env.service.DeploymentGroup().Application().ApplicationName()))},
-			{"DeploymentGroupName", normalize(cfg["DeploymentGroupName"]), normalize(inPipeline(env.service.DeploymentGroup().DeploymentGroupName()))},
+			{"ApplicationName", normalize(cfg["ApplicationName"]), normalize(inPipeline(deploymentGroup(t, env.service).Application().ApplicationName()))},
+			{"DeploymentGroupName", normalize(cfg["DeploymentGroupName"]), normalize(inPipeline(deploymentGroup(t, env.service).DeploymentGroupName()))},
 		} {
 			if !reflect.DeepEqual(c.got, c.want) || c.want == nil {
 				t.Errorf("%s: %s = %v, want %v", env.name, c.name, c.got, c.want)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/config"
+	"ecs-bluegreen/stacks"
 )
 
 // environments pairs each environment stack's construct ID with its configuration.
@@ -332,4 +333,27 @@ func dig(v interface{}, path ...string) interface{} {
 		v = m[p]
 	}
 	return v
+}
+
+// TestEveryDeploymentConfigHasATrafficShift proves that each deploymentConfig
+// value the configuration accepts is a traffic shift that CodeDeploy carries
+// out under that very name, taking the minutes the configuration's alarm
+// window check assumes.
+func TestEveryDeploymentConfigHasATrafficShift(t *testing.T) {
+	for name, minutes := range config.DeploymentConfigs {
+		shift, ok := stacks.TrafficShifts[name]
+		if !ok {
+			t.Errorf("%s: no traffic shift in stacks.TrafficShifts", name)
+			continue
+		}
+		if got, ok := shift.CodeDeployPredefinedName(); got != name || !ok {
+			t.Errorf("%s: the traffic shift %s deploys as %q", name, shift, got)
+		}
+		if got := shift.MinutesToFull(); got != float64(minutes) {
+			t.Errorf("%s: the traffic shift takes %v minutes, the configuration assumes %d", name, got, minutes)
+		}
+	}
+	if len(stacks.TrafficShifts) != len(config.DeploymentConfigs) {
+		t.Errorf("%d traffic shifts for %d accepted deploymentConfig values", len(stacks.TrafficShifts), len(config.DeploymentConfigs))
+	}
 }

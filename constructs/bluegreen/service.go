@@ -1,6 +1,7 @@
 // Package bluegreen provides an L3 construct for a containerised web service
-// on ECS Fargate behind an Application Load Balancer, released blue/green by
-// CodeDeploy with automatic rollback on failure and on alarm.
+// on ECS Fargate behind an Application Load Balancer, released blue/green with
+// automatic rollback on failure and on alarm. CodeDeploy shifts the traffic
+// today; the construct's surface does not depend on it (see Release).
 package bluegreen
 
 import (
@@ -65,8 +66,9 @@ type ServiceProps struct {
 	// TestListenerPeers may reach the test listener. Default: - the VPC's CIDR.
 	TestListenerPeers *[]awsec2.IPeer
 
-	// DeploymentConfig shifts production traffic. Default: all at once.
-	DeploymentConfig codedeploy.IEcsDeploymentConfig
+	// TrafficShift is how production traffic moves to a new version.
+	// Default: AllAtOnce().
+	TrafficShift *TrafficShift
 	// TerminationWait keeps the old task set (and the deployment, with its
 	// alarm rollback) after all traffic moved. Default: 5 minutes.
 	TerminationWait awscdk.Duration
@@ -136,8 +138,9 @@ type Service interface {
 	TestListener() elbv2.ApplicationListener
 	BlueTargetGroup() elbv2.ApplicationTargetGroup
 	GreenTargetGroup() elbv2.ApplicationTargetGroup
-	Application() codedeploy.IEcsApplication
-	DeploymentGroup() codedeploy.IEcsDeploymentGroup
+	// Release is the engine that shifts traffic between the target groups,
+	// with what a pipeline needs to start a release.
+	Release() Release
 	// PreTrafficHook is the function CodeDeploy runs at AfterAllowTestTraffic;
 	// the AppSpec of every release names it.
 	PreTrafficHook() awslambda.IFunction
@@ -162,8 +165,7 @@ type service struct {
 	prodListener     elbv2.ApplicationListener
 	testListener     elbv2.ApplicationListener
 	blue, green      elbv2.ApplicationTargetGroup
-	application      codedeploy.IEcsApplication
-	deploymentGroup  codedeploy.IEcsDeploymentGroup
+	release          *codeDeployRelease
 	alarms           []awscloudwatch.IAlarm
 	hook             awslambda.IFunction
 	deployRole       awsiam.IRole
@@ -179,7 +181,7 @@ type resolved struct {
 	containerName, healthPath       string
 	smokeRequests                   float64
 	image                           awsecs.ContainerImage
-	deploymentConfig                codedeploy.IEcsDeploymentConfig
+	shift                           *TrafficShift
 	terminationWait, alarmPeriod    awscdk.Duration
 	removal                         awscdk.RemovalPolicy
 	retention                       awslogs.RetentionDays
@@ -192,31 +194,34 @@ func resolve(p *ServiceProps) (resolved, error) {
 		return resolved{}, fmt.Errorf("bluegreen: Vpc and NamePrefix are required")
 	}
 	r := resolved{
-		prefix:           *p.NamePrefix,
-		cpu:              orFloat(p.TaskCpu, 256),
-		memory:           orFloat(p.TaskMemoryMiB, 512),
-		desired:          orFloat(p.DesiredCount, 1),
-		port:             orFloat(p.ContainerPort, 80),
-		testPort:         orFloat(p.TestListenerPort, 8080),
-		threshold:        orFloat(p.Alarm5xxThreshold, 5),
-		evaluation:       orFloat(p.AlarmEvaluationPeriods, 2),
-		smokeRequests:    orFloat(p.SmokeRequests, 5),
-		containerName:    orString(p.ContainerName, "app"),
-		healthPath:       orString(p.HealthCheckPath, "/"),
-		image:            p.PlaceholderImage,
-		deploymentConfig: p.DeploymentConfig,
-		terminationWait:  p.TerminationWait,
-		alarmPeriod:      p.AlarmPeriod,
-		removal:          p.RemovalPolicy,
-		retention:        p.LogRetention,
-		logKey:           p.LogEncryptionKey,
+		prefix:          *p.NamePrefix,
+		cpu:             orFloat(p.TaskCpu, 256),
+		memory:          orFloat(p.TaskMemoryMiB, 512),
+		desired:         orFloat(p.DesiredCount, 1),
+		port:            orFloat(p.ContainerPort, 80),
+		testPort:        orFloat(p.TestListenerPort, 8080),
+		threshold:       orFloat(p.Alarm5xxThreshold, 5),
+		evaluation:      orFloat(p.AlarmEvaluationPeriods, 2),
+		smokeRequests:   orFloat(p.SmokeRequests, 5),
+		containerName:   orString(p.ContainerName, "app"),
+		healthPath:      orString(p.HealthCheckPath, "/"),
+		image:           p.PlaceholderImage,
+		shift:           p.TrafficShift,
+		terminationWait: p.TerminationWait,
+		alarmPeriod:     p.AlarmPeriod,
+		removal:         p.RemovalPolicy,
+		retention:       p.LogRetention,
+		logKey:          p.LogEncryptionKey,
 	}
 	r.accessLogsExpiration = p.AccessLogsExpiration
 	if r.image == nil {
 		r.image = awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/nginx/nginx:stable-alpine"), nil)
 	}
-	if r.deploymentConfig == nil {
-		r.deploymentConfig = codedeploy.EcsDeploymentConfig_ALL_AT_ONCE()
+	if r.shift == nil {
+		r.shift = AllAtOnce()
+	}
+	if err := r.shift.validate(); err != nil {
+		return resolved{}, err
 	}
 	if r.terminationWait == nil {
 		r.terminationWait = awscdk.Duration_Minutes(jsii.Number(5))
@@ -526,14 +531,14 @@ func (s *service) buildAlarms(r resolved, name func(string) *string) {
 
 func (s *service) buildDeployment(r resolved, name func(string) *string) {
 	this := s.Construct
-	s.application = codedeploy.NewEcsApplication(this, jsii.String("Application"), &codedeploy.EcsApplicationProps{
+	application := codedeploy.NewEcsApplication(this, jsii.String("Application"), &codedeploy.EcsApplicationProps{
 		ApplicationName: name(""),
 	})
 	dg := codedeploy.NewEcsDeploymentGroup(this, jsii.String("DeploymentGroup"), &codedeploy.EcsDeploymentGroupProps{
-		Application:         s.application,
+		Application:         application,
 		DeploymentGroupName: name(""),
 		Service:             s.svc,
-		DeploymentConfig:    r.deploymentConfig,
+		DeploymentConfig:    r.shift.codeDeployConfig(this),
 		BlueGreenDeploymentConfig: &codedeploy.EcsBlueGreenDeploymentConfig{
 			Listener:            s.prodListener,
 			TestListener:        s.testListener,
@@ -548,7 +553,7 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 			DeploymentInAlarm: jsii.Bool(true),
 		},
 	})
-	s.deploymentGroup = dg
+	s.release = &codeDeployRelease{application: application, deploymentGroup: dg}
 	s.deployRole = dg.Role()
 	cdknag.NagSuppressions_AddResourceSuppressions(dg.Role(), &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM4"),
@@ -572,14 +577,11 @@ func (s *service) ProductionListener() elbv2.ApplicationListener  { return s.pro
 func (s *service) TestListener() elbv2.ApplicationListener        { return s.testListener }
 func (s *service) BlueTargetGroup() elbv2.ApplicationTargetGroup  { return s.blue }
 func (s *service) GreenTargetGroup() elbv2.ApplicationTargetGroup { return s.green }
-func (s *service) Application() codedeploy.IEcsApplication        { return s.application }
-func (s *service) DeploymentGroup() codedeploy.IEcsDeploymentGroup {
-	return s.deploymentGroup
-}
-func (s *service) Alarms() []awscloudwatch.IAlarm      { return s.alarms }
-func (s *service) PreTrafficHook() awslambda.IFunction { return s.hook }
-func (s *service) ProductionUrl() *string              { return s.prodUrl }
-func (s *service) TestUrl() *string                    { return s.testUrl }
+func (s *service) Release() Release                               { return s.release }
+func (s *service) Alarms() []awscloudwatch.IAlarm                 { return s.alarms }
+func (s *service) PreTrafficHook() awslambda.IFunction            { return s.hook }
+func (s *service) ProductionUrl() *string                         { return s.prodUrl }
+func (s *service) TestUrl() *string                               { return s.testUrl }
 
 func orFloat(v *float64, def float64) float64 {
 	if v == nil {

@@ -156,6 +156,7 @@ type resolved struct {
 type environment struct {
 	name            string
 	service         bluegreen.Service
+	release         bluegreen.CodeDeployRelease
 	requireApproval bool
 }
 
@@ -209,7 +210,14 @@ func resolve(p *PipelineProps) (resolved, error) {
 			problems = append(problems, fmt.Errorf("Environments[%d].Name %q is used twice", i, name))
 		}
 		seen[name] = true
-		r.envs = append(r.envs, environment{name: name, service: e.Service, requireApproval: e.RequireApproval})
+		// The deploy stage drives a CodeDeploy deployment; a service released
+		// by another engine needs a deploy action of its own.
+		release, ok := e.Service.Release().(bluegreen.CodeDeployRelease)
+		if !ok {
+			problems = append(problems, fmt.Errorf("Environments[%d].Service is released by %s; this pipeline deploys with %s only", i, engineOf(e.Service), bluegreen.EngineCodeDeploy))
+			continue
+		}
+		r.envs = append(r.envs, environment{name: name, service: e.Service, release: release, requireApproval: e.RequireApproval})
 	}
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("delivery: invalid pipeline props: %w", errors.Join(problems...))
@@ -581,7 +589,7 @@ func (p *pipeline) addApproval(e environment, before []environment) {
 // ecs:RegisterTaskDefinition and iam:PassRole on "*".
 func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipeline.Artifact) {
 	stack := awscdk.Stack_Of(p.Construct)
-	group := e.service.DeploymentGroup()
+	group := e.release.DeploymentGroup()
 	role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
 		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
@@ -669,6 +677,14 @@ func (p *pipeline) BuildLogGroup() awslogs.LogGroup              { return p.logG
 func (p *pipeline) Topic() awssns.Topic                          { return p.topic }
 func (p *pipeline) FailureRule() awsevents.Rule                  { return p.failureRule }
 func (p *pipeline) DeployRole(environment string) awsiam.Role    { return p.deployRoles[environment] }
+
+// engineOf names the engine of a service's release, for messages.
+func engineOf(s bluegreen.Service) string {
+	if r := s.Release(); r != nil {
+		return string(r.Engine())
+	}
+	return "no engine"
+}
 
 func orString(v *string, def string) string {
 	if v == nil || *v == "" {
