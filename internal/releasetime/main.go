@@ -146,8 +146,7 @@ func readEnv(t template) *env {
 		case "AWS::CodeDeploy::DeploymentGroup":
 			found = true
 			e.name = tagValue(p["Tags"], "Environment")
-			e.deploymentConfig = fmt.Sprint(p["DeploymentConfigName"])
-			e.shift = shiftSeconds(e.deploymentConfig)
+			e.deploymentConfig, e.shift = deploymentConfig(t, p["DeploymentConfigName"])
 			e.terminationWait = 60 * num(dig(p, "BlueGreenDeploymentConfiguration", "TerminateBlueInstancesOnDeploymentSuccess", "TerminationWaitTimeInMinutes"))
 		case "AWS::ElasticLoadBalancingV2::TargetGroup":
 			if h := num(p["HealthyThresholdCount"]) * num(p["HealthCheckIntervalSeconds"]); h > e.healthy {
@@ -171,6 +170,30 @@ func readEnv(t template) *env {
 	return e
 }
 
+// deploymentConfig names a deployment group's configuration and derives its
+// traffic-shifting time: from the name of a configuration CodeDeploy
+// predefines, or from the TrafficRoutingConfig of one in the same template
+// that the group refers to.
+func deploymentConfig(t template, name interface{}) (string, int) {
+	logical, _ := asMap(name)["Ref"].(string)
+	r, ok := t.Resources[logical]
+	if logical == "" || !ok || r.Type != "AWS::CodeDeploy::DeploymentConfig" {
+		return fmt.Sprint(name), shiftSeconds(fmt.Sprint(name))
+	}
+	routing := asMap(r.Properties["TrafficRoutingConfig"])
+	switch routing["Type"] {
+	case "TimeBasedCanary":
+		c := asMap(routing["TimeBasedCanary"])
+		return fmt.Sprintf("%s (canary %d%%, %d min)", logical, num(c["CanaryPercentage"]), num(c["CanaryInterval"])),
+			60 * num(c["CanaryInterval"])
+	case "TimeBasedLinear":
+		l := asMap(routing["TimeBasedLinear"])
+		percent, interval := num(l["LinearPercentage"]), num(l["LinearInterval"])
+		return fmt.Sprintf("%s (linear %d%% every %d min)", logical, percent, interval), 60 * linearSteps(percent) * interval
+	}
+	return logical + " (all at once)", 0
+}
+
 // shiftSeconds derives the traffic-shifting time from a CodeDeploy ECS
 // predefined configuration name.
 func shiftSeconds(name string) int {
@@ -178,10 +201,18 @@ func shiftSeconds(name string) int {
 		return 60 * atoi(m[2])
 	}
 	if m := linearRe.FindStringSubmatch(name); m != nil {
-		steps := 100/atoi(m[1]) - 1
-		return 60 * steps * atoi(m[2])
+		return 60 * linearSteps(atoi(m[1])) * atoi(m[2])
 	}
 	return 0
+}
+
+// linearSteps is the number of waits in a linear shift of percent per step:
+// the first step moves traffic at once, the last one whatever is left.
+func linearSteps(percent int) int {
+	if percent <= 0 {
+		return 0
+	}
+	return (100+percent-1)/percent - 1
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +20,30 @@ func TestShiftSeconds(t *testing.T) {
 	} {
 		if got := shiftSeconds(name); got != want {
 			t.Errorf("shiftSeconds(%s) = %d, want %d", name, got, want)
+		}
+	}
+}
+
+// TestCustomDeploymentConfig derives traffic-shifting time from a deployment
+// configuration defined in the template, as the blue/green construct
+// creates for a shift CodeDeploy does not predefine.
+func TestCustomDeploymentConfig(t *testing.T) {
+	for _, c := range []struct {
+		routing string
+		want    int
+	}{
+		{`{"Type": "TimeBasedLinear", "TimeBasedLinear": {"LinearPercentage": 30, "LinearInterval": 2}}`, 360},
+		{`{"Type": "TimeBasedCanary", "TimeBasedCanary": {"CanaryPercentage": 20, "CanaryInterval": 7}}`, 420},
+		{`{"Type": "AllAtOnce"}`, 0},
+	} {
+		var tpl template
+		body := `{"Resources": {"C": {"Type": "AWS::CodeDeploy::DeploymentConfig", "Properties": {"ComputePlatform": "ECS", "TrafficRoutingConfig": ` + c.routing + `}}}}`
+		if err := json.Unmarshal([]byte(body), &tpl); err != nil {
+			t.Fatal(err)
+		}
+		name, got := deploymentConfig(tpl, map[string]interface{}{"Ref": "C"})
+		if got != c.want {
+			t.Errorf("%s: %d s, want %d", name, got, c.want)
 		}
 	}
 }
