@@ -644,7 +644,7 @@ func TestContextFromEnv(t *testing.T) {
 	}
 	overflow := write("overflow.json", `{"staging.natGateways": 3}`)
 	badOverflow := write("bad-overflow.json", `{"staging.natGateways": `)
-	const unset = "<unset>"
+	const unset = unsetContext
 	rows := []struct {
 		name          string
 		contextJSON   string
@@ -663,12 +663,7 @@ func TestContextFromEnv(t *testing.T) {
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			noAmbientCredentials(t)
-			t.Setenv("CDK_CONTEXT_JSON", row.contextJSON)
-			if row.contextJSON == unset {
-				os.Unsetenv("CDK_CONTEXT_JSON") // t.Setenv restores it afterwards
-			}
-			t.Setenv("CONTEXT_OVERFLOW_LOCATION_ENV", row.overflowPath)
+			setCLIContext(t, row.contextJSON, row.overflowPath)
 			ctx, ok, err := config.ContextFromEnv()
 			if ok != row.wantOK {
 				t.Errorf("ok = %v, want %v", ok, row.wantOK)

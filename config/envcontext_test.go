@@ -9,11 +9,27 @@ import (
 	"ecs-bluegreen/config"
 )
 
+// unsetContext, as a row's CDK_CONTEXT_JSON, leaves the variable unset: the
+// app was not started by the CLI.
+const unsetContext = "<unset>"
+
+// setCLIContext sets the environment the CDK CLI starts the app with, for
+// the length of the test, without the caller's credentials.
+func setCLIContext(t *testing.T, contextJSON, overflowPath string) {
+	t.Helper()
+	noAmbientCredentials(t)
+	t.Setenv("CDK_CONTEXT_JSON", contextJSON)
+	if contextJSON == unsetContext {
+		os.Unsetenv("CDK_CONTEXT_JSON") // t.Setenv restores it afterwards
+	}
+	t.Setenv("CONTEXT_OVERFLOW_LOCATION_ENV", overflowPath)
+}
+
 // CheckCLIContext validates the CLI's context and hands back its warnings
 // apart from the error, so that the app prints each warning once, first.
 func TestCheckCLIContext(t *testing.T) {
 	const (
-		unset  = "<unset>"
+		unset  = unsetContext
 		typo   = `unknown context key "stagin.taskCpu" is ignored; did you mean "staging.taskCpu"?`
 		noWarn = ""
 	)
@@ -36,12 +52,7 @@ func TestCheckCLIContext(t *testing.T) {
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			noAmbientCredentials(t)
-			t.Setenv("CDK_CONTEXT_JSON", row.contextJSON)
-			if row.contextJSON == unset {
-				os.Unsetenv("CDK_CONTEXT_JSON") // t.Setenv restores it afterwards
-			}
-			t.Setenv("CONTEXT_OVERFLOW_LOCATION_ENV", "")
+			setCLIContext(t, row.contextJSON, "")
 			warnings, checked, err := config.CheckCLIContext()
 			if checked != row.wantChecked {
 				t.Errorf("checked = %v, want %v", checked, row.wantChecked)
