@@ -139,7 +139,7 @@ func (t *TrafficShift) CodeDeployPredefinedName() (string, bool) {
 
 // codeDeployConfig is the CodeDeploy deployment configuration of the shift:
 // a predefined one where CodeDeploy has it, else a new one in scope.
-func (t *TrafficShift) codeDeployConfig(scope constructs.Construct) codedeploy.IEcsDeploymentConfig {
+func (t *TrafficShift) codeDeployConfig(scope constructs.Construct, name *string) codedeploy.IEcsDeploymentConfig {
 	id := jsii.String("DeploymentConfig")
 	if name, ok := t.CodeDeployPredefinedName(); ok {
 		return codedeploy.EcsDeploymentConfig_FromEcsDeploymentConfigName(scope, id, jsii.String(name))
@@ -155,5 +155,5 @@ func (t *TrafficShift) codeDeployConfig(scope constructs.Construct) codedeploy.I
 			Percentage: jsii.Number(t.percent), Interval: interval,
 		})
 	}
-	return codedeploy.NewEcsDeploymentConfig(scope, id, &codedeploy.EcsDeploymentConfigProps{TrafficRouting: routing})
+	return codedeploy.NewEcsDeploymentConfig(scope, id, &codedeploy.EcsDeploymentConfigProps{DeploymentConfigName: name, TrafficRouting: routing})
 }

@@ -395,7 +395,12 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 	this := s.Construct
 	s.family = name("")
 	ecsTasks := awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)
+	// Both roles have fixed names, so that a policy elsewhere (the image
+	// repository's, the deploy roles' iam:PassRole) can name them without a
+	// reference that goes stale, and CloudFormation cannot replace them
+	// silently: it refuses to replace a resource with a custom name.
 	executionRole := awsiam.NewRole(this, jsii.String("ExecutionRole"), &awsiam.RoleProps{
+		RoleName:    name("-execution"),
 		AssumedBy:   ecsTasks,
 		Description: jsii.String(fmt.Sprintf("%s: lets ECS pull the image and write container logs", r.prefix)),
 	})
@@ -412,6 +417,7 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 		AppliesTo: &[]interface{}{"Resource::*"},
 	}}, jsii.Bool(false))
 	s.taskRole = awsiam.NewRole(this, jsii.String("TaskRole"), &awsiam.RoleProps{
+		RoleName:    name("-task"),
 		AssumedBy:   ecsTasks,
 		Description: jsii.String(fmt.Sprintf("%s: the application's own AWS permissions", r.prefix)),
 	})
@@ -538,7 +544,7 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 		Application:         application,
 		DeploymentGroupName: name(""),
 		Service:             s.svc,
-		DeploymentConfig:    r.shift.codeDeployConfig(this),
+		DeploymentConfig:    r.shift.codeDeployConfig(this, name("")),
 		BlueGreenDeploymentConfig: &codedeploy.EcsBlueGreenDeploymentConfig{
 			Listener:            s.prodListener,
 			TestListener:        s.testListener,
