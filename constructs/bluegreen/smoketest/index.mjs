@@ -1,8 +1,14 @@
 // CodeDeploy ECS blue/green AfterAllowTestTraffic hook: while only the test
 // listener routes to the new task set, send GET requests to it and report
 // Succeeded or Failed (Failed rolls back before production traffic moves).
-// Every invocation reports exactly once, invalid configuration included, so
-// CodeDeploy never waits for the hook to time out.
+// Every hook invocation reports exactly once, invalid configuration included,
+// so CodeDeploy never waits for the hook to time out.
+//
+// A daily EventBridge scheduled event also invokes the function so that Lambda
+// keeps the VPC network interfaces of an otherwise idle function (an Inactive
+// function fails its next invocation while they are recreated). That event
+// carries no hook ids: it is answered at once, with no request and no report.
+// Any other event without the hook ids is an error and throws.
 //
 // Environment:
 //   TEST_URL    base URL of the test listener, e.g. http://my-alb.example.com:8080
@@ -80,6 +86,18 @@ async function runCheck(fetchFn, config, { path, status: expected }) {
   return result;
 }
 
+// EventBridge's scheduled event, and only when it carries neither hook id.
+function isKeepWarm(event) {
+  return (
+    event?.source === 'aws.events' &&
+    event?.['detail-type'] === 'Scheduled Event' &&
+    event?.DeploymentId === undefined &&
+    event?.LifecycleEventHookExecutionId === undefined
+  );
+}
+
+const present = (id) => typeof id === 'string' && id !== '';
+
 export function createHandler({
   codedeploy,
   fetch: fetchFn = globalThis.fetch,
@@ -87,8 +105,24 @@ export function createHandler({
   log = console.log,
 } = {}) {
   return async (event) => {
+    if (isKeepWarm(event)) {
+      log(JSON.stringify({
+        type: 'keep-warm',
+        message: 'scheduled invocation: stayed warm, nothing tested or reported',
+        rule: event.resources?.[0],
+        time: event.time,
+      }));
+      return { status: 'Warm', results: [] };
+    }
     const deploymentId = event?.DeploymentId;
     const lifecycleEventHookExecutionId = event?.LifecycleEventHookExecutionId;
+    if (!present(deploymentId) || !present(lifecycleEventHookExecutionId)) {
+      // Nothing to report to: fail the invocation itself, before any request.
+      const error = 'event is neither a CodeDeploy lifecycle hook (DeploymentId and LifecycleEventHookExecutionId) nor the scheduled keep-warm event';
+      const keys = event !== null && typeof event === 'object' ? Object.keys(event) : typeof event;
+      log(JSON.stringify({ type: 'invalid-event', error, keys }));
+      throw new Error(error);
+    }
     const results = [];
     let status = 'Failed';
     let error;
@@ -112,7 +146,13 @@ export function createHandler({
         status,
       });
     } catch (err) {
-      log(JSON.stringify({ type: 'report-error', deploymentId, status, error: err?.message ?? String(err) }));
+      log(JSON.stringify({
+        type: 'report-error',
+        deploymentId,
+        status,
+        error: err?.message ?? String(err),
+        attempts: err?.$metadata?.attempts,
+      }));
       throw err;
     }
     return { status, results };
@@ -121,13 +161,27 @@ export function createHandler({
 
 // Production adapter. The SDK ships with the nodejs22.x runtime and is loaded on
 // first use only, so tests never need it.
-let client;
-const sdkCodeDeploy = {
-  async putLifecycleEventHookExecutionStatus(input) {
-    const sdk = await import('@aws-sdk/client-codedeploy');
-    client ??= new sdk.CodeDeployClient({});
-    return client.send(new sdk.PutLifecycleEventHookExecutionStatusCommand(input));
-  },
-};
+//
+// The report is the one call that must get through: the client retries
+// throttling and transient failures (5xx, timeouts, connection resets) with
+// the SDK's standard strategy, exponential backoff with full jitter, up to
+// REPORT_MAX_ATTEMPTS attempts in all (the SDK default is 3). Errors that
+// retrying cannot fix, such as AccessDenied or a validation error, are thrown
+// after the first attempt. Three throttled retries back off at most 3.5 s in
+// all (7 s with the SDK's newer 1 s throttling base), well inside the 30 s
+// the function's timeout keeps beyond the smoke requests.
+export const REPORT_MAX_ATTEMPTS = 4;
 
-export const handler = createHandler({ codedeploy: sdkCodeDeploy });
+export function createSdkCodeDeploy(loadSdk = () => import('@aws-sdk/client-codedeploy')) {
+  let sdk;
+  let client;
+  return {
+    async putLifecycleEventHookExecutionStatus(input) {
+      sdk ??= await loadSdk();
+      client ??= new sdk.CodeDeployClient({ maxAttempts: REPORT_MAX_ATTEMPTS, retryMode: 'standard' });
+      return client.send(new sdk.PutLifecycleEventHookExecutionStatusCommand(input));
+    },
+  };
+}
+
+export const handler = createHandler({ codedeploy: createSdkCodeDeploy() });

@@ -2,7 +2,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { once } from 'node:events';
-import { createHandler } from './index.mjs';
+import { createHandler, createSdkCodeDeploy, REPORT_MAX_ATTEMPTS } from './index.mjs';
 
 const EVENT = { DeploymentId: 'd-ABC123', LifecycleEventHookExecutionId: 'eyJlbmNyeXB0ZWREYXRhIjoi' };
 
@@ -162,15 +162,121 @@ test('invalid configuration -> Failed reported, no throw, no requests', async (t
   }
 });
 
-test('a failing report is logged and propagated', async () => {
+test('a failing report is logged with its attempts and propagated', async () => {
   const lines = [];
   const handler = createHandler({
-    codedeploy: { putLifecycleEventHookExecutionStatus: async () => { throw new Error('AccessDenied'); } },
+    codedeploy: {
+      async putLifecycleEventHookExecutionStatus() {
+        throw Object.assign(new Error('Rate exceeded'), { $metadata: { attempts: 4 } });
+      },
+    },
     env: { TEST_URL: baseUrl, CHECKS: checks({ path: '/' }), REQUESTS: '1' },
     log: (line) => lines.push(line),
   });
-  await assert.rejects(handler(EVENT), /AccessDenied/);
+  await assert.rejects(handler(EVENT), /Rate exceeded/);
   const last = JSON.parse(lines.at(-1));
   assert.equal(last.type, 'report-error');
   assert.equal(last.status, 'Succeeded');
+  assert.equal(last.attempts, 4);
+});
+
+// The keep-warm invocation, exactly as an EventBridge schedule sends it.
+const SCHEDULED = {
+  version: '0',
+  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2025-03-01T06:00:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:events:eu-west-1:123456789012:rule/pretraffic-keep-warm'],
+  detail: {},
+};
+
+// A handler whose CodeDeploy and fetch stand-ins record every use; the
+// configuration is valid, so only the event decides what it does.
+function recordingHandler() {
+  const calls = { report: [], fetch: [], lines: [] };
+  const handler = createHandler({
+    codedeploy: { async putLifecycleEventHookExecutionStatus(input) { calls.report.push(input); } },
+    fetch: async (...args) => { calls.fetch.push(args); return new Response('ok'); },
+    env: { TEST_URL: baseUrl, CHECKS: checks({ path: '/' }), REQUESTS: '1' },
+    log: (line) => calls.lines.push(line),
+  });
+  return { handler, calls };
+}
+
+test('scheduled keep-warm event -> returns at once, no request, no report', async () => {
+  const { handler, calls } = recordingHandler();
+  const result = await handler(SCHEDULED);
+  assert.deepEqual(result, { status: 'Warm', results: [] });
+  assert.equal(calls.report.length, 0, 'nothing reported to CodeDeploy');
+  assert.equal(calls.fetch.length, 0, 'no request sent');
+  assert.equal(hits.size, 0);
+  assert.equal(calls.lines.length, 1, 'one log line');
+  const line = JSON.parse(calls.lines[0]);
+  assert.equal(line.type, 'keep-warm');
+  assert.match(line.message, /warm/);
+  assert.equal(line.rule, SCHEDULED.resources[0]);
+});
+
+test('events without both hook ids throw before any request or report', async (t) => {
+  const cases = {
+    'empty object': {},
+    'null': null,
+    'undefined': undefined,
+    'a string': 'DeploymentId',
+    'DeploymentId only': { DeploymentId: EVENT.DeploymentId },
+    'LifecycleEventHookExecutionId only': { LifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId },
+    'empty ids': { DeploymentId: '', LifecycleEventHookExecutionId: '' },
+    'non-string id': { DeploymentId: 123, LifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId },
+    'another EventBridge event': { ...SCHEDULED, 'detail-type': 'ECS Task State Change', source: 'aws.ecs' },
+    'scheduled event from another source': { ...SCHEDULED, source: 'custom.app' },
+    'scheduled event with one hook id': { ...SCHEDULED, DeploymentId: EVENT.DeploymentId },
+  };
+  for (const [name, event] of Object.entries(cases)) {
+    await t.test(name, async () => {
+      const { handler, calls } = recordingHandler();
+      await assert.rejects(handler(event), /neither a CodeDeploy lifecycle hook/);
+      assert.equal(calls.report.length, 0);
+      assert.equal(calls.fetch.length, 0);
+      assert.equal(JSON.parse(calls.lines.at(-1)).type, 'invalid-event');
+    });
+  }
+});
+
+test('a hook event that also looks scheduled is still a hook: tested and reported', async () => {
+  const { handler, calls } = recordingHandler();
+  const result = await handler({ ...SCHEDULED, ...EVENT });
+  assert.equal(result.status, 'Succeeded');
+  assert.equal(calls.fetch.length, 1);
+  assert.deepEqual(calls.report, [{
+    deploymentId: EVENT.DeploymentId,
+    lifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId,
+    status: 'Succeeded',
+  }]);
+});
+
+test('SDK adapter: one client, explicit standard retries, loaded on first report', async () => {
+  const made = [];
+  const sent = [];
+  let loads = 0;
+  const fakeSdk = {
+    CodeDeployClient: class {
+      constructor(config) { made.push(config); }
+      async send(command) { sent.push(command); return { lifecycleEventHookExecutionId: command.input.lifecycleEventHookExecutionId }; }
+    },
+    PutLifecycleEventHookExecutionStatusCommand: class {
+      constructor(input) { this.input = input; }
+    },
+  };
+  const codedeploy = createSdkCodeDeploy(async () => { loads++; return fakeSdk; });
+  assert.equal(loads, 0, 'nothing loaded before the first report');
+  const input = { deploymentId: 'd-1', lifecycleEventHookExecutionId: 'x', status: 'Succeeded' };
+  await codedeploy.putLifecycleEventHookExecutionStatus(input);
+  await codedeploy.putLifecycleEventHookExecutionStatus({ ...input, status: 'Failed' });
+  assert.equal(loads, 1);
+  assert.deepEqual(made, [{ maxAttempts: REPORT_MAX_ATTEMPTS, retryMode: 'standard' }]);
+  assert.ok(REPORT_MAX_ATTEMPTS > 3, 'more attempts than the SDK default of 3');
+  assert.deepEqual(sent.map((c) => c.input.status), ['Succeeded', 'Failed']);
 });
