@@ -21,7 +21,10 @@ type Environment struct {
 
 	TaskCpu                int
 	TaskMemoryMiB          int
-	DesiredCount           int
+	MinCapacity            int
+	MaxCapacity            int
+	CpuTargetPercent       int
+	RequestsPerTask        int
 	ContainerPort          int
 	HealthCheckPath        string
 	PlaceholderImage       string

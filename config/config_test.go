@@ -97,7 +97,7 @@ func normalized(e config.Environment) config.Environment {
 func TestLoadDefaults(t *testing.T) {
 	wantStaging := config.Environment{
 		Name: "staging", ShortName: "stg",
-		TaskCpu: 256, TaskMemoryMiB: 512, DesiredCount: 1, ContainerPort: 80,
+		TaskCpu: 256, TaskMemoryMiB: 512, MinCapacity: 1, MaxCapacity: 2, CpuTargetPercent: 60, RequestsPerTask: 1000, ContainerPort: 80,
 		HealthCheckPath: "/", PlaceholderImage: "public.ecr.aws/nginx/nginx:stable-alpine",
 		NatGateways: 1, VpcCidr: "10.10.0.0/16",
 		DeploymentConfig: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
@@ -106,7 +106,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	wantProduction := config.Environment{
 		Name: "production", ShortName: "prd",
-		TaskCpu: 512, TaskMemoryMiB: 1024, DesiredCount: 2, ContainerPort: 80,
+		TaskCpu: 512, TaskMemoryMiB: 1024, MinCapacity: 2, MaxCapacity: 6, CpuTargetPercent: 60, RequestsPerTask: 1000, ContainerPort: 80,
 		HealthCheckPath: "/", PlaceholderImage: "public.ecr.aws/nginx/nginx:stable-alpine",
 		NatGateways: 2, VpcCidr: "10.20.0.0/16",
 		DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent5Minutes", TerminationWaitMinutes: 10,
@@ -178,8 +178,16 @@ func TestLoadAcceptsValidValues(t *testing.T) {
 			func(c *config.Config) (interface{}, interface{}) {
 				return [2]int{c.Staging.TaskCpu, c.Staging.TaskMemoryMiB}, [2]int{512, 1024}
 			}},
-		{"number strings with surrounding spaces", fakeContext{"production.desiredCount": " 3 "},
-			func(c *config.Config) (interface{}, interface{}) { return c.Production.DesiredCount, 3 }},
+		{"number strings with surrounding spaces", fakeContext{"production.minCapacity": " 3 "},
+			func(c *config.Config) (interface{}, interface{}) { return c.Production.MinCapacity, 3 }},
+		{"capacity with min equal to max", fakeContext{"staging.minCapacity": "4", "staging.maxCapacity": 4.0},
+			func(c *config.Config) (interface{}, interface{}) {
+				return [2]int{c.Staging.MinCapacity, c.Staging.MaxCapacity}, [2]int{4, 4}
+			}},
+		{"scaling targets at the edges", fakeContext{"staging.cpuTargetPercent": 100.0, "production.cpuTargetPercent": "1", "staging.requestsPerTask": "1"},
+			func(c *config.Config) (interface{}, interface{}) {
+				return [3]int{c.Staging.CpuTargetPercent, c.Production.CpuTargetPercent, c.Staging.RequestsPerTask}, [3]int{100, 1, 1}
+			}},
 		{"numbers as cdk.json numbers", fakeContext{"production.taskCpu": 1024.0, "production.taskMemory": 2048.0},
 			func(c *config.Config) (interface{}, interface{}) {
 				return [2]int{c.Production.TaskCpu, c.Production.TaskMemoryMiB}, [2]int{1024, 2048}
@@ -310,6 +318,15 @@ func globalRejectRows() []rejectRow {
 		one("environmentSuffix upper-case", "environmentSuffix", "Dev", q("Dev"), suffixAllowed),
 		one("environmentSuffix leading hyphen", "environmentSuffix", "-dev", q("-dev"), suffixAllowed),
 		one("environmentSuffix double hyphen", "environmentSuffix", "pr--42", q("pr--42"), suffixAllowed),
+		// Bucket names S3 refuses: CloudFormation names the buckets after the stack.
+		one("project with a prefix S3 reserves (xn--)", "project", "xn--app", q("xn--app"), `must not start with "xn--": S3 refuses bucket names starting with xn--, sthree-, amzn-s3-demo-`),
+		one("project with a prefix S3 reserves (sthree-)", "project", "sthree-app", q("sthree-app"), `must not start with "sthree-"`),
+		one("project with a prefix S3 reserves (amzn-s3-demo-)", "project", "amzn-s3-demo-app", q("amzn-s3-demo-app"), `must not start with "amzn-s3-demo-"`),
+		one("project with a suffix S3 reserves", "project", "app-s3alias", q("app-s3alias"), `must not end with "-s3alias": S3 reserves the bucket name suffixes -s3alias, --ol-s3, .mrap, --x-s3`),
+		one("environmentSuffix with a suffix S3 reserves (-s3alias)", "environmentSuffix", "dev-s3alias", q("dev-s3alias"), `must not end with "-s3alias"`),
+		one("environmentSuffix with a suffix S3 reserves (--ol-s3)", "environmentSuffix", "dev--ol-s3", q("dev--ol-s3"), `must not end with "--ol-s3"`),
+		one("environmentSuffix with a suffix S3 reserves (.mrap)", "environmentSuffix", "dev.mrap", q("dev.mrap"), `must not end with ".mrap"`),
+		one("environmentSuffix with a suffix S3 reserves (--x-s3)", "environmentSuffix", "dev--x-s3", q("dev--x-s3"), `must not end with "--x-s3"`),
 		// "webapp-stg-abcdefghijklmnop-green" is 33 characters.
 		one("project and environmentSuffix together too long", "environmentSuffix", "abcdefghijklmnop", q("abcdefghijklmnop"),
 			`together too long; the physical name "webapp-stg-abcdefghijklmnop-green" has 33 characters and AWS allows 32 (keep project and environmentSuffix to 21 characters together)`),
@@ -358,7 +375,15 @@ func environmentRejectRows(env string) []rejectRow {
 			key: k("taskMemory"), shown: "4096", allowed: "with taskCpu 256 Fargate accepts 512, 1024, 2048 MiB"},
 		{name: env + " taskMemory not a step of taskCpu", ctx: fakeContext{k("taskCpu"): 8192.0, k("taskMemory"): 18432.0},
 			key: k("taskMemory"), shown: "18432", allowed: "with taskCpu 8192 Fargate accepts 16384 to 61440 in steps of 4096 MiB"},
-		one("desiredCount 0", "desiredCount", 0.0, "0", "must be between 1 and 100"),
+		one("desiredCount is replaced by the capacity keys", "desiredCount", 3.0, "3",
+			"is no longer read: Application Auto Scaling owns the task count; set "+k("minCapacity")+" and "+k("maxCapacity")+" instead"),
+		one("minCapacity 0", "minCapacity", 0.0, "0", "must be between 1 and 2500"),
+		one("maxCapacity over the limit", "maxCapacity", 2501.0, "2501", "must be between 1 and 2500"),
+		{name: env + " maxCapacity below minCapacity", ctx: fakeContext{k("minCapacity"): 5.0, k("maxCapacity"): "3"},
+			key: k("maxCapacity"), shown: "3", allowed: "must be at least " + k("minCapacity") + " (5)"},
+		one("cpuTargetPercent 0", "cpuTargetPercent", 0.0, "0", "must be between 1 and 100"),
+		one("cpuTargetPercent 101", "cpuTargetPercent", "101", q("101"), "must be between 1 and 100"),
+		one("requestsPerTask 0", "requestsPerTask", 0.0, "0", "must be between 1 and 1000000"),
 		one("containerPort 0", "containerPort", 0.0, "0", "must be between 1 and 65535"),
 		one("containerPort 70000", "containerPort", "70000", q("70000"), "must be between 1 and 65535"),
 		one("healthCheckPath without leading slash", "healthCheckPath", "health", q("health"), "must be a URL path starting with '/', at most 1024 characters, without spaces"),
@@ -389,7 +414,7 @@ func environmentRejectRows(env string) []rejectRow {
 			`each entry needs a "path" starting with '/' and a "status" between 100 and 599`),
 		one("smokeRequests 0", "smokeRequests", 0.0, "0", "must be between 1 and 50"),
 		// A value of the wrong type for an integer key.
-		one("integer key given letters", "desiredCount", "abc", q("abc"), wholeNumber),
+		one("integer key given letters", "minCapacity", "abc", q("abc"), wholeNumber),
 		one("integer key given a fraction", "taskCpu", 1.5, "1.5", wholeNumber),
 		one("integer key given a map", "natGateways", map[string]interface{}{"count": 1.0}, "map[count:1]", wholeNumber),
 		one("string key given a list", "vpcCidr", []interface{}{"10.10.0.0/16"}, "[10.10.0.0/16]", mustBeString),

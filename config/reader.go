@@ -34,6 +34,17 @@ func (r *reader) fail(key string, value interface{}, allowed string) {
 	r.problems = append(r.problems, problem(key, value, allowed))
 }
 
+// retire reports a key the app read once and reads no more, with what
+// replaces it: a value set for it is an error, not a silently ignored key.
+// The key is not listed among the keys the app reads.
+func (r *reader) retire(key, instead string) {
+	r.known[key] = true
+	all, _ := r.ctx.GetAllContext(nil).(map[string]interface{})
+	if v, ok := all[key]; ok {
+		r.fail(key, v, instead)
+	}
+}
+
 // raw returns the value set for key, or nil when the key is unset. An empty
 // string counts as set: "-c project=" is a mistake worth reporting.
 func (r *reader) raw(key string) interface{} {

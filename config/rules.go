@@ -79,6 +79,9 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 	c.Project = r.str("project", "webapp",
 		"Project name: first part of every stack and physical name, and the Project tag.",
 		func(s string) string {
+			if msg := checkBucketNamePart(s, true); msg != "" {
+				return msg
+			}
 			if !projectRe.MatchString(s) {
 				return "must start with a lower-case letter and hold only lower-case letters, digits and single hyphens"
 			}
@@ -90,6 +93,9 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 	c.EnvironmentSuffix = r.str("environmentSuffix", "dev",
 		"Suffix in every stack and physical name, so that two copies of the system can live in one account.",
 		func(s string) string {
+			if msg := checkBucketNamePart(s, false); msg != "" {
+				return msg
+			}
 			if !suffixRe.MatchString(s) {
 				return "must be lower-case letters and digits, optionally joined by single hyphens (for example dev or pr-42)"
 			}
@@ -159,6 +165,34 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 		})
 }
 
+// S3 refuses bucket names that start or end with these (Amazon S3 user
+// guide, "General purpose bucket naming rules"). CloudFormation names the
+// stacks' buckets after the stack, which starts with the project and holds
+// the suffix.
+var (
+	reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
+	reservedBucketSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3"}
+)
+
+// checkBucketNamePart reports a value that would put a reserved prefix
+// (first is whether the value starts the bucket names) or suffix into a
+// bucket name.
+func checkBucketNamePart(s string, first bool) string {
+	if first {
+		for _, p := range reservedBucketPrefixes {
+			if strings.HasPrefix(s, p) {
+				return fmt.Sprintf("must not start with %q: S3 refuses bucket names starting with %s, and the stacks' bucket names start with the project", p, strings.Join(reservedBucketPrefixes, ", "))
+			}
+		}
+	}
+	for _, x := range reservedBucketSuffixes {
+		if strings.HasSuffix(s, x) {
+			return fmt.Sprintf("must not end with %q: S3 reserves the bucket name suffixes %s", x, strings.Join(reservedBucketSuffixes, ", "))
+		}
+	}
+	return ""
+}
+
 func firstNonEmpty(values ...string) string {
 	for _, v := range values {
 		if v != "" {
@@ -191,14 +225,14 @@ func checkBranch(s string) string {
 
 // environmentDefaults holds what differs between staging and production.
 type environmentDefaults struct {
-	cpu, memory, desired, nat, wait, retention int
-	vpcCidr, deployment, removal               string
+	cpu, memory, minCapacity, maxCapacity, nat, wait, retention int
+	vpcCidr, deployment, removal                                string
 }
 
 var defaults = map[string]environmentDefaults{
-	"staging": {cpu: 256, memory: 512, desired: 1, nat: 1, wait: 5, retention: 30,
+	"staging": {cpu: 256, memory: 512, minCapacity: 1, maxCapacity: 2, nat: 1, wait: 5, retention: 30,
 		vpcCidr: "10.10.0.0/16", deployment: "CodeDeployDefault.ECSAllAtOnce", removal: "destroy"},
-	"production": {cpu: 512, memory: 1024, desired: 2, nat: 2, wait: 10, retention: 365,
+	"production": {cpu: 512, memory: 1024, minCapacity: 2, maxCapacity: 6, nat: 2, wait: 10, retention: 365,
 		vpcCidr: "10.20.0.0/16", deployment: "CodeDeployDefault.ECSCanary10Percent5Minutes", removal: "retain"},
 }
 
@@ -219,7 +253,7 @@ func readEnvironment(r *reader, name, short string) Environment {
 	} else if !containsInt(mem, e.TaskMemoryMiB) {
 		r.fail(k("taskMemory"), e.TaskMemoryMiB, fmt.Sprintf("with taskCpu %d Fargate accepts %s MiB", e.TaskCpu, describeSizes(mem)))
 	}
-	e.DesiredCount = r.integer(k("desiredCount"), d.desired, "Number of tasks the service runs.", between(1, 100))
+	readCapacity(r, k, d, &e)
 	e.ContainerPort = r.integer(k("containerPort"), 80, "Port the container listens on; the placeholder image listens on 80.", between(1, 65535))
 	e.HealthCheckPath = r.str(k("healthCheckPath"), "/", "Path the load balancer's health check requests; must answer 200-399.",
 		func(s string) string {
@@ -292,6 +326,27 @@ func readEnvironment(r *reader, name, short string) Environment {
 			e.DeploymentConfig, open, AlarmDetectionSeconds, ceilDiv(AlarmDetectionSeconds, 60)-minutesToFull))
 	}
 	return e
+}
+
+// maxTasks bounds the capacity keys: ECS runs at most 5,000 tasks per
+// service, and a blue/green release runs two task sets of this size.
+const maxTasks = 2500
+
+// readCapacity reads the service's scaling bounds and targets. The scalable
+// target owns the task count: the template sets no desired count.
+func readCapacity(r *reader, k func(string) string, d environmentDefaults, e *Environment) {
+	r.retire(k("desiredCount"), "is no longer read: Application Auto Scaling owns the task count; set "+k("minCapacity")+" and "+k("maxCapacity")+" instead")
+	e.MinCapacity = r.integer(k("minCapacity"), d.minCapacity,
+		"Fewest tasks the service runs; Application Auto Scaling never scales in below it.", between(1, maxTasks))
+	e.MaxCapacity = r.integer(k("maxCapacity"), d.maxCapacity,
+		"Most tasks Application Auto Scaling scales out to; at least minCapacity.", between(1, maxTasks))
+	if e.MinCapacity >= 1 && e.MaxCapacity >= 1 && e.MaxCapacity < e.MinCapacity {
+		r.fail(k("maxCapacity"), e.MaxCapacity, fmt.Sprintf("must be at least %s (%d)", k("minCapacity"), e.MinCapacity))
+	}
+	e.CpuTargetPercent = r.integer(k("cpuTargetPercent"), 60,
+		"Average CPU utilization (percent) that target tracking keeps the service at.", between(1, 100))
+	e.RequestsPerTask = r.integer(k("requestsPerTask"), 1000,
+		"Load balancer requests per task per minute, summed over both target groups, that target tracking keeps the service at.", between(1, 1000000))
 }
 
 // readPipeline reads the pipeline stack's settings. Its artifacts, images,

@@ -58,8 +58,9 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 
 // UntaggedResourceTypes are taggable in CloudFormation's newest schema but
 // not yet in the schema cfn-lint validates against; tagging them would fail
-// the lint gate. Listeners carry no cost, so cost allocation loses nothing.
-var UntaggedResourceTypes = []string{"AWS::ElasticLoadBalancingV2::Listener"}
+// the lint gate. Listeners and scalable targets carry no cost, so cost
+// allocation loses nothing.
+var UntaggedResourceTypes = []string{"AWS::ElasticLoadBalancingV2::Listener", "AWS::ApplicationAutoScaling::ScalableTarget"}
 
 func tag(scope constructs.IConstruct, key, value string) {
 	awscdk.Tags_Of(scope).Add(jsii.String(key), jsii.String(value), &awscdk.TagProps{

@@ -37,7 +37,17 @@ func TestServiceConstructDefaults(t *testing.T) {
 				"PortMappings": []interface{}{obj(map[string]interface{}{"ContainerPort": 80})},
 			})},
 		}},
-		{"DesiredCount 1", "AWS::ECS::Service", map[string]interface{}{"ServiceName": "plain-svc", "DesiredCount": 1}},
+		{"no DesiredCount: the scalable target owns the count", "AWS::ECS::Service", map[string]interface{}{"ServiceName": "plain-svc", "DesiredCount": assertions.Match_Absent()}},
+		{"MinCapacity 1, MaxCapacity twice that", "AWS::ApplicationAutoScaling::ScalableTarget", map[string]interface{}{
+			"MinCapacity": 1, "MaxCapacity": 2,
+			"ResourceId": map[string]interface{}{"Fn::Join": []interface{}{"", arrayWith("service/", "/")}},
+		}},
+		{"TargetUtilizationPercent 60", "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]interface{}{
+			"PolicyName": "plain-svc-cpu", "TargetTrackingScalingPolicyConfiguration": obj(map[string]interface{}{"TargetValue": 60}),
+		}},
+		{"RequestsPerTarget 1000", "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]interface{}{
+			"PolicyName": "plain-svc-requests", "TargetTrackingScalingPolicyConfiguration": obj(map[string]interface{}{"TargetValue": 1000}),
+		}},
 		{"HealthCheckPath /", "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": "plain-svc-blue", "HealthCheckPath": "/"}},
 		{"release-speed tuning: 10 s checks, 2 to pass, 3 to fail, 30 s draining", "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{
 			"Name": "plain-svc-green", "HealthCheckIntervalSeconds": 10, "HealthCheckTimeoutSeconds": 5,
@@ -201,11 +211,35 @@ func TestServiceConstructPreTrafficHook(t *testing.T) {
 			}
 		}
 	}
-	want := "codedeploy:PutLifecycleEventHookExecutionStatus ec2:AssignPrivateIpAddresses ec2:CreateNetworkInterface ec2:DeleteNetworkInterface ec2:DescribeNetworkInterfaces ec2:UnassignPrivateIpAddresses logs:CreateLogStream logs:PutLogEvents"
+	// The network-interface actions of AWSLambdaVPCAccessExecutionRole, the
+	// function's log group, and the report to CodeDeploy.
+	want := "codedeploy:PutLifecycleEventHookExecutionStatus ec2:AssignPrivateIpAddresses ec2:CreateNetworkInterface ec2:DeleteNetworkInterface ec2:DescribeNetworkInterfaces ec2:DescribeSubnets ec2:UnassignPrivateIpAddresses logs:CreateLogStream logs:PutLogEvents"
 	slices.Sort(actions)
 	if got := strings.Join(actions, " "); got != want {
 		t.Errorf("hook role actions:\n got %s\nwant %s", got, want)
 	}
+	// The report to CodeDeploy names this service's deployment group only.
+	svcHas(t, "AWS::IAM::Policy", map[string]interface{}{
+		"Roles": []interface{}{obj(map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookRole"))})},
+		"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+			"Action": "codedeploy:PutLifecycleEventHookExecutionStatus", "Effect": "Allow",
+			"Resource": map[string]interface{}{"Fn::Join": []interface{}{"", arrayWith(":deploymentgroup:", map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsDeploymentGroup"))})}},
+		}))}),
+	})
+	// A daily scheduled invocation keeps the VPC function Active, and only
+	// that rule may invoke it through EventBridge.
+	svcHas(t, "AWS::Events::Rule", map[string]interface{}{
+		"Name": "tls-svc-pretraffic-warm", "ScheduleExpression": "rate(1 day)", "State": "ENABLED",
+		"Targets": []interface{}{obj(map[string]interface{}{
+			"Arn":         map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
+			"RetryPolicy": map[string]interface{}{"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+		})},
+	})
+	svcHas(t, "AWS::Lambda::Permission", map[string]interface{}{
+		"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
+		"FunctionName": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
+		"SourceArn":    map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookKeepWarm")), "Arn"}},
+	})
 	// The test listener admits the NAT gateway's address.
 	svcHas(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
 		"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{

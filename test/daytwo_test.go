@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -18,19 +21,44 @@ import (
 )
 
 // dayTwoChanges are what a user changes after the first release, as `-c
-// key=value` would pass them: task size, task count, alarm threshold and the
-// placeholder image, in both environments.
+// key=value` would pass them: every key the README lists as safe after the
+// first release, in both environments (TestDayTwoChangesCoverTheSafeKeys
+// holds the two lists together).
 var dayTwoChanges = map[string]interface{}{
-	"staging.taskCpu":              "1024",
-	"staging.taskMemory":           "2048",
-	"staging.desiredCount":         "3",
-	"staging.alarm5xxThreshold":    "12",
-	"staging.placeholderImage":     "public.ecr.aws/docker/library/httpd:2.4-alpine",
-	"production.taskCpu":           "2048",
-	"production.taskMemory":        "4096",
-	"production.desiredCount":      "4",
-	"production.alarm5xxThreshold": "20",
-	"production.placeholderImage":  "public.ecr.aws/docker/library/httpd:2.4-alpine",
+	"staging.taskCpu":                   "1024",
+	"staging.taskMemory":                "2048",
+	"staging.placeholderImage":          "public.ecr.aws/docker/library/httpd:2.4-alpine",
+	"staging.minCapacity":               "3",
+	"staging.maxCapacity":               "5",
+	"staging.cpuTargetPercent":          "45",
+	"staging.requestsPerTask":           "400",
+	"staging.alarm5xxThreshold":         "12",
+	"staging.deploymentConfig":          "CodeDeployDefault.ECSCanary10Percent5Minutes",
+	"staging.terminationWaitMinutes":    "15",
+	"staging.smokeChecks":               `[{"path":"/api/health","status":200}]`,
+	"staging.smokeRequests":             "7",
+	"staging.logRetentionDays":          "60",
+	"staging.removalPolicy":             "retain",
+	"staging.testListenerCidr":          "203.0.113.0/24",
+	"production.taskCpu":                "2048",
+	"production.taskMemory":             "4096",
+	"production.placeholderImage":       "public.ecr.aws/docker/library/httpd:2.4-alpine",
+	"production.minCapacity":            "4",
+	"production.maxCapacity":            "12",
+	"production.cpuTargetPercent":       "50",
+	"production.requestsPerTask":        "800",
+	"production.alarm5xxThreshold":      "20",
+	"production.deploymentConfig":       "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+	"production.terminationWaitMinutes": "30",
+	"production.smokeChecks":            `[{"path":"/ready","status":204}]`,
+	"production.smokeRequests":          "9",
+	"production.logRetentionDays":       "400",
+	"production.removalPolicy":          "destroy",
+	"production.testListenerCidr":       "198.51.100.0/24",
+	"githubOwner":                       "another-org",
+	"githubRepo":                        "another-service",
+	"githubBranch":                      "release",
+	"notificationEmail":                 "ops@example.com",
 }
 
 var (
@@ -54,15 +82,77 @@ func changedApp() *testapp.App {
 	return changedSynth
 }
 
-// TestDayTwoChangesLeaveTrafficToCodeDeploy proves the day-two contract:
-// after CodeDeploy has moved traffic, a `cdk deploy` that changes task size,
-// desired count, alarm threshold or placeholder image gives CloudFormation no
-// reason to update the listeners, the target groups or the service's task
-// definition, which CodeDeploy owns from the first release on. A listener or
-// target group is left alone only when its whole resource is byte-for-byte
-// the same and every resource it refers to, transitively, is too (a Ref to a
-// replaced resource changes its value without changing its text).
-func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
+// TestDayTwoChangesCoverTheSafeKeys proves that the day-two test changes
+// every key of the README's "Safe after the first release" table (in both
+// environments, for the per-environment keys), and nothing the table does
+// not list, so that the table cannot promise what no test holds.
+func TestDayTwoChangesCoverTheSafeKeys(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(testapp.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(readme)
+	i := strings.Index(section, "### Safe after the first release")
+	if i < 0 {
+		t.Fatal(`README has no "### Safe after the first release" section`)
+	}
+	section = section[i:]
+	if j := strings.Index(section[4:], "\n### "); j > 0 {
+		section = section[:j+4]
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || !strings.HasPrefix(strings.TrimSpace(line), "|") {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`([A-Za-z0-9.]+)`").FindAllStringSubmatch(cells[1], -1) {
+			listed[m[1]] = true
+		}
+	}
+	if len(listed) < 10 {
+		t.Fatalf("found only %d keys in the safe table: %v", len(listed), listed)
+	}
+	changed := map[string]bool{}
+	for k := range dayTwoChanges {
+		changed[k] = true
+	}
+	covered := map[string]bool{}
+	for key := range listed {
+		perEnv := changed["staging."+key] || changed["production."+key]
+		switch {
+		case perEnv && (!changed["staging."+key] || !changed["production."+key]):
+			t.Errorf("safe key %s is changed in one environment only", key)
+		case perEnv:
+			covered["staging."+key], covered["production."+key] = true, true
+		case changed[key]:
+			covered[key] = true
+		case key == "connectionArn":
+			// The changed app sets it (changedApp), on the pipeline only.
+		default:
+			t.Errorf("README lists %s as safe after the first release, but the day-two test does not change it", key)
+		}
+	}
+	for k := range changed {
+		if !covered[k] {
+			t.Errorf("the day-two test changes %s, which the README's safe table does not list", k)
+		}
+	}
+}
+
+// TestDayTwoChangesLeaveTheServiceAndTrafficAlone proves the day-two
+// contract. After the first release the release engine owns what the service
+// runs and where the listeners forward, and the scaler owns the task count.
+// CloudFormation sends every property of an AWS::ECS::Service on an update,
+// and ECS refuses such an update of a CODE_DEPLOY service once the family's
+// latest revision is not the running one; an updated listener gets the
+// template's default action again. So a `cdk deploy` of any key the README
+// lists as safe must leave the whole service, the listeners and the target
+// groups byte-for-byte the same, and every resource they refer to,
+// transitively, either the same or changed only in properties that
+// CloudFormation updates in place without touching what the reference
+// returns (see inPlace).
+func TestDayTwoChangesLeaveTheServiceAndTrafficAlone(t *testing.T) {
 	changed := changedApp()
 	for _, env := range []struct {
 		id          string
@@ -74,15 +164,17 @@ func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
 		t.Run(env.id, func(t *testing.T) {
 			// The changes are real: every changed key differs from cdk.json's value.
 			b, n := env.before, env.now
-			if b.TaskCpu == n.TaskCpu || b.TaskMemoryMiB == n.TaskMemoryMiB || b.DesiredCount == n.DesiredCount ||
-				b.Alarm5xxThreshold == n.Alarm5xxThreshold || b.PlaceholderImage == n.PlaceholderImage {
-				t.Fatalf("the day-two configuration must differ from cdk.json in every key: before %+v, after %+v", *b, *n)
+			if diff := changedKeys(structMap(*b), structMap(*n)); len(diff) < 15 {
+				t.Fatalf("the day-two configuration must differ from cdk.json in every safe key; it differs in %v", diff)
 			}
 			before := templateResources(t, template(t, env.id))
 			after := templateResources(t, assertions.Template_FromStack(changed.Stack(env.id), nil))
 			d := dayTwoDiff{t: t, before: before, after: after}
 
-			// What must not move.
+			// What must not move: the whole service, the listeners, the target groups.
+			if services := d.requireUnchanged("AWS::ECS::Service"); services != 1 {
+				t.Errorf("want one service, found %d", services)
+			}
 			listeners := d.requireUnchanged("AWS::ElasticLoadBalancingV2::Listener")
 			if listeners < 2 {
 				t.Errorf("want the production and the test listener, found %d listeners", listeners)
@@ -91,20 +183,20 @@ func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
 				t.Errorf("want the blue and the green target group, found %d", groups)
 			}
 			service := d.only("AWS::ECS::Service")
-			d.requireStable("the service's TaskDefinition", dig(before[service], "Properties", "TaskDefinition"), dig(after[service], "Properties", "TaskDefinition"))
-			// Of the service, only its task count may change. ECS lets
-			// CloudFormation update little of a CODE_DEPLOY service (desired
-			// count, grace period, placement, tag settings; never its task
-			// definition, load balancers or network), and none of these
-			// changes has a reason to touch the rest.
-			for _, k := range changedKeys(asMap(before[service]["Properties"]), asMap(after[service]["Properties"])) {
-				if k != "DesiredCount" {
-					t.Errorf("the service's %s changes: %s -> %s", k, compact(dig(before[service], "Properties", k)), compact(dig(after[service], "Properties", k)))
-				}
+			if _, ok := asMap(after[service]["Properties"])["DesiredCount"]; ok {
+				t.Errorf("the service sets DesiredCount; the scalable target owns the task count")
 			}
 
 			// What must follow the configuration, so that the test is not vacuous.
 			td := d.only("AWS::ECS::TaskDefinition")
+			target := d.only("AWS::ApplicationAutoScaling::ScalableTarget")
+			policies := map[string]interface{}{}
+			for _, r := range after {
+				if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy" {
+					policies[fmt.Sprint(dig(r, "Properties", "PolicyName"))] = dig(r, "Properties", "TargetTrackingScalingPolicyConfiguration", "TargetValue")
+				}
+			}
+			prefix := changed.Config.ResourcePrefix(n)
 			for _, c := range []struct {
 				what      string
 				got, want interface{}
@@ -112,7 +204,10 @@ func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
 				{"task definition Cpu", dig(after[td], "Properties", "Cpu"), strconv.Itoa(n.TaskCpu)},
 				{"task definition Memory", dig(after[td], "Properties", "Memory"), strconv.Itoa(n.TaskMemoryMiB)},
 				{"placeholder image", dig(asList(dig(after[td], "Properties", "ContainerDefinitions"))[0], "Image"), n.PlaceholderImage},
-				{"service DesiredCount", dig(after[service], "Properties", "DesiredCount"), float64(n.DesiredCount)},
+				{"scalable target MinCapacity", dig(after[target], "Properties", "MinCapacity"), float64(n.MinCapacity)},
+				{"scalable target MaxCapacity", dig(after[target], "Properties", "MaxCapacity"), float64(n.MaxCapacity)},
+				{"CPU target", policies[prefix+"-cpu"], float64(n.CpuTargetPercent)},
+				{"requests target", policies[prefix+"-requests"], float64(n.RequestsPerTask)},
 			} {
 				if !reflect.DeepEqual(c.got, c.want) {
 					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
@@ -132,6 +227,30 @@ func TestDayTwoChangesLeaveTrafficToCodeDeploy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// structMap is a configuration value as a map of its fields, for changedKeys.
+func structMap(v interface{}) map[string]interface{} {
+	var m map[string]interface{}
+	if err := json.Unmarshal(mustJSON(v), &m); err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// inPlace lists, per resource type, the properties CloudFormation updates
+// with no interruption and without changing what a Ref or Fn::GetAtt of the
+// resource returns (AWS CloudFormation resource reference, "Update
+// requires: No interruption"). A resource that is only referred to may
+// change in these; a resource compared as a whole may not.
+var inPlace = map[string][]string{
+	// Object expiry follows logRetentionDays; with removalPolicy destroy a
+	// tag marks the bucket for CDK's emptying on stack deletion.
+	"AWS::S3::Bucket": {"LifecycleConfiguration", "Tags"},
+	// Deletion protection and access-log settings follow removalPolicy.
+	"AWS::ElasticLoadBalancingV2::LoadBalancer": {"LoadBalancerAttributes"},
+	// The test listener's allowed peers follow testListenerCidr.
+	"AWS::EC2::SecurityGroup": {"SecurityGroupIngress", "SecurityGroupEgress"},
 }
 
 func templateResources(t *testing.T, tpl assertions.Template) map[string]map[string]interface{} {
@@ -192,9 +311,10 @@ func (d dayTwoDiff) requireUnchanged(typ string) int {
 }
 
 // requireStable fails unless two values are byte-for-byte the same and every
-// resource they refer to is too, transitively. It is conservative: from the
-// template alone it cannot tell an in-place update (same Ref value) from a
-// replacement (new value), so any change to a referenced resource counts.
+// resource they refer to is too, transitively, apart from the properties
+// inPlace lists. It is conservative: any other change to a referenced
+// resource counts, since from the template alone an in-place update (same
+// Ref value) cannot be told from a replacement (new value).
 func (d dayTwoDiff) requireStable(what string, before, after interface{}) {
 	d.t.Helper()
 	if !bytes.Equal(mustJSON(before), mustJSON(after)) {
@@ -213,7 +333,7 @@ func (d dayTwoDiff) requireStable(what string, before, after interface{}) {
 			if b == nil && a == nil {
 				continue // a parameter or pseudo parameter
 			}
-			if !bytes.Equal(mustJSON(b), mustJSON(a)) {
+			if !bytes.Equal(mustJSON(withoutInPlace(b)), mustJSON(withoutInPlace(a))) {
 				d.t.Errorf("%s is unchanged but refers to %s%s, which changes:\nbefore %s\nafter  %s", what, path, id, compact(b), compact(a))
 				continue
 			}
@@ -221,6 +341,31 @@ func (d dayTwoDiff) requireStable(what string, before, after interface{}) {
 		}
 	}
 	walk(before, "")
+}
+
+// withoutInPlace is a resource without the properties inPlace lists for its type.
+func withoutInPlace(r map[string]interface{}) map[string]interface{} {
+	skip := inPlace[fmt.Sprint(r["Type"])]
+	if len(skip) == 0 {
+		return r
+	}
+	out := map[string]interface{}{}
+	for k, v := range r {
+		// What CloudFormation does on deletion or replacement is no property:
+		// changing it updates nothing (it follows removalPolicy).
+		if k != "DeletionPolicy" && k != "UpdateReplacePolicy" {
+			out[k] = v
+		}
+	}
+	props := map[string]interface{}{}
+	for k, v := range asMap(r["Properties"]) {
+		props[k] = v
+	}
+	for _, k := range skip {
+		delete(props, k)
+	}
+	out["Properties"] = props
+	return out
 }
 
 var subReference = regexp.MustCompile(`\$\{([A-Za-z0-9]+)(\.[A-Za-z0-9.]+)?\}`)

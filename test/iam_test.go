@@ -9,12 +9,13 @@ import (
 // starOnlyActions are the actions that the AWS service authorization
 // reference lists without a resource type: they accept only "*".
 var starOnlyActions = map[string]bool{
-	"ecr:GetAuthorizationToken":                       true,
-	"ecs:DescribeTaskDefinition":                      true,
-	"codedeploy:PutLifecycleEventHookExecutionStatus": true,
-	// Lambda's network interfaces for a function in a VPC.
+	"ecr:GetAuthorizationToken":  true,
+	"ecs:DescribeTaskDefinition": true,
+	// Lambda's network interfaces for a function in a VPC
+	// (AWSLambdaVPCAccessExecutionRole).
 	"ec2:CreateNetworkInterface":     true,
 	"ec2:DescribeNetworkInterfaces":  true,
+	"ec2:DescribeSubnets":            true,
 	"ec2:DeleteNetworkInterface":     true,
 	"ec2:AssignPrivateIpAddresses":   true,
 	"ec2:UnassignPrivateIpAddresses": true,

@@ -71,10 +71,40 @@ func TestEnvironmentRequirements(t *testing.T) {
 				"LogGroupName": "/ecs/" + prefix, "RetentionInDays": env.LogRetentionDays,
 			})},
 			{"Fargate service in private subnets under the CODE_DEPLOY controller", "AWS::ECS::Service", obj(map[string]interface{}{
-				"ServiceName": prefix, "LaunchType": "FARGATE", "DesiredCount": env.DesiredCount,
+				"ServiceName": prefix, "LaunchType": "FARGATE",
+				// The scalable target owns the count; a template value would
+				// reset it on every update.
+				"DesiredCount":         assertions.Match_Absent(),
 				"DeploymentController": map[string]interface{}{"Type": "CODE_DEPLOY"},
 				"NetworkConfiguration": obj(map[string]interface{}{"AwsvpcConfiguration": obj(map[string]interface{}{"AssignPublicIp": "DISABLED"})}),
 				"LoadBalancers":        []interface{}{obj(map[string]interface{}{"ContainerName": "app", "ContainerPort": env.ContainerPort})},
+			})},
+			{"Application Auto Scaling owns the task count, between the configured bounds, with its service-linked role", "AWS::ApplicationAutoScaling::ScalableTarget", obj(map[string]interface{}{
+				"ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount",
+				"MinCapacity": env.MinCapacity, "MaxCapacity": env.MaxCapacity, "RoleARN": assertions.Match_Absent(),
+			})},
+			{"target tracking on the service's average CPU", "AWS::ApplicationAutoScaling::ScalingPolicy", obj(map[string]interface{}{
+				"PolicyName": prefix + "-cpu", "PolicyType": "TargetTrackingScaling",
+				"TargetTrackingScalingPolicyConfiguration": obj(map[string]interface{}{
+					"TargetValue":                   env.CpuTargetPercent,
+					"PredefinedMetricSpecification": map[string]interface{}{"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+				}),
+			})},
+			{"target tracking on requests per healthy task summed over both target groups", "AWS::ApplicationAutoScaling::ScalingPolicy", obj(map[string]interface{}{
+				"PolicyName": prefix + "-requests", "PolicyType": "TargetTrackingScaling",
+				"TargetTrackingScalingPolicyConfiguration": obj(map[string]interface{}{
+					"TargetValue": env.RequestsPerTask,
+					"CustomizedMetricSpecification": map[string]interface{}{"Metrics": arrayWith(
+						requestMetric(t, id, "requestsblue", "RequestCount", "Sum", prefix+"-blue"),
+						requestMetric(t, id, "requestsgreen", "RequestCount", "Sum", prefix+"-green"),
+						requestMetric(t, id, "healthyblue", "HealthyHostCount", "Average", prefix+"-blue"),
+						requestMetric(t, id, "healthygreen", "HealthyHostCount", "Average", prefix+"-green"),
+						obj(map[string]interface{}{
+							"Expression": "(FILL(requestsblue, 0) + FILL(requestsgreen, 0)) / (FILL(healthyblue, 0) + FILL(healthygreen, 0))",
+							"ReturnData": true,
+						}),
+					)},
+				}),
 			})},
 			{"service names its task definition by family, so stack updates never fight CodeDeploy", "AWS::ECS::Service", obj(map[string]interface{}{
 				"TaskDefinition": prefix,
@@ -356,4 +386,21 @@ func TestEveryDeploymentConfigHasATrafficShift(t *testing.T) {
 	if len(stacks.TrafficShifts) != len(config.DeploymentConfigs) {
 		t.Errorf("%d traffic shifts for %d accepted deploymentConfig values", len(stacks.TrafficShifts), len(config.DeploymentConfigs))
 	}
+}
+
+// requestMetric matches one metric query of the request-scaling policy: an
+// ALB metric of one target group, not returned on its own.
+func requestMetric(t *testing.T, stack, id, metric, stat, group string) assertions.Matcher {
+	return obj(map[string]interface{}{
+		"Id": id, "ReturnData": false,
+		"MetricStat": map[string]interface{}{
+			"Stat": stat,
+			"Metric": obj(map[string]interface{}{
+				"Namespace": "AWS/ApplicationELB", "MetricName": metric,
+				"Dimensions": arrayWith(map[string]interface{}{
+					"Name": "TargetGroup", "Value": map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(t, stack, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": group}), "TargetGroupFullName"}},
+				}),
+			}),
+		},
+	})
 }

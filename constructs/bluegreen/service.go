@@ -10,12 +10,14 @@ import (
 	"math"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -45,8 +47,20 @@ type ServiceProps struct {
 	TaskCpu *float64
 	// TaskMemoryMiB is the Fargate task memory. Default: 512.
 	TaskMemoryMiB *float64
-	// DesiredCount is the number of tasks. Default: 1.
-	DesiredCount *float64
+	// MinCapacity is the fewest tasks Application Auto Scaling keeps
+	// running; the service's task count belongs to the scaler, and the
+	// template sets none. Default: 1.
+	MinCapacity *float64
+	// MaxCapacity is the most tasks the scaler runs; at least MinCapacity.
+	// Default: - twice MinCapacity.
+	MaxCapacity *float64
+	// TargetUtilizationPercent is the average CPU utilization target
+	// tracking keeps the service at (1 to 100). Default: 60.
+	TargetUtilizationPercent *float64
+	// RequestsPerTarget is the number of load balancer requests per task per
+	// minute, over both target groups, that target tracking keeps the
+	// service at. Default: 1000.
+	RequestsPerTarget *float64
 	// ContainerName names the application container. Default: "app".
 	ContainerName *string
 	// ContainerPort is the port the container listens on. Default: 80.
@@ -146,6 +160,11 @@ type Service interface {
 	PreTrafficHook() awslambda.IFunction
 	// Alarms are the rollback alarms, covering both target groups.
 	Alarms() []awscloudwatch.IAlarm
+	// ScalableTarget owns the task count, between MinCapacity and MaxCapacity.
+	ScalableTarget() awsapplicationautoscaling.CfnScalableTarget
+	// KeepWarmRule invokes PreTrafficHook daily, so that Lambda never
+	// reclaims its network interfaces between releases.
+	KeepWarmRule() awsevents.Rule
 	ProductionUrl() *string
 	TestUrl() *string
 }
@@ -169,6 +188,9 @@ type service struct {
 	alarms           []awscloudwatch.IAlarm
 	hook             awslambda.IFunction
 	deployRole       awsiam.IRole
+	scaling          awsapplicationautoscaling.CfnScalableTarget
+	keepWarm         awsevents.Rule
+	linkedRole       constructs.IDependable
 	albSg            awsec2.SecurityGroup
 	prodUrl, testUrl *string
 }
@@ -176,7 +198,9 @@ type service struct {
 // resolved holds the props with defaults applied; the caller's props are never modified.
 type resolved struct {
 	prefix                          string
-	cpu, memory, desired, port      float64
+	cpu, memory, port               float64
+	minCapacity, maxCapacity        float64
+	cpuTarget, requestsPerTarget    float64
 	testPort, threshold, evaluation float64
 	containerName, healthPath       string
 	smokeRequests                   float64
@@ -194,26 +218,29 @@ func resolve(p *ServiceProps) (resolved, error) {
 		return resolved{}, fmt.Errorf("bluegreen: Vpc and NamePrefix are required")
 	}
 	r := resolved{
-		prefix:          *p.NamePrefix,
-		cpu:             orFloat(p.TaskCpu, 256),
-		memory:          orFloat(p.TaskMemoryMiB, 512),
-		desired:         orFloat(p.DesiredCount, 1),
-		port:            orFloat(p.ContainerPort, 80),
-		testPort:        orFloat(p.TestListenerPort, 8080),
-		threshold:       orFloat(p.Alarm5xxThreshold, 5),
-		evaluation:      orFloat(p.AlarmEvaluationPeriods, 2),
-		smokeRequests:   orFloat(p.SmokeRequests, 5),
-		containerName:   orString(p.ContainerName, "app"),
-		healthPath:      orString(p.HealthCheckPath, "/"),
-		image:           p.PlaceholderImage,
-		shift:           p.TrafficShift,
-		terminationWait: p.TerminationWait,
-		alarmPeriod:     p.AlarmPeriod,
-		removal:         p.RemovalPolicy,
-		retention:       p.LogRetention,
-		logKey:          p.LogEncryptionKey,
+		prefix:            *p.NamePrefix,
+		cpu:               orFloat(p.TaskCpu, 256),
+		memory:            orFloat(p.TaskMemoryMiB, 512),
+		minCapacity:       orFloat(p.MinCapacity, 1),
+		cpuTarget:         orFloat(p.TargetUtilizationPercent, 60),
+		requestsPerTarget: orFloat(p.RequestsPerTarget, 1000),
+		port:              orFloat(p.ContainerPort, 80),
+		testPort:          orFloat(p.TestListenerPort, 8080),
+		threshold:         orFloat(p.Alarm5xxThreshold, 5),
+		evaluation:        orFloat(p.AlarmEvaluationPeriods, 2),
+		smokeRequests:     orFloat(p.SmokeRequests, 5),
+		containerName:     orString(p.ContainerName, "app"),
+		healthPath:        orString(p.HealthCheckPath, "/"),
+		image:             p.PlaceholderImage,
+		shift:             p.TrafficShift,
+		terminationWait:   p.TerminationWait,
+		alarmPeriod:       p.AlarmPeriod,
+		removal:           p.RemovalPolicy,
+		retention:         p.LogRetention,
+		logKey:            p.LogEncryptionKey,
 	}
 	r.accessLogsExpiration = p.AccessLogsExpiration
+	r.maxCapacity = orFloat(p.MaxCapacity, 2*r.minCapacity)
 	if r.image == nil {
 		r.image = awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/nginx/nginx:stable-alpine"), nil)
 	}
@@ -244,6 +271,12 @@ func resolve(p *ServiceProps) (resolved, error) {
 	if r.testPort == 80 || r.testPort == 443 {
 		return resolved{}, fmt.Errorf("bluegreen: TestListenerPort %v collides with a production listener port", r.testPort)
 	}
+	if r.minCapacity < 1 || r.maxCapacity < r.minCapacity {
+		return resolved{}, fmt.Errorf("bluegreen: MinCapacity %v and MaxCapacity %v: want 1 <= MinCapacity <= MaxCapacity", r.minCapacity, r.maxCapacity)
+	}
+	if r.cpuTarget < 1 || r.cpuTarget > 100 || r.requestsPerTarget < 1 {
+		return resolved{}, fmt.Errorf("bluegreen: TargetUtilizationPercent %v must be 1 to 100 and RequestsPerTarget %v at least 1", r.cpuTarget, r.requestsPerTarget)
+	}
 	return r, nil
 }
 
@@ -259,15 +292,18 @@ func NewService(scope constructs.Construct, id string, props *ServiceProps) Serv
 	s := &service{Construct: this, containerName: jsii.String(r.containerName), containerPort: jsii.Number(r.port)}
 	name := func(suffix string) *string { return jsii.String(r.prefix + suffix) }
 
+	s.linkedRole = ensureEcsServiceLinkedRole(this, r)
 	s.cluster = awsecs.NewCluster(this, jsii.String("Cluster"), &awsecs.ClusterProps{
 		Vpc:                 props.Vpc,
 		ClusterName:         name(""),
 		ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
 	})
+	s.cluster.Node().AddDependency(s.linkedRole)
 
 	s.buildLoadBalancer(props, r, name)
 	s.buildTaskDefinition(r, name)
 	s.buildService(props, r, name)
+	s.buildScaling(r)
 	s.buildAlarms(r, name)
 	s.buildDeployment(r, name)
 	s.buildPreTrafficHook(props, r, name)
@@ -467,7 +503,6 @@ func (s *service) buildService(props *ServiceProps, r resolved, name func(string
 		Cluster:              s.cluster,
 		TaskDefinition:       s.taskDef,
 		ServiceName:          name(""),
-		DesiredCount:         jsii.Number(r.desired),
 		DeploymentController: &awsecs.DeploymentController{Type: awsecs.DeploymentControllerType_CODE_DEPLOY},
 		SecurityGroups:       &[]awsec2.ISecurityGroup{serviceSg},
 		VpcSubnets:           &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
@@ -490,7 +525,7 @@ func (s *service) buildService(props *ServiceProps, r resolved, name func(string
 	// Without the reference, the creation order must be stated explicitly.
 	cfnService := s.svc.Node().DefaultChild().(awsecs.CfnService)
 	cfnService.AddPropertyOverride(jsii.String("TaskDefinition"), s.family)
-	s.svc.Node().AddDependency(s.taskDef)
+	s.svc.Node().AddDependency(s.taskDef, s.linkedRole)
 }
 
 func (s *service) buildAlarms(r resolved, name func(string) *string) {
@@ -586,6 +621,7 @@ func (s *service) GreenTargetGroup() elbv2.ApplicationTargetGroup { return s.gre
 func (s *service) Release() Release                               { return s.release }
 func (s *service) Alarms() []awscloudwatch.IAlarm                 { return s.alarms }
 func (s *service) PreTrafficHook() awslambda.IFunction            { return s.hook }
+func (s *service) KeepWarmRule() awsevents.Rule                   { return s.keepWarm }
 func (s *service) ProductionUrl() *string                         { return s.prodUrl }
 func (s *service) TestUrl() *string                               { return s.testUrl }
 
@@ -651,18 +687,19 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 		Resources: jsii.Strings(*logGroup.LogGroupArn()),
 	}))
-	// codedeploy:PutLifecycleEventHookExecutionStatus has no resource type in
-	// the AWS service authorization reference: it accepts only "*". The
-	// execution id it needs is handed to this function by CodeDeploy alone.
+	// The report goes to this service's deployment group only: the action's
+	// resource type is the deployment group, as CDK's grant for Lambda
+	// deployment groups (grantPutLifecycleEventHookExecutionStatus) scopes it.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("codedeploy:PutLifecycleEventHookExecutionStatus"),
-		Resources: jsii.Strings("*"),
+		Resources: &[]*string{s.release.deploymentGroup.DeploymentGroupArn()},
 	}))
-	// A function in a VPC needs Lambda to manage its network interfaces; the
-	// Describe/Create/Delete network-interface actions are evaluated against
-	// interfaces that do not exist yet, so AWS documents them with "*".
+	// A function in a VPC needs Lambda to manage its network interfaces: the
+	// statement of AWS's managed AWSLambdaVPCAccessExecutionRole. These
+	// actions are evaluated against interfaces that do not exist yet (and
+	// the Describe actions support no resource type), so AWS documents them with "*".
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+		Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
 			"ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
 		Resources: jsii.Strings("*"),
 	}))
@@ -699,14 +736,15 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 	})
 	awscdk.Tags_Of(fn).Add(jsii.String("Purpose"), jsii.String("pre-traffic validation"), nil)
 	s.hook = fn
+	s.keepWarm = keepWarm(this, fn, r.prefix)
 	cdknag.NagSuppressions_AddResourceSuppressions(fn, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-L1"),
 		Reason: jsii.String("nodejs22.x deliberately matches the Node.js major the handler's unit tests run on (package.json pins Node.js 22 for them); runtime and tests move to a new major together, in one change"),
 	}}, jsii.Bool(false))
 	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("\"*\" only for actions that accept nothing else: codedeploy:PutLifecycleEventHookExecutionStatus has no resource type, and the network-interface actions Lambda needs " +
-			"for a function in a VPC act on interfaces that do not exist yet; the log actions are scoped to the function's log group"),
+		Reason: jsii.String("\"*\" only for the network-interface actions Lambda needs for a function in a VPC (AWSLambdaVPCAccessExecutionRole): they act on interfaces that do not exist yet; " +
+			"the CodeDeploy report is scoped to the deployment group and the log actions to the function's log group"),
 		AppliesTo: &[]interface{}{"Resource::*"},
 	}}, jsii.Bool(false))
 
