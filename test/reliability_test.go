@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 )
 
 // dataTypes hold data that outlives a deployment: what the retention rules
@@ -182,5 +184,36 @@ func TestEveryLogGroupHasRetention(t *testing.T) {
 	}
 	if total < 7 {
 		t.Errorf("only %d log groups found; the walk is broken", total)
+	}
+}
+
+// TestTeardownEmptiesLogBucketsAfterTheirWriters proves that staging's
+// teardown cannot fail on log objects delivered after a bucket was emptied:
+// CloudFormation deletes the load balancer before it empties the access-log
+// bucket, and empties the server-access-log bucket (which receives S3's
+// logs of that emptying) only after the access-log bucket's emptying.
+func TestTeardownEmptiesLogBucketsAfterTheirWriters(t *testing.T) {
+	res := allResources(t, "Staging")
+	emptying := map[string]string{} // bucket logical ID -> its emptying custom resource
+	for logical, r := range resources(t, "Staging", "Custom::S3AutoDeleteObjects") {
+		emptying[fmt.Sprint(dig(r, "Properties", "BucketName", "Ref"))] = logical
+	}
+	accessLogs := logicalID(t, "Staging", "AWS::S3::Bucket", map[string]interface{}{
+		"LoggingConfiguration": map[string]interface{}{"DestinationBucketName": assertions.Match_AnyValue()},
+		"BucketEncryption":     obj(map[string]interface{}{"ServerSideEncryptionConfiguration": arrayWith(obj(map[string]interface{}{"ServerSideEncryptionByDefault": map[string]interface{}{"SSEAlgorithm": "AES256"}}))}),
+	})
+	serverLogs := fmt.Sprint(dig(res[accessLogs], "Properties", "LoggingConfiguration", "DestinationBucketName", "Ref"))
+	alb := logicalID(t, "Staging", "AWS::ElasticLoadBalancingV2::LoadBalancer", nil)
+	for _, c := range []struct{ what, dependent, emptying string }{
+		{"the load balancer is deleted before its access-log bucket is emptied", alb, emptying[accessLogs]},
+		{"the access-log bucket is emptied before the bucket of its server access logs", emptying[accessLogs], emptying[serverLogs]},
+	} {
+		if c.emptying == "" || c.dependent == "" {
+			t.Errorf("%s: missing resource (emptying %v)", c.what, emptying)
+			continue
+		}
+		if !containsValue(list(dig(res[c.dependent], "DependsOn")), c.emptying) {
+			t.Errorf("%s: %s does not depend on %s", c.what, c.dependent, c.emptying)
+		}
 	}
 }

@@ -424,7 +424,13 @@ func (s *service) newAccessLogBuckets(r resolved) awss3.IBucket {
 	// The last bucket of the chain keeps no access logs of its own: they
 	// would recurse into itself.
 	serverLogs := logbucket.New(s.Construct, "ServerAccessLogsBucket", r.accessLogsExpiration, r.removal, nil)
-	return logbucket.New(s.Construct, "AccessLogsBucket", r.accessLogsExpiration, r.removal, serverLogs)
+	accessLogs := logbucket.New(s.Construct, "AccessLogsBucket", r.accessLogsExpiration, r.removal, serverLogs)
+	// On teardown the load balancer goes first, then the access-log bucket
+	// is emptied (S3 logs those deletions to the second bucket), and only
+	// then is the server-access-log bucket emptied.
+	logbucket.EmptiedAfter(accessLogs, s.alb)
+	logbucket.EmptiedAfter(serverLogs, logbucket.Emptying(accessLogs))
+	return accessLogs
 }
 
 func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {

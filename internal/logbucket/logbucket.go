@@ -36,6 +36,36 @@ func New(scope constructs.Construct, id string, expiration awscdk.Duration, remo
 	return bucket
 }
 
+// EmptiedAfter orders a bucket's emptying on stack deletion after the given
+// constructs are gone: each depends on the custom resource that empties the
+// bucket, and CloudFormation deletes dependents first. A writer to the
+// bucket (a load balancer delivering access logs, the emptying of a bucket
+// whose server access logs S3 delivers here) is then gone before the bucket
+// is emptied. CDK's handler also denies s3:PutObject to everyone before it
+// empties the bucket. A bucket that is kept on deletion has no such custom
+// resource, and nothing changes; nil writers are skipped.
+func EmptiedAfter(bucket awss3.IBucket, writers ...constructs.IConstruct) {
+	emptying := Emptying(bucket)
+	if emptying == nil {
+		return
+	}
+	for _, w := range writers {
+		if w != nil {
+			w.Node().AddDependency(emptying)
+		}
+	}
+}
+
+// Emptying is the custom resource that empties a bucket on stack deletion,
+// or nil when the bucket is kept.
+func Emptying(bucket awss3.IBucket) constructs.IConstruct {
+	c := bucket.Node().TryFindChild(jsii.String("AutoDeleteObjectsCustomResource"))
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
 // SendEventsToEventBridge turns on S3's EventBridge notifications (no cost,
 // no consumer here), so that an account-level rule can watch object writes.
 func SendEventsToEventBridge(bucket awss3.Bucket) {
