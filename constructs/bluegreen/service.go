@@ -428,7 +428,8 @@ func (s *service) newAccessLogBuckets(r resolved) awss3.IBucket {
 	// On teardown the load balancer goes first, then the access-log bucket
 	// is emptied (S3 logs those deletions to the second bucket), and only
 	// then is the server-access-log bucket emptied.
-	logbucket.EmptiedAfter(accessLogs, s.alb)
+	// The L1 only: a dependency of the L2 would reach its listeners too.
+	logbucket.EmptiedAfter(accessLogs, s.alb.Node().DefaultChild())
 	logbucket.EmptiedAfter(serverLogs, logbucket.Emptying(accessLogs))
 	return accessLogs
 }
