@@ -351,9 +351,10 @@ func withoutInPlace(r map[string]interface{}) map[string]interface{} {
 	}
 	out := map[string]interface{}{}
 	for k, v := range r {
-		// What CloudFormation does on deletion or replacement is no property:
-		// changing it updates nothing (it follows removalPolicy).
-		if k != "DeletionPolicy" && k != "UpdateReplacePolicy" {
+		// What CloudFormation does on deletion or replacement, and the order
+		// of its operations, are no properties: changing them changes nothing
+		// a reference returns (they follow removalPolicy).
+		if k != "DeletionPolicy" && k != "UpdateReplacePolicy" && k != "DependsOn" {
 			out[k] = v
 		}
 	}
