@@ -346,9 +346,6 @@ func (d dayTwoDiff) requireStable(what string, before, after interface{}) {
 // withoutInPlace is a resource without the properties inPlace lists for its type.
 func withoutInPlace(r map[string]interface{}) map[string]interface{} {
 	skip := inPlace[fmt.Sprint(r["Type"])]
-	if len(skip) == 0 {
-		return r
-	}
 	out := map[string]interface{}{}
 	for k, v := range r {
 		// What CloudFormation does on deletion or replacement, and the order
