@@ -40,6 +40,16 @@ type Environment struct {
 	Alarm5xxThreshold      int
 	SmokeChecks            []SmokeCheck
 	SmokeRequests          int
+	Waf                    bool
+	WafRateLimit           int
+	// TaskEgress is nil for "all", else the destinations the tasks may reach.
+	TaskEgress []Egress
+}
+
+// Egress is one destination the tasks may connect to.
+type Egress struct {
+	Cidr string
+	Port int
 }
 
 // PipelineSettings configures the pipeline stack's data.

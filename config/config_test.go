@@ -103,6 +103,7 @@ func TestLoadDefaults(t *testing.T) {
 		DeploymentConfig: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
 		RemovalPolicy: "destroy", LogRetentionDays: 30,
 		TestListenerPort: 8080, Alarm5xxThreshold: 5, SmokeRequests: 5,
+		Waf: false, WafRateLimit: 2000,
 	}
 	wantProduction := config.Environment{
 		Name: "production", ShortName: "prd",
@@ -112,6 +113,7 @@ func TestLoadDefaults(t *testing.T) {
 		DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent5Minutes", TerminationWaitMinutes: 10,
 		RemovalPolicy: "retain", LogRetentionDays: 365,
 		TestListenerPort: 8080, Alarm5xxThreshold: 5, SmokeRequests: 5,
+		Waf: true, WafRateLimit: 2000,
 	}
 	rows := []struct {
 		name string
@@ -194,6 +196,16 @@ func TestLoadAcceptsValidValues(t *testing.T) {
 			}},
 		{"largest Fargate size", fakeContext{"production.taskCpu": 16384.0, "production.taskMemory": "122880"},
 			func(c *config.Config) (interface{}, interface{}) { return c.Production.TaskMemoryMiB, 122880 }},
+		{"taskEgress as a -c list", fakeContext{"staging.taskEgress": "0.0.0.0/0:443, 10.0.0.0/8:5432"},
+			func(c *config.Config) (interface{}, interface{}) {
+				return c.Staging.TaskEgress, []config.Egress{{Cidr: "0.0.0.0/0", Port: 443}, {Cidr: "10.0.0.0/8", Port: 5432}}
+			}},
+		{"taskEgress as a cdk.json array and as a JSON string", fakeContext{"staging.taskEgress": []interface{}{"0.0.0.0/0:443"}, "production.taskEgress": `["0.0.0.0/0:443"]`},
+			func(c *config.Config) (interface{}, interface{}) {
+				return [][]config.Egress{c.Staging.TaskEgress, c.Production.TaskEgress}, [][]config.Egress{{{Cidr: "0.0.0.0/0", Port: 443}}, {{Cidr: "0.0.0.0/0", Port: 443}}}
+			}},
+		{"waf switched as -c strings and cdk.json booleans", fakeContext{"staging.waf": "true", "production.waf": false},
+			func(c *config.Config) (interface{}, interface{}) { return [2]bool{c.Staging.Waf, c.Production.Waf}, [2]bool{true, false} }},
 		{"string values are trimmed", fakeContext{"githubBranch": " release/1.0 "},
 			func(c *config.Config) (interface{}, interface{}) { return c.GitHubBranch, "release/1.0" }},
 		{"account keeps leading zeros", fakeContext{"account": "012345678901"},
@@ -413,6 +425,15 @@ func environmentRejectRows(env string) []rejectRow {
 		one("smokeChecks bad entry", "smokeChecks", `[{"path":"health","status":200}]`, q("[0] {Path:health Status:200}"),
 			`each entry needs a "path" starting with '/' and a "status" between 100 and 599`),
 		one("smokeRequests 0", "smokeRequests", 0.0, "0", "must be between 1 and 50"),
+		one("waf not a boolean", "waf", "yes", q("yes"), "must be true or false"),
+		one("wafRateLimit below what WAF accepts", "wafRateLimit", 9.0, "9", "must be between 10 and 2000000000"),
+		one("wafRateLimit above what WAF accepts", "wafRateLimit", "2000000001", q("2000000001"), "must be between 10 and 2000000000"),
+		one("taskEgress entry without a port", "taskEgress", "0.0.0.0/0", q("0.0.0.0/0"), "each entry must be an IPv4 CIDR block and a TCP port, such as 0.0.0.0/0:443 or 10.0.0.0/8:5432"),
+		one("taskEgress entry with host bits", "taskEgress", []interface{}{"0.0.0.0/0:443", "10.0.0.1/8:5432"}, q("10.0.0.1/8:5432"), "each entry must be an IPv4 CIDR block and a TCP port"),
+		one("taskEgress port out of range", "taskEgress", "0.0.0.0/0:443,10.0.0.0/8:70000", q("10.0.0.0/8:70000"), "each entry must be an IPv4 CIDR block and a TCP port"),
+		one("taskEgress without HTTPS", "taskEgress", "10.0.0.0/8:5432", q("10.0.0.0/8:5432"), "must include port 443 (for example 0.0.0.0/0:443): the tasks pull their image from ECR and write their logs over HTTPS"),
+		one("taskEgress empty list", "taskEgress", []interface{}{}, q("[]"), "must be all, or at least one CIDR:port entry"),
+		one("taskEgress malformed JSON", "taskEgress", `["0.0.0.0/0:443"`, q(`["0.0.0.0/0:443"`), `must be all, or a JSON array of "CIDR:port" strings`),
 		// A value of the wrong type for an integer key.
 		one("integer key given letters", "minCapacity", "abc", q("abc"), wholeNumber),
 		one("integer key given a fraction", "taskCpu", 1.5, "1.5", wholeNumber),

@@ -107,6 +107,27 @@ func (r *reader) integer(key string, def int, doc string, check func(int) string
 	return n
 }
 
+// boolean reads a true/false key given as a JSON boolean or as the string
+// "true" or "false" (as -c key=value passes it).
+func (r *reader) boolean(key string, def bool, doc string) bool {
+	r.declare(key, strconv.FormatBool(def), doc)
+	switch v := r.raw(key).(type) {
+	case nil:
+		return def
+	case bool:
+		return v
+	case string:
+		switch strings.TrimSpace(v) {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+	}
+	r.fail(key, r.raw(key), "must be true or false")
+	return def
+}
+
 // jsonValue reads a key whose value is JSON: a structured value in cdk.json,
 // or a JSON string given with -c. It decodes into out.
 func (r *reader) jsonValue(key, def, doc string, out interface{}) bool {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/mail"
@@ -226,6 +227,7 @@ func checkBranch(s string) string {
 // environmentDefaults holds what differs between staging and production.
 type environmentDefaults struct {
 	cpu, memory, minCapacity, maxCapacity, nat, wait, retention int
+	waf                                                         bool
 	vpcCidr, deployment, removal                                string
 }
 
@@ -233,7 +235,7 @@ var defaults = map[string]environmentDefaults{
 	"staging": {cpu: 256, memory: 512, minCapacity: 1, maxCapacity: 2, nat: 1, wait: 5, retention: 30,
 		vpcCidr: "10.10.0.0/16", deployment: "CodeDeployDefault.ECSAllAtOnce", removal: "destroy"},
 	"production": {cpu: 512, memory: 1024, minCapacity: 2, maxCapacity: 6, nat: 2, wait: 10, retention: 365,
-		vpcCidr: "10.20.0.0/16", deployment: "CodeDeployDefault.ECSCanary10Percent5Minutes", removal: "retain"},
+		vpcCidr: "10.20.0.0/16", deployment: "CodeDeployDefault.ECSCanary10Percent5Minutes", removal: "retain", waf: true},
 }
 
 func readEnvironment(r *reader, name, short string) Environment {
@@ -318,6 +320,10 @@ func readEnvironment(r *reader, name, short string) Environment {
 	e.SmokeChecks = checks
 	e.SmokeRequests = r.integer(k("smokeRequests"), 5, "Requests sent to each smoke path (and the health-check path) before production traffic moves.", between(1, 50))
 
+	e.Waf = r.boolean(k("waf"), d.waf, "Put a WAF web ACL (AWS managed rule groups and a per-address rate limit) in front of the load balancer.")
+	e.WafRateLimit = r.integer(k("wafRateLimit"), 2000, "Requests one client address may send in 5 minutes before the firewall blocks it (WAF accepts 10 to 2000000000).", between(10, 2000000000))
+	e.TaskEgress = readEgress(r, k("taskEgress"))
+
 	minutesToFull, known := DeploymentConfigs[e.DeploymentConfig]
 	validWait := e.TerminationWaitMinutes >= 0 && e.TerminationWaitMinutes <= 2880
 	if open := (minutesToFull + e.TerminationWaitMinutes) * 60; known && validWait && open < AlarmDetectionSeconds {
@@ -326,6 +332,66 @@ func readEnvironment(r *reader, name, short string) Environment {
 			e.DeploymentConfig, open, AlarmDetectionSeconds, ceilDiv(AlarmDetectionSeconds, 60)-minutesToFull))
 	}
 	return e
+}
+
+// readEgress reads what the tasks may connect to: "all", or a list of
+// CIDR:port entries, as a JSON array or a comma-separated string.
+func readEgress(r *reader, key string) []Egress {
+	r.declare(key, "all", `What the tasks may connect to: all, or CIDR:port entries as a JSON array or comma-separated (0.0.0.0/0:443,10.0.0.0/8:5432). A list must include port 443: the tasks pull their image and write their logs over HTTPS.`)
+	var entries []string
+	switch v := r.raw(key).(type) {
+	case nil:
+		return nil
+	case string:
+		if strings.TrimSpace(v) == "all" {
+			return nil
+		}
+		if strings.HasPrefix(strings.TrimSpace(v), "[") {
+			if err := json.Unmarshal([]byte(v), &entries); err != nil {
+				r.fail(key, v, "must be all, or a JSON array of \"CIDR:port\" strings")
+				return nil
+			}
+		} else {
+			for _, e := range strings.Split(v, ",") {
+				entries = append(entries, strings.TrimSpace(e))
+			}
+		}
+	case []interface{}:
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				r.fail(key, fmt.Sprint(v), "must be all, or a list of \"CIDR:port\" strings")
+				return nil
+			}
+			entries = append(entries, s)
+		}
+	default:
+		r.fail(key, v, "must be all, or a list of \"CIDR:port\" strings")
+		return nil
+	}
+	var out []Egress
+	https := false
+	for _, entry := range entries {
+		i := strings.LastIndex(entry, ":")
+		cidr, portText := entry, ""
+		if i > 0 {
+			cidr, portText = entry[:i], entry[i+1:]
+		}
+		port, err := strconv.Atoi(portText)
+		_, n, cerr := net.ParseCIDR(cidr)
+		if i <= 0 || err != nil || port < 1 || port > 65535 || cerr != nil || n.IP.To4() == nil || n.String() != cidr {
+			r.fail(key, entry, "each entry must be an IPv4 CIDR block and a TCP port, such as 0.0.0.0/0:443 or 10.0.0.0/8:5432")
+			continue
+		}
+		https = https || port == 443
+		out = append(out, Egress{Cidr: cidr, Port: port})
+	}
+	if len(entries) == 0 {
+		r.fail(key, fmt.Sprint(r.raw(key)), "must be all, or at least one CIDR:port entry")
+	} else if len(out) == len(entries) && !https {
+		r.fail(key, strings.Join(entries, ","), "must include port 443 (for example 0.0.0.0/0:443): the tasks pull their image from ECR and write their logs over HTTPS")
+	}
+	return out
 }
 
 // maxTasks bounds the capacity keys: ECS runs at most 5,000 tasks per

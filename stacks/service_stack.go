@@ -83,7 +83,22 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		testPeers = &[]awsec2.IPeer{awsec2.Peer_Ipv4(jsii.String(env.TestListenerCidr))}
 	}
 
+	var firewall *bluegreen.FirewallProps
+	if env.Waf {
+		firewall = &bluegreen.FirewallProps{RateLimit: jsii.Number(float64(env.WafRateLimit))}
+	}
+	var egress *[]*bluegreen.EgressRule
+	if env.TaskEgress != nil {
+		rules := make([]*bluegreen.EgressRule, len(env.TaskEgress))
+		for i, e := range env.TaskEgress {
+			rules[i] = &bluegreen.EgressRule{Cidr: jsii.String(e.Cidr), Port: jsii.Number(float64(e.Port))}
+		}
+		egress = &rules
+	}
+
 	s.Service = bluegreen.NewService(stack, "Service", &bluegreen.ServiceProps{
+		Firewall:                 firewall,
+		TaskEgress:               egress,
 		Vpc:                      s.Vpc,
 		NamePrefix:               jsii.String(cfg.ResourcePrefix(env)),
 		TaskCpu:                  jsii.Number(float64(env.TaskCpu)),

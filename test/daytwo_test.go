@@ -40,6 +40,9 @@ var dayTwoChanges = map[string]interface{}{
 	"staging.logRetentionDays":          "60",
 	"staging.removalPolicy":             "retain",
 	"staging.testListenerCidr":          "203.0.113.0/24",
+	"staging.taskEgress":                "0.0.0.0/0:443,10.0.0.0/8:5432",
+	"staging.wafRateLimit":              "500",
+	"staging.waf":                       "true",
 	"production.taskCpu":                "2048",
 	"production.taskMemory":             "4096",
 	"production.placeholderImage":       "public.ecr.aws/docker/library/httpd:2.4-alpine",
@@ -55,6 +58,9 @@ var dayTwoChanges = map[string]interface{}{
 	"production.logRetentionDays":       "400",
 	"production.removalPolicy":          "destroy",
 	"production.testListenerCidr":       "198.51.100.0/24",
+	"production.taskEgress":             `["0.0.0.0/0:443"]`,
+	"production.wafRateLimit":           "5000",
+	"production.waf":                    "false",
 	"githubOwner":                       "another-org",
 	"githubRepo":                        "another-service",
 	"githubBranch":                      "release",
@@ -211,6 +217,15 @@ func TestDayTwoChangesLeaveTheServiceAndTrafficAlone(t *testing.T) {
 			} {
 				if !reflect.DeepEqual(c.got, c.want) {
 					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+				}
+			}
+			// The tasks' egress follows taskEgress.
+			for _, r := range after {
+				if r["Type"] == "AWS::EC2::SecurityGroup" && strings.Contains(fmt.Sprint(dig(r, "Properties", "GroupDescription")), "tasks:") {
+					egress := asList(dig(r, "Properties", "SecurityGroupEgress"))
+					if len(egress) != len(n.TaskEgress) || dig(egress[0], "CidrIp") != n.TaskEgress[0].Cidr || dig(egress[0], "FromPort") != float64(n.TaskEgress[0].Port) {
+						t.Errorf("task egress = %s, want %v", compact(egress), n.TaskEgress)
+					}
 				}
 			}
 			alarms := 0

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -74,6 +75,14 @@ type ServiceProps struct {
 	// Certificate, when set, makes the production listener HTTPS on 443 and
 	// turns port 80 into a redirect to it. Default: - HTTP on port 80.
 	Certificate awscertificatemanager.ICertificate
+	// Firewall, when set, puts a WAF web ACL with AWS's managed rule groups
+	// and a per-address rate limit in front of the load balancer.
+	// Default: - no firewall.
+	Firewall *FirewallProps
+	// TaskEgress is what the tasks may connect to. The tasks pull their image
+	// and write their logs over HTTPS, so a list needs port 443 to those
+	// endpoints. Default: - anywhere, any port.
+	TaskEgress *[]*EgressRule
 	// TestListenerPort is where the new version is reachable before it takes
 	// production traffic. Default: 8080.
 	TestListenerPort *float64
@@ -124,6 +133,14 @@ type ServiceProps struct {
 	AccessLogsExpiration awscdk.Duration
 }
 
+// EgressRule is one destination the tasks may connect to.
+type EgressRule struct {
+	// Cidr is an IPv4 block. Required.
+	Cidr *string
+	// Port is a TCP port. Required.
+	Port *float64
+}
+
 // SmokeCheck is one request of the pre-traffic validation.
 type SmokeCheck struct {
 	// Path is requested on the test listener. Required.
@@ -165,6 +182,8 @@ type Service interface {
 	// KeepWarmRule invokes PreTrafficHook daily, so that Lambda never
 	// reclaims its network interfaces between releases.
 	KeepWarmRule() awsevents.Rule
+	// WebAcl is the firewall in front of the load balancer, nil without Firewall.
+	WebAcl() awswafv2.CfnWebACL
 	ProductionUrl() *string
 	TestUrl() *string
 }
@@ -190,6 +209,7 @@ type service struct {
 	deployRole       awsiam.IRole
 	scaling          awsapplicationautoscaling.CfnScalableTarget
 	keepWarm         awsevents.Rule
+	webAcl           awswafv2.CfnWebACL
 	linkedRole       constructs.IDependable
 	albSg            awsec2.SecurityGroup
 	prodUrl, testUrl *string
@@ -274,6 +294,16 @@ func resolve(p *ServiceProps) (resolved, error) {
 	if r.minCapacity < 1 || r.maxCapacity < r.minCapacity {
 		return resolved{}, fmt.Errorf("bluegreen: MinCapacity %v and MaxCapacity %v: want 1 <= MinCapacity <= MaxCapacity", r.minCapacity, r.maxCapacity)
 	}
+	if p.TaskEgress != nil {
+		for i, e := range *p.TaskEgress {
+			if e == nil || e.Cidr == nil || e.Port == nil || *e.Port < 1 || *e.Port > 65535 {
+				return resolved{}, fmt.Errorf("bluegreen: TaskEgress[%d] needs a Cidr and a Port from 1 to 65535", i)
+			}
+		}
+	}
+	if p.Firewall != nil && p.Firewall.RateLimit != nil && (*p.Firewall.RateLimit < 10 || *p.Firewall.RateLimit > 2e9) {
+		return resolved{}, fmt.Errorf("bluegreen: Firewall.RateLimit %v: WAF accepts 10 to 2,000,000,000 requests per 5 minutes", *p.Firewall.RateLimit)
+	}
 	if r.cpuTarget < 1 || r.cpuTarget > 100 || r.requestsPerTarget < 1 {
 		return resolved{}, fmt.Errorf("bluegreen: TargetUtilizationPercent %v must be 1 to 100 and RequestsPerTarget %v at least 1", r.cpuTarget, r.requestsPerTarget)
 	}
@@ -301,6 +331,7 @@ func NewService(scope constructs.Construct, id string, props *ServiceProps) Serv
 	s.cluster.Node().AddDependency(s.linkedRole)
 
 	s.buildLoadBalancer(props, r, name)
+	s.buildFirewall(props.Firewall, r)
 	s.buildTaskDefinition(r, name)
 	s.buildService(props, r, name)
 	s.buildScaling(r)
@@ -504,8 +535,13 @@ func (s *service) buildService(props *ServiceProps, r resolved, name func(string
 	serviceSg := awsec2.NewSecurityGroup(this, jsii.String("ServiceSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,
 		Description:      jsii.String(fmt.Sprintf("%s tasks: container port from the load balancer only", r.prefix)),
-		AllowAllOutbound: jsii.Bool(true),
+		AllowAllOutbound: jsii.Bool(props.TaskEgress == nil),
 	})
+	if props.TaskEgress != nil {
+		for _, e := range *props.TaskEgress {
+			serviceSg.AddEgressRule(awsec2.Peer_Ipv4(e.Cidr), awsec2.Port_Tcp(e.Port), jsii.String(fmt.Sprintf("task egress to %s port %v", *e.Cidr, *e.Port)), nil)
+		}
+	}
 	s.svc = awsecs.NewFargateService(this, jsii.String("Service"), &awsecs.FargateServiceProps{
 		Cluster:              s.cluster,
 		TaskDefinition:       s.taskDef,
@@ -629,6 +665,7 @@ func (s *service) Release() Release                               { return s.rel
 func (s *service) Alarms() []awscloudwatch.IAlarm                 { return s.alarms }
 func (s *service) PreTrafficHook() awslambda.IFunction            { return s.hook }
 func (s *service) KeepWarmRule() awsevents.Rule                   { return s.keepWarm }
+func (s *service) WebAcl() awswafv2.CfnWebACL                     { return s.webAcl }
 func (s *service) ProductionUrl() *string                         { return s.prodUrl }
 func (s *service) TestUrl() *string                               { return s.testUrl }
 
