@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -16,6 +17,7 @@ import (
 	"ecs-bluegreen/config"
 	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/internal/keypolicy"
+	"ecs-bluegreen/internal/trust"
 )
 
 // ServiceStackProps configures one environment's stack.
@@ -73,6 +75,13 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 			},
 		},
 	})
+
+	// The flow-log role's confused-deputy conditions (Amazon VPC user guide,
+	// "IAM role for publishing flow logs to CloudWatch Logs"): this account,
+	// and its flow logs.
+	trust.Restrict(s.Vpc.Node().FindChild(jsii.String("All")).Node().FindChild(jsii.String("IAMRole")).(awsiam.IRole), stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("ec2"), Resource: jsii.String("vpc-flow-log"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	}))
 
 	var certificate awscertificatemanager.ICertificate
 	if env.CertificateArn != "" {

@@ -31,6 +31,7 @@ import (
 
 	"ecs-bluegreen/constructs/bluegreen/smoketest"
 	"ecs-bluegreen/internal/logbucket"
+	"ecs-bluegreen/internal/trust"
 )
 
 // ServiceProps configures a blue/green service. Optional fields are nil for
@@ -490,9 +491,21 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 		Reason:    jsii.String("ecr:GetAuthorizationToken accepts only \"*\" (it has no resource type in the service authorization reference); pulls themselves are granted per repository"),
 		AppliesTo: &[]interface{}{"Resource::*"},
 	}}, jsii.Bool(false))
+	// The task role's trust takes the confused-deputy conditions the ECS
+	// developer guide shows for it ("Amazon ECS task IAM role"): this
+	// account, and any ECS resource of it (a cluster-specific aws:SourceArn
+	// is not supported). The guide documents no such condition for the task
+	// execution role, which ECS itself assumes, so its trust is left alone.
 	s.taskRole = awsiam.NewRole(this, jsii.String("TaskRole"), &awsiam.RoleProps{
-		RoleName:    name("-task"),
-		AssumedBy:   ecsTasks,
+		RoleName: name("-task"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Stack_Of(this).Account()},
+				"ArnLike": map[string]interface{}{"aws:SourceArn": awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
+					Service: jsii.String("ecs"), Resource: jsii.String("*"), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME,
+				})},
+			},
+		}),
 		Description: jsii.String(fmt.Sprintf("%s: the application's own AWS permissions", r.prefix)),
 	})
 	s.taskDef = awsecs.NewFargateTaskDefinition(this, jsii.String("TaskDefinition"), &awsecs.FargateTaskDefinitionProps{
@@ -639,6 +652,13 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 	})
 	s.release = &codeDeployRelease{application: application, deploymentGroup: dg}
 	s.deployRole = dg.Role()
+	// CodeDeploy's confused-deputy conditions (CodeDeploy user guide,
+	// "Cross-service confused deputy prevention"): this account, and the
+	// deployment groups of this application.
+	trust.Restrict(dg.Role(), awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("codedeploy"), Resource: jsii.String("deploymentgroup"),
+		ResourceName: jsii.String(r.prefix + "/*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	}))
 	cdknag.NagSuppressions_AddResourceSuppressions(dg.Role(), &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM4"),
 		Reason: jsii.String("AWSCodeDeployRoleForECS is the policy AWS documents for CodeDeploy's ECS blue/green service role and maintains as the service changes; " +
@@ -723,6 +743,9 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		RemovalPolicy: r.removal,
 		EncryptionKey: r.logKey,
 	})
+	// Lambda documents no aws:SourceArn or aws:SourceAccount in an execution
+	// role's trust policy ("Defining Lambda function permissions with an
+	// execution role"), so this trust has no confused-deputy condition.
 	role := awsiam.NewRole(this, jsii.String("PreTrafficHookRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String(fmt.Sprintf("%s pre-traffic validation: report to CodeDeploy, write its logs", r.prefix)),

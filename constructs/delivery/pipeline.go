@@ -33,6 +33,7 @@ import (
 	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/internal/keypolicy"
 	"ecs-bluegreen/internal/logbucket"
+	"ecs-bluegreen/internal/trust"
 )
 
 // Stage names, in the order the pipeline runs them; each environment adds
@@ -554,6 +555,13 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 		},
 		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
 	})
+	// CodeBuild's confused-deputy conditions (CodeBuild user guide, "Allow
+	// CodeBuild to interact with other AWS services"): this account, and
+	// this project.
+	trust.Restrict(p.project.Role(), awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("codebuild"), Resource: jsii.String("project"), ResourceName: name("-build"),
+		ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	}))
 	p.repo.GrantPullPush(p.project)
 	p.repo.Grant(p.project, jsii.String("ecr:DescribeImages"))
 	// ecs:DescribeTaskDefinition has no resource type in the AWS service
