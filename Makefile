@@ -65,8 +65,11 @@ connect: $(TOOLS_STAMP) ## after the connection handshake: wait until it is AVAI
 diff: $(TOOLS_STAMP) ## show what a deploy would change
 	$(CDK) diff --all
 
-destroy: $(TOOLS_STAMP) ## delete the stacks (retained resources stay)
-	$(CDK) destroy --all
+# make destroy CONFIRM_PRODUCTION=delete turns production's load balancer
+# deletion protection off itself; FORCE=yes does not ask; CONTEXT='-c key=value'
+# is passed to the synth whose stacks are deleted.
+destroy: $(TOOLS_STAMP) ## delete pipeline, production, staging (retained resources stay); stops first on deletion protection
+	scripts/destroy.sh $(CONTEXT)
 
 clean: ## remove generated output
 	rm -rf cdk.out
