@@ -179,10 +179,14 @@ func requireLines(t *testing.T, name, text string, lines ...string) {
 	for _, l := range strings.Split(text, "\n") {
 		have[l] = true
 	}
+	var missing []string
 	for _, l := range lines {
 		if !have[l] {
-			t.Errorf("%s lacks the line\n  %q\n%s:\n%s", name, l, name, text)
+			missing = append(missing, fmt.Sprintf("  %q", l))
 		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("%s lacks the lines\n%s\n%s:\n%s", name, strings.Join(missing, "\n"), name, text)
 	}
 }
 
