@@ -27,6 +27,10 @@
 # name cdk.json's context gives (project, environmentSuffix, region). Reading
 # files first keeps the lookup offline and free of a 45 s synth.
 set -euo pipefail
+if ((BASH_VERSINFO[0] < 4)); then
+	printf '%s: needs bash 4 or newer, this is bash %s (macOS: brew install bash)\n' "${0##*/}" "$BASH_VERSION" >&2
+	exit 2
+fi
 
 CONNECT_TIMEOUT=${CONNECT_TIMEOUT:-900}
 CONNECT_INTERVAL=${CONNECT_INTERVAL:-10}

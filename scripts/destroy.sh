@@ -24,6 +24,10 @@
 # before that stack is deleted. It asks once before deleting; FORCE=yes does
 # not ask.
 set -euo pipefail
+if ((BASH_VERSINFO[0] < 4)); then
+	printf '%s: needs bash 4 or newer, this is bash %s (macOS: brew install bash)\n' "${0##*/}" "$BASH_VERSION" >&2
+	exit 2
+fi
 
 ASSEMBLY=cdk.out
 
@@ -95,7 +99,7 @@ done
 # --- 3. load balancers with deletion protection -------------------------------------
 declare -A protected
 for id in Production Staging; do
-	[ -n "${status[$id]}" ] && [ -n "${lb[$id]:-}" ] || continue
+	if [ -z "${status[$id]}" ] || [ -z "${lb[$id]:-}" ]; then continue; fi
 	if ! arn=$(aws_at "$id" elbv2 describe-load-balancers --names "${lb[$id]}" --query 'LoadBalancers[0].LoadBalancerArn' --output text); then
 		grep -q LoadBalancerNotFound "$err" && continue
 		cat "$err" >&2
@@ -149,13 +153,13 @@ done
 if [ ${#blocked[@]} -gt 0 ]; then
 	{
 		for id in "${blocked[@]}"; do
-			r=''
-			[ "${region[$id]}" = - ] || r=" --region ${region[$id]}"
+			at=''
+			[ "${region[$id]}" = - ] || at=" --region ${region[$id]}"
 			say "${id,,}'s load balancer ${lb[$id]} (stack ${name[$id]}) has deletion protection:" \
 				"CloudFormation cannot delete it, so deleting the stacks would stop half-way. Nothing was deleted." \
 				"either turn the protection off and run make destroy again:"
 			printf '\n  aws elbv2 modify-load-balancer-attributes%s --load-balancer-arn %s --attributes Key=deletion_protection.enabled,Value=false\n  make destroy\n\n' \
-				"$r" "${protected[$id]}"
+				"$at" "${protected[$id]}"
 			say "or let make destroy turn it off itself, just before it deletes ${name[$id]}:"
 			printf '\n  make destroy CONFIRM_%s=delete\n\n' "${id^^}"
 		done
