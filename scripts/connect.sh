@@ -90,7 +90,7 @@ aws_or_fail() {
 
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
-if ! out=$(aws cloudformation describe-stacks "${reg[@]}" --stack-name "$stack" \
+if ! out=$(aws cloudformation describe-stacks ${reg[@]+"${reg[@]}"} --stack-name "$stack" \
 	--query "Stacks[0].[StackStatus, Outputs[?OutputKey=='PipelineName'].OutputValue | [0]]" --output text 2>"$err"); then
 	if grep -q 'does not exist' "$err"; then
 		fail "stack $stack does not exist${region:+ in $region}: deploy first (make deploy), or set PIPELINE_STACK"
@@ -104,13 +104,13 @@ if [ -z "${pipeline:-}" ] || [ "$pipeline" = None ]; then
 fi
 
 # --- the connection the push trigger uses --------------------------------------
-action=$(aws_or_fail "cannot read pipeline $pipeline" codepipeline get-pipeline "${reg[@]}" --name "$pipeline" \
+action=$(aws_or_fail "cannot read pipeline $pipeline" codepipeline get-pipeline ${reg[@]+"${reg[@]}"} --name "$pipeline" \
 	--query "pipeline.triggers[?providerType=='CodeStarSourceConnection'].gitConfiguration.sourceActionName" --output text)
 case $action in
 '' | None) fail "pipeline $pipeline has no push trigger on a connection: nothing to register" ;;
 *[[:space:]]*) fail "pipeline $pipeline has several connection triggers ($action); this script handles one" ;;
 esac
-out=$(aws_or_fail "cannot read pipeline $pipeline" codepipeline get-pipeline "${reg[@]}" --name "$pipeline" \
+out=$(aws_or_fail "cannot read pipeline $pipeline" codepipeline get-pipeline ${reg[@]+"${reg[@]}"} --name "$pipeline" \
 	--query "pipeline.stages[].actions[?name=='$action'][].configuration.[ConnectionArn, FullRepositoryId, BranchName]" --output text)
 read -r connection repository branch <<<"$out"
 case ${connection:-} in
@@ -162,10 +162,10 @@ while :; do
 done
 
 # --- save the pipeline again: registers its trigger with the available connection --
-definition=$(aws_or_fail "cannot read pipeline $pipeline" codepipeline get-pipeline "${reg[@]}" --name "$pipeline" --query pipeline --output json)
-version=$(aws_or_fail "could not save pipeline $pipeline; its definition is unchanged" codepipeline update-pipeline "${reg[@]}" \
+definition=$(aws_or_fail "cannot read pipeline $pipeline" codepipeline get-pipeline ${reg[@]+"${reg[@]}"} --name "$pipeline" --query pipeline --output json)
+version=$(aws_or_fail "could not save pipeline $pipeline; its definition is unchanged" codepipeline update-pipeline ${reg[@]+"${reg[@]}"} \
 	--pipeline "$definition" --query pipeline.version --output text)
-out=$(aws_or_fail "cannot read pipeline $pipeline back" codepipeline get-pipeline "${reg[@]}" --name "$pipeline" \
+out=$(aws_or_fail "cannot read pipeline $pipeline back" codepipeline get-pipeline ${reg[@]+"${reg[@]}"} --name "$pipeline" \
 	--query "[pipeline.version, length(pipeline.triggers[?providerType=='CodeStarSourceConnection' && gitConfiguration.sourceActionName=='$action'] || \`[]\`)]" --output text)
 read -r saved triggers <<<"$out"
 if [ "${triggers:-0}" = 0 ]; then
