@@ -50,7 +50,7 @@ function assembly(dir) {
     out('stack', id, props.stackName ?? id, region && region !== 'unknown-region' ? region : '-');
     const template = readJSON(path.join(dir, props.templateFile ?? `${id}.template.json`));
     const resources = template.Resources ?? {};
-    for (const [logicalId, r] of Object.entries(resources)) {
+    for (const r of Object.values(resources)) {
       if (r.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer' && typeof r.Properties?.Name === 'string') {
         out('lb', id, r.Properties.Name);
       }
