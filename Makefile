@@ -13,6 +13,7 @@ TOOLS_STAMP := node_modules/.tools-installed
 CFN_LINT_VERSION := 1.51.0
 
 .PHONY: help tools synth test unit-test cli-synth lint guard deploy diff destroy clean bench release-time
+.PHONY: connect
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,11 +59,17 @@ release-time: synth ## minimum release time and worst-case exposure, from the te
 deploy: $(TOOLS_STAMP) ## deploy staging, production, then the pipeline
 	$(CDK) deploy --all
 
+connect: $(TOOLS_STAMP) ## after the connection handshake: wait until it is AVAILABLE, re-save the pipeline so pushes start releases
+	scripts/connect.sh
+
 diff: $(TOOLS_STAMP) ## show what a deploy would change
 	$(CDK) diff --all
 
-destroy: $(TOOLS_STAMP) ## delete the stacks (retained resources stay)
-	$(CDK) destroy --all
+# make destroy CONFIRM_PRODUCTION=delete turns production's load balancer
+# deletion protection off itself; FORCE=yes does not ask; CONTEXT='-c key=value'
+# is passed to the synth whose stacks are deleted.
+destroy: $(TOOLS_STAMP) ## delete pipeline, production, staging (retained resources stay); stops first on deletion protection
+	scripts/destroy.sh $(CONTEXT)
 
 clean: ## remove generated output
 	rm -rf cdk.out
