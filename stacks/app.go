@@ -7,6 +7,7 @@ import (
 
 	"ecs-bluegreen/config"
 	"ecs-bluegreen/internal/iamaspect"
+	"ecs-bluegreen/internal/providernag"
 	"ecs-bluegreen/internal/providertags"
 )
 
@@ -45,6 +46,10 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 	// Every Allow statement names its actions explicitly; the aspect runs
 	// before any check that reads policies.
 	awscdk.Aspects_Of(app).Add(iamaspect.NewExplicitActions(), nil)
+	// The roles of CDK's custom-resource providers carry the managed policy
+	// CDK gives them; the aspect accepts exactly that cdk-nag finding, with
+	// its reason, on each such role.
+	awscdk.Aspects_Of(app).Add(providernag.ProviderSuppressions(), nil)
 
 	tag(app, "Project", cfg.Project)
 	tag(app, "ManagedBy", "aws-cdk")
