@@ -69,8 +69,11 @@ func TestAwsSolutionsFindingsAreFixedOrSuppressed(t *testing.T) {
 			// shared synthesis spares a synthesis of the whole app per stack.
 			all := findings(assembly.GetStackArtifact(jsii.String(id)).Messages())
 			for _, r := range plainEvaluation(t, id).Resources {
-				if r.View == nil {
+				switch {
+				case r.View == nil:
 					t.Errorf("%s (%s): a plain CfnResource with no L1 class to present to cdk-nag; no rule checks it", r.Path, r.Type)
+				case len(r.Packs) == 0:
+					t.Errorf("%s (%s): no NagPack applies to it", r.Path, r.Type)
 				}
 				for _, m := range r.Messages {
 					all = append(all, finding{level: annotationLevels[m.Level], path: r.Path, message: m.Text})
@@ -286,8 +289,7 @@ func plainEvaluation(t *testing.T, id string) *providernag.Evaluation {
 		plain = map[string]*providernag.Evaluation{}
 		outdir := filepath.Join(*assembly.Directory(), "plain-resources")
 		for _, sid := range app.StackIDs() {
-			stack := app.Stack(sid)
-			ev, err := providernag.Evaluate(stack, *assembly.GetStackArtifact(jsii.String(sid)).TemplateFullPath(), outdir, providernag.Packs(stack))
+			ev, err := providernag.Evaluate(app.Stack(sid), *assembly.GetStackArtifact(jsii.String(sid)).TemplateFullPath(), outdir)
 			if err != nil {
 				plainErr = err
 				return

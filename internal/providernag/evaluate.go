@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,9 +30,13 @@ type Resource struct {
 	// template; nil when CDK has no L1 class for the type (no rule of
 	// cdk-nag can apply to it then).
 	View awscdk.CfnResource
+	// Packs name the NagPacks that visited the view: those that apply to the
+	// plain resource in the app.
+	Packs []string
 	// Messages are the annotations the packs put on the view: errors and
 	// warnings are unsuppressed findings.
 	Messages []Message
+	packs    []cdknag.NagPack
 }
 
 // Message is one annotation, with its level (aws:cdk:error, aws:cdk:warning
@@ -48,13 +53,13 @@ type Evaluation struct {
 	ViewPaths map[string]string
 }
 
-// Packs returns the NagPacks that apply to a stack: those added as aspects
-// to the stack or to any scope above it.
-func Packs(stack awscdk.Stack) []cdknag.NagPack {
+// Packs returns the NagPacks that apply to a construct: those added as
+// aspects to it or to any scope above it.
+func Packs(c constructs.IConstruct) []cdknag.NagPack {
 	var out []cdknag.NagPack
-	for _, scope := range *stack.Node().Scopes() {
+	for _, scope := range *c.Node().Scopes() {
 		for _, a := range *awscdk.Aspects_Of(scope).All() {
-			if p, ok := a.(cdknag.NagPack); ok {
+			if p, ok := a.(cdknag.NagPack); ok && !slices.Contains(out, p) {
 				out = append(out, p)
 			}
 		}
@@ -70,27 +75,38 @@ func Packs(stack awscdk.Stack) []cdknag.NagPack {
 // suppressions, dependencies), into a template of their own, with a bare
 // stand-in for each resource they refer to; includes that template into a
 // new app with cloudformation-include, which turns each resource into its L1
-// class; and lets each pack visit the L1 of every plain resource. Nothing is
-// synthesized: a pack checks a construct when it visits it. Each pack writes
-// its report on the views into outdir.
-func Evaluate(stack awscdk.Stack, templateFile, outdir string, packs []cdknag.NagPack) (ev *Evaluation, err error) {
-	if len(packs) == 0 {
-		return nil, fmt.Errorf("%s: no NagPack applies to the stack", *stack.Node().Path())
-	}
+// class; and lets the packs that apply to each plain resource in the app
+// visit its L1. Nothing is synthesized: a pack checks a construct when it
+// visits it. Each pack writes its report on the views into outdir.
+func Evaluate(stack awscdk.Stack, templateFile, outdir string) (ev *Evaluation, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s: presenting plain resources to cdk-nag: %v", *stack.Node().Path(), r)
 		}
 	}()
 	ev = &Evaluation{ViewPaths: map[string]string{}}
+	tpl, err := readTemplate(templateFile)
+	if err != nil {
+		return nil, err
+	}
+	deployed, _ := tpl["Resources"].(map[string]interface{})
 	plain := map[string]Resource{}
+	var packs []cdknag.NagPack
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		res, ok := providertags.Plain(c)
 		if !ok || !schemaType(*res.CfnResourceType()) {
 			continue
 		}
-		r := Resource{Path: *c.Node().Path(), LogicalID: fmt.Sprint(stack.Resolve(res.LogicalId())), Type: *res.CfnResourceType()}
+		r := Resource{Path: *c.Node().Path(), LogicalID: fmt.Sprint(stack.Resolve(res.LogicalId())), Type: *res.CfnResourceType(), packs: Packs(c)}
+		if _, ok := deployed[r.LogicalID]; !ok {
+			continue // not in the template (removed by an override): nothing is deployed to check
+		}
 		plain[r.LogicalID] = r
+		for _, p := range r.packs {
+			if !slices.Contains(packs, p) {
+				packs = append(packs, p)
+			}
+		}
 	}
 	if len(plain) == 0 {
 		return ev, nil
@@ -101,7 +117,7 @@ func Evaluate(stack awscdk.Stack, templateFile, outdir string, packs []cdknag.Na
 	// The copy's stack name differs from the stack's, so that a pack that
 	// also reported on the stack itself starts a new report for the copy.
 	name := *stack.StackName() + "-plain-resources"
-	copied, err := copyResources(templateFile, filepath.Join(outdir, name+".template.json"), plain)
+	copied, err := copyResources(tpl, filepath.Join(outdir, name+".template.json"), plain)
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +131,9 @@ func Evaluate(stack awscdk.Stack, templateFile, outdir string, packs []cdknag.Na
 		if _, isPlain := providertags.Plain(view); !isPlain {
 			r.View = view
 			ev.ViewPaths[*view.Node().Path()] = r.Path
-			for _, p := range packs {
+			for _, p := range r.packs {
 				p.Visit(view)
+				r.Packs = append(r.Packs, *p.ReadPackName())
 			}
 			r.Messages = messages(view)
 		}
@@ -131,38 +148,30 @@ func Evaluate(stack awscdk.Stack, templateFile, outdir string, packs []cdknag.Na
 	return ev, nil
 }
 
+// standIn is the type of the stand-ins: a custom resource, which
+// cloudformation-include takes without properties and with any attribute.
+const standIn = "Custom::StandIn"
+
 // copyResources writes a template holding the given resources of a
 // synthesized template as they are, the template's parameters, mappings and
-// conditions, and a stand-in of the same type, without properties, for each
-// other resource that the given ones refer to (by Ref, Fn::GetAtt, Fn::Sub
-// or DependsOn). The rest of the template stays out, so a construct
-// cloudformation-include cannot read (such as Fn::GetStackOutput) matters
-// only where it is in a resource under evaluation.
-func copyResources(templateFile, out string, keep map[string]Resource) (string, error) {
-	data, err := os.ReadFile(templateFile)
-	if err != nil {
-		return "", err
-	}
-	var tpl map[string]interface{}
-	if err := json.Unmarshal(data, &tpl); err != nil {
-		return "", fmt.Errorf("%s: %v", templateFile, err)
-	}
+// conditions, and a stand-in, without properties, for each other resource
+// that the given ones refer to (by Ref, Fn::GetAtt, Fn::Sub or DependsOn).
+// The rest of the template stays out, so a construct cloudformation-include
+// cannot read (such as Fn::GetStackOutput) matters only where it is in a
+// resource under evaluation.
+func copyResources(tpl map[string]interface{}, out string, keep map[string]Resource) (string, error) {
 	all, _ := tpl["Resources"].(map[string]interface{})
 	resources := map[string]interface{}{}
 	for id := range keep {
-		r, ok := all[id]
-		if !ok {
-			return "", fmt.Errorf("%s: no resource %s", templateFile, id)
-		}
-		resources[id] = r
+		resources[id] = all[id]
 	}
 	for id := range keep {
 		for ref := range references(all[id]) {
 			if _, kept := resources[ref]; kept {
 				continue
 			}
-			if r, ok := all[ref].(map[string]interface{}); ok {
-				resources[ref] = map[string]interface{}{"Type": r["Type"]}
+			if _, ok := all[ref]; ok {
+				resources[ref] = map[string]interface{}{"Type": standIn}
 			}
 		}
 	}
@@ -172,11 +181,23 @@ func copyResources(templateFile, out string, keep map[string]Resource) (string, 
 			copied[section] = v
 		}
 	}
-	data, err = json.MarshalIndent(copied, "", " ")
+	data, err := json.MarshalIndent(copied, "", " ")
 	if err != nil {
 		return "", err
 	}
 	return out, os.WriteFile(out, data, 0o644)
+}
+
+func readTemplate(file string) (map[string]interface{}, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var tpl map[string]interface{}
+	if err := json.Unmarshal(data, &tpl); err != nil {
+		return nil, fmt.Errorf("%s: %v", file, err)
+	}
+	return tpl, nil
 }
 
 var subReference = regexp.MustCompile(`\$\{([A-Za-z0-9]+)[.}]`)
