@@ -34,10 +34,10 @@ func keyValueList(keys []string, values map[string]string) interface{} {
 	return out
 }
 
-// Formats maps each resource type that CDK writes as a plain CfnResource to
+// formats maps each resource type that CDK writes as a plain CfnResource to
 // the format of its Tags property. A plain resource of a type not listed is
 // left untagged, and the app's tags test names it.
-var Formats = map[string]format{
+var formats = map[string]format{
 	"AWS::IAM::Role":        keyValueList,
 	"AWS::Lambda::Function": keyValueList,
 }
@@ -58,7 +58,7 @@ func (*aspect) Visit(node constructs.IConstruct) {
 	if !ok {
 		return
 	}
-	render, ok := Formats[*res.CfnResourceType()]
+	render, ok := formats[*res.CfnResourceType()]
 	if !ok {
 		return
 	}
