@@ -7,6 +7,8 @@ import (
 
 	"ecs-bluegreen/config"
 	"ecs-bluegreen/internal/iamaspect"
+	"ecs-bluegreen/internal/providernag"
+	"ecs-bluegreen/internal/providertags"
 )
 
 // System is every stack of the app.
@@ -44,6 +46,10 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 	// Every Allow statement names its actions explicitly; the aspect runs
 	// before any check that reads policies.
 	awscdk.Aspects_Of(app).Add(iamaspect.NewExplicitActions(), nil)
+	// The roles of CDK's custom-resource providers carry the managed policy
+	// CDK gives them; the aspect accepts exactly that cdk-nag finding, with
+	// its reason, on each such role.
+	awscdk.Aspects_Of(app).Add(providernag.ProviderSuppressions(), nil)
 
 	tag(app, "Project", cfg.Project)
 	tag(app, "ManagedBy", "aws-cdk")
@@ -53,13 +59,18 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 	tag(sys.Staging.Stack, "Environment", "staging")
 	tag(sys.Production.Stack, "Environment", "production")
 	tag(sys.Pipeline.Stack, "Environment", "pipeline")
+	// Tags_Of skips the roles and functions of CDK's custom-resource
+	// providers (plain CfnResource objects); this aspect gives them the
+	// tags above, with the priority of the aspects Tags_Of adds.
+	awscdk.Aspects_Of(app).Add(providertags.New(), &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()})
 	return sys
 }
 
 // UntaggedResourceTypes are taggable in CloudFormation's newest schema but
 // not yet in the schema cfn-lint validates against; tagging them would fail
 // the lint gate. Listeners and scalable targets carry no cost, so cost
-// allocation loses nothing.
+// allocation loses nothing. The tags test fails once cfn-lint's schema
+// accepts tags on one of them.
 var UntaggedResourceTypes = []string{"AWS::ElasticLoadBalancingV2::Listener", "AWS::ApplicationAutoScaling::ScalableTarget"}
 
 func tag(scope constructs.IConstruct, key, value string) {

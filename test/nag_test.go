@@ -7,22 +7,38 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/internal/providernag"
 )
 
 // cdk-nag's AwsSolutions rules run on every stack of the app (TestMain adds
 // them to the shared app), which is held to no unsuppressed finding, no
 // warning, and a reason on every suppression.
+//
+// The rules test for L1 classes, so during the synthesis they skip the
+// resources CDK writes as plain CfnResource objects: the roles and functions
+// of its custom-resource providers. After the synthesis, the same packs
+// evaluate those resources as their L1 classes (providernag.Evaluate, on the
+// synthesized templates); their findings and reports count like the others.
 
 // finding is one annotation, as reported.
 type finding struct {
 	level         cxapi.SynthesisMessageLevel
 	path, message string
+}
+
+// annotationLevels maps the metadata type of an annotation to its level.
+var annotationLevels = map[string]cxapi.SynthesisMessageLevel{
+	"aws:cdk:error":   cxapi.SynthesisMessageLevel_ERROR,
+	"aws:cdk:warning": cxapi.SynthesisMessageLevel_WARNING,
+	"aws:cdk:info":    cxapi.SynthesisMessageLevel_INFO,
 }
 
 func findings(msgs *[]*cxapi.SynthesisMessage) []finding {
@@ -38,8 +54,9 @@ func findings(msgs *[]*cxapi.SynthesisMessage) []finding {
 }
 
 // TestAwsSolutionsFindingsAreFixedOrSuppressed proves that no stack has an
-// unsuppressed AwsSolutions error or warning, and that CDK itself reported no
-// error or warning on any construct.
+// unsuppressed AwsSolutions error or warning, its plain CfnResources
+// included, and that CDK itself reported no error or warning on any
+// construct.
 func TestAwsSolutionsFindingsAreFixedOrSuppressed(t *testing.T) {
 	ids := app.StackIDs()
 	if len(ids) != 3 {
@@ -50,7 +67,19 @@ func TestAwsSolutionsFindingsAreFixedOrSuppressed(t *testing.T) {
 			// The messages of the stack's artifact are what
 			// Annotations_FromStack would search; reading them from the
 			// shared synthesis spares a synthesis of the whole app per stack.
-			for _, f := range findings(assembly.GetStackArtifact(jsii.String(id)).Messages()) {
+			all := findings(assembly.GetStackArtifact(jsii.String(id)).Messages())
+			for _, r := range plainEvaluation(t, id).Resources {
+				switch {
+				case r.View == nil:
+					t.Errorf("%s (%s): a plain CfnResource with no L1 class to present to cdk-nag; no rule checks it", r.Path, r.Type)
+				case len(r.Packs) == 0:
+					t.Errorf("%s (%s): no NagPack applies to it", r.Path, r.Type)
+				}
+				for _, m := range r.Messages {
+					all = append(all, finding{level: annotationLevels[m.Level], path: r.Path, message: m.Text})
+				}
+			}
+			for _, f := range all {
 				nag := strings.HasPrefix(f.message, "AwsSolutions-")
 				switch {
 				case f.level == cxapi.SynthesisMessageLevel_ERROR && nag:
@@ -172,17 +201,43 @@ func TestEverySuppressionIsExplainedAndUsed(t *testing.T) {
 	fmt.Printf("nag: %d suppressions in total over %d stacks\n", total, len(all))
 }
 
-// suppressedFindings reads cdk-nag's reports of the synthesis: each finding
-// it suppressed, keyed by "<construct path> <rule>" and, for a granular
-// rule, "<construct path> <rule> [<finding>]".
+// suppressedFindings reads cdk-nag's reports: each finding it suppressed,
+// keyed by "<construct path> <rule>" and, for a granular rule,
+// "<construct path> <rule> [<finding>]".
 func suppressedFindings(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, row := range reportRows(t) {
+		if row.compliance != "Suppressed" {
+			continue
+		}
+		key := row.path + " " + row.rule
+		if strings.HasPrefix(row.reason, "[") {
+			if end := strings.Index(row.reason, "] "); end > 0 {
+				key += " " + row.reason[:end+1]
+			}
+		}
+		out[key] = true
+	}
+	return out
+}
+
+// reportRow is one line of a cdk-nag report: a rule's outcome on a resource.
+type reportRow struct {
+	stack, rule, path, compliance, reason string
+}
+
+// reportRows reads every cdk-nag report: the packs' reports of the
+// synthesis, one per stack, and their reports on the plain resources, whose
+// rows name each resource by its construct path in the app.
+func reportRows(t *testing.T) []reportRow {
 	t.Helper()
 	reports, _ := filepath.Glob(filepath.Join(*assembly.Directory(), "AwsSolutions-*-NagReport.csv"))
 	if len(reports) != len(app.StackIDs()) {
 		t.Fatalf("%d cdk-nag reports in %s, want one per stack", len(reports), *assembly.Directory())
 	}
-	out := map[string]bool{}
-	for _, report := range reports {
+	var out []reportRow
+	read := func(stack, report string, paths map[string]string) {
 		f, err := os.Open(report)
 		if err != nil {
 			t.Fatal(err)
@@ -193,17 +248,123 @@ func suppressedFindings(t *testing.T) map[string]bool {
 			t.Fatalf("%s: %v", report, err)
 		}
 		for _, row := range rows[1:] { // Rule ID, Resource ID, Compliance, Exception Reason, ...
-			if len(row) < 4 || row[2] != "Suppressed" {
+			if len(row) < 4 {
 				continue
 			}
-			key := row[1] + " " + row[0]
-			if strings.HasPrefix(row[3], "[") {
-				if end := strings.Index(row[3], "] "); end > 0 {
-					key += " " + row[3][:end+1]
+			path := row[1]
+			if paths != nil {
+				real, ok := paths[path]
+				if !ok {
+					t.Fatalf("%s: row on %s, which is no plain resource's view", report, path)
 				}
+				path = real
 			}
-			out[key] = true
+			out = append(out, reportRow{stack: stack, rule: row[0], path: path, compliance: row[2], reason: row[3]})
+		}
+	}
+	for _, report := range reports {
+		read("", report, nil)
+	}
+	for _, id := range app.StackIDs() {
+		ev := plainEvaluation(t, id)
+		for _, report := range ev.Reports {
+			read(id, report, ev.ViewPaths)
 		}
 	}
 	return out
+}
+
+var (
+	plainOnce sync.Once
+	plainErr  error
+	plain     map[string]*providernag.Evaluation
+)
+
+// plainEvaluation returns what the app's packs found on the plain
+// CfnResources of a stack. The evaluation runs once per test process, on
+// the shared synthesis, and synthesizes nothing.
+func plainEvaluation(t *testing.T, id string) *providernag.Evaluation {
+	t.Helper()
+	plainOnce.Do(func() {
+		plain = map[string]*providernag.Evaluation{}
+		outdir := filepath.Join(*assembly.Directory(), "plain-resources")
+		for _, sid := range app.StackIDs() {
+			ev, err := providernag.Evaluate(app.Stack(sid), *assembly.GetStackArtifact(jsii.String(sid)).TemplateFullPath(), outdir)
+			if err != nil {
+				plainErr = err
+				return
+			}
+			plain[sid] = ev
+		}
+	})
+	if plainErr != nil {
+		t.Fatal(plainErr)
+	}
+	return plain[id]
+}
+
+// evaluatedBy names the rules that must have evaluated every resource of a
+// type, whether CDK wrote it as an L1 or as a plain CfnResource: a role is
+// checked for AWS managed policies and wildcards, a function for its runtime.
+var evaluatedBy = map[string][]string{
+	"AWS::IAM::Role":        {"AwsSolutions-IAM4", "AwsSolutions-IAM5"},
+	"AWS::Lambda::Function": {"AwsSolutions-L1"},
+}
+
+// TestCdkNagEvaluatesEveryRoleAndFunction proves that cdk-nag's rules saw
+// every IAM role and Lambda function of every template, those of CDK's
+// custom-resource providers included: each has a line in a report for each
+// rule of evaluatedBy. It prints what was evaluated.
+func TestCdkNagEvaluatesEveryRoleAndFunction(t *testing.T) {
+	rows := reportRows(t)
+	seen := map[string]map[string]bool{} // construct path -> rules
+	for _, row := range rows {
+		if seen[row.path] == nil {
+			seen[row.path] = map[string]bool{}
+		}
+		seen[row.path][row.rule] = true
+	}
+	total := 0
+	for _, id := range app.StackIDs() {
+		paths := constructPaths(app.Stack(id))
+		plainPaths := map[string]bool{}
+		ev := plainEvaluation(t, id)
+		for _, r := range ev.Resources {
+			plainPaths[r.Path] = true
+		}
+		counts := map[string]int{}
+		for logical, r := range allResources(t, id) {
+			typ := fmt.Sprint(dig(r, "Type"))
+			rules, ok := evaluatedBy[typ]
+			if !ok {
+				continue
+			}
+			path := paths[logical]
+			for _, rule := range rules {
+				if !seen[path][rule] {
+					t.Errorf("%s: %s (%s) was not evaluated by %s", id, path, typ, rule)
+				}
+			}
+			counts[typ]++
+			if plainPaths[path] {
+				counts["plain "+typ]++
+			}
+			total++
+		}
+		findings, suppressed := 0, 0
+		for _, row := range rows {
+			if row.stack == id && (row.compliance == "Non-Compliant" || row.compliance == "Suppressed") {
+				findings++
+				if row.compliance == "Suppressed" {
+					suppressed++
+				}
+			}
+		}
+		fmt.Printf("nag: %s: %d roles (%d plain) and %d functions (%d plain) evaluated; %d plain resources, %d findings on them, %d suppressed\n", id,
+			counts["AWS::IAM::Role"], counts["plain AWS::IAM::Role"], counts["AWS::Lambda::Function"], counts["plain AWS::Lambda::Function"],
+			len(ev.Resources), findings, suppressed)
+	}
+	if total == 0 {
+		t.Fatal("no role or function in any template; the walk is broken")
+	}
 }
