@@ -35,17 +35,9 @@ func (s *service) buildScaling(r resolved) {
 		MinCapacity:       jsii.Number(r.minCapacity),
 		MaxCapacity:       jsii.Number(r.maxCapacity),
 	})
-	awsapplicationautoscaling.NewCfnScalingPolicy(this, jsii.String("CpuScaling"), &awsapplicationautoscaling.CfnScalingPolicyProps{
-		PolicyName:      jsii.String(r.prefix + "-cpu"),
-		PolicyType:      jsii.String("TargetTrackingScaling"),
-		ScalingTargetId: s.scaling.Ref(),
-		TargetTrackingScalingPolicyConfiguration: &awsapplicationautoscaling.CfnScalingPolicy_TargetTrackingScalingPolicyConfigurationProperty{
-			TargetValue:      jsii.Number(r.cpuTarget),
-			ScaleOutCooldown: jsii.Number(scaleOutCooldownSeconds),
-			ScaleInCooldown:  jsii.Number(scaleInCooldownSeconds),
-			PredefinedMetricSpecification: &awsapplicationautoscaling.CfnScalingPolicy_PredefinedMetricSpecificationProperty{
-				PredefinedMetricType: jsii.String("ECSServiceAverageCPUUtilization"),
-			},
+	s.targetTracking("CpuScaling", r.prefix+"-cpu", r.cpuTarget, &awsapplicationautoscaling.CfnScalingPolicy_TargetTrackingScalingPolicyConfigurationProperty{
+		PredefinedMetricSpecification: &awsapplicationautoscaling.CfnScalingPolicy_PredefinedMetricSpecificationProperty{
+			PredefinedMetricType: jsii.String("ECSServiceAverageCPUUtilization"),
 		},
 	})
 
@@ -90,18 +82,24 @@ func (s *service) buildScaling(r resolved) {
 		Expression: jsii.String("(FILL(requestsblue, 0) + FILL(requestsgreen, 0)) / (FILL(healthyblue, 0) + FILL(healthygreen, 0))"),
 		ReturnData: jsii.Bool(true),
 	})
-	awsapplicationautoscaling.NewCfnScalingPolicy(this, jsii.String("RequestScaling"), &awsapplicationautoscaling.CfnScalingPolicyProps{
-		PolicyName:      jsii.String(r.prefix + "-requests"),
-		PolicyType:      jsii.String("TargetTrackingScaling"),
-		ScalingTargetId: s.scaling.Ref(),
-		TargetTrackingScalingPolicyConfiguration: &awsapplicationautoscaling.CfnScalingPolicy_TargetTrackingScalingPolicyConfigurationProperty{
-			TargetValue:      jsii.Number(r.requestsPerTarget),
-			ScaleOutCooldown: jsii.Number(scaleOutCooldownSeconds),
-			ScaleInCooldown:  jsii.Number(scaleInCooldownSeconds),
-			CustomizedMetricSpecification: &awsapplicationautoscaling.CfnScalingPolicy_CustomizedMetricSpecificationProperty{
-				Metrics: &queries,
-			},
+	s.targetTracking("RequestScaling", r.prefix+"-requests", r.requestsPerTarget, &awsapplicationautoscaling.CfnScalingPolicy_TargetTrackingScalingPolicyConfigurationProperty{
+		CustomizedMetricSpecification: &awsapplicationautoscaling.CfnScalingPolicy_CustomizedMetricSpecificationProperty{
+			Metrics: &queries,
 		},
+	})
+}
+
+// targetTracking adds a target-tracking policy on the scalable target that
+// keeps config's metric at target, with the cooldowns above.
+func (s *service) targetTracking(id, name string, target float64, config *awsapplicationautoscaling.CfnScalingPolicy_TargetTrackingScalingPolicyConfigurationProperty) {
+	config.TargetValue = jsii.Number(target)
+	config.ScaleOutCooldown = jsii.Number(scaleOutCooldownSeconds)
+	config.ScaleInCooldown = jsii.Number(scaleInCooldownSeconds)
+	awsapplicationautoscaling.NewCfnScalingPolicy(s.Construct, jsii.String(id), &awsapplicationautoscaling.CfnScalingPolicyProps{
+		PolicyName:                               jsii.String(name),
+		PolicyType:                               jsii.String("TargetTrackingScaling"),
+		ScalingTargetId:                          s.scaling.Ref(),
+		TargetTrackingScalingPolicyConfiguration: config,
 	})
 }
 
