@@ -31,6 +31,7 @@ import (
 
 	"ecs-bluegreen/constructs/bluegreen/smoketest"
 	"ecs-bluegreen/internal/logbucket"
+	"ecs-bluegreen/rules"
 )
 
 // ServiceProps configures a blue/green service. Optional fields are nil for
@@ -225,7 +226,7 @@ type resolved struct {
 	containerName, healthPath       string
 	smokeRequests                   float64
 	image                           awsecs.ContainerImage
-	shift                           *TrafficShift
+	shift                           TrafficShift
 	terminationWait, alarmPeriod    awscdk.Duration
 	removal                         awscdk.RemovalPolicy
 	retention                       awslogs.RetentionDays
@@ -247,12 +248,11 @@ func resolve(p *ServiceProps) (resolved, error) {
 		port:              orFloat(p.ContainerPort, 80),
 		testPort:          orFloat(p.TestListenerPort, 8080),
 		threshold:         orFloat(p.Alarm5xxThreshold, 5),
-		evaluation:        orFloat(p.AlarmEvaluationPeriods, 2),
+		evaluation:        orFloat(p.AlarmEvaluationPeriods, rules.AlarmEvaluationPeriods),
 		smokeRequests:     orFloat(p.SmokeRequests, 5),
 		containerName:     orString(p.ContainerName, "app"),
 		healthPath:        orString(p.HealthCheckPath, "/"),
 		image:             p.PlaceholderImage,
-		shift:             p.TrafficShift,
 		terminationWait:   p.TerminationWait,
 		alarmPeriod:       p.AlarmPeriod,
 		removal:           p.RemovalPolicy,
@@ -264,17 +264,17 @@ func resolve(p *ServiceProps) (resolved, error) {
 	if r.image == nil {
 		r.image = awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/nginx/nginx:stable-alpine"), nil)
 	}
-	if r.shift == nil {
-		r.shift = AllAtOnce()
+	if p.TrafficShift != nil {
+		r.shift = *p.TrafficShift
 	}
-	if err := r.shift.validate(); err != nil {
-		return resolved{}, err
+	if err := r.shift.Validate(); err != nil {
+		return resolved{}, fmt.Errorf("bluegreen: TrafficShift %w", err)
 	}
 	if r.terminationWait == nil {
 		r.terminationWait = awscdk.Duration_Minutes(jsii.Number(5))
 	}
 	if r.alarmPeriod == nil {
-		r.alarmPeriod = awscdk.Duration_Minutes(jsii.Number(1))
+		r.alarmPeriod = awscdk.Duration_Seconds(jsii.Number(rules.AlarmPeriodSeconds))
 	}
 	if r.removal == "" {
 		r.removal = awscdk.RemovalPolicy_RETAIN
@@ -285,8 +285,8 @@ func resolve(p *ServiceProps) (resolved, error) {
 	if r.accessLogsExpiration == nil {
 		r.accessLogsExpiration = awscdk.Duration_Days(jsii.Number(90))
 	}
-	if n := len(r.prefix + "-green"); n > 32 {
-		return resolved{}, fmt.Errorf("bluegreen: NamePrefix %q is too long: target group name %q has %d characters, AWS allows 32", r.prefix, r.prefix+"-green", n)
+	if longest := rules.LongestName(r.prefix); !rules.FitsNameLimit(longest) {
+		return resolved{}, fmt.Errorf("bluegreen: NamePrefix %q is too long: target group name %q has %d characters, AWS allows %d", r.prefix, longest, len(longest), rules.NameLimit)
 	}
 	if r.testPort == 80 || r.testPort == 443 {
 		return resolved{}, fmt.Errorf("bluegreen: TestListenerPort %v collides with a production listener port", r.testPort)
@@ -371,7 +371,7 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 	}}, jsii.Bool(false))
 
 	s.blue = s.targetGroup("BlueTargetGroup", props.Vpc, r, name("-blue"))
-	s.green = s.targetGroup("GreenTargetGroup", props.Vpc, r, name("-green"))
+	s.green = s.targetGroup("GreenTargetGroup", props.Vpc, r, name(rules.GreenSuffix))
 
 	scheme := "http"
 	if props.Certificate != nil {
@@ -622,7 +622,7 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 		Application:         application,
 		DeploymentGroupName: name(""),
 		Service:             s.svc,
-		DeploymentConfig:    r.shift.codeDeployConfig(this, name("")),
+		DeploymentConfig:    codeDeployConfig(this, r.shift, name("")),
 		BlueGreenDeploymentConfig: &codedeploy.EcsBlueGreenDeploymentConfig{
 			Listener:            s.prodListener,
 			TestListener:        s.testListener,
