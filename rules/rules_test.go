@@ -188,7 +188,9 @@ func TestFargateSizes(t *testing.T) {
 		ok          bool
 	}{
 		{256, 512, true}, {256, 2048, true}, {256, 4096, false}, {256, 768, false},
-		{512, 4096, true}, {1024, 8192, true}, {2048, 16384, true}, {4096, 30720, true}, {4096, 30721, false},
+		// The largest size of each CPU, and the next step above it.
+		{512, 4096, true}, {512, 5120, false}, {1024, 8192, true}, {1024, 9216, false}, {2048, 16384, true}, {2048, 17408, false},
+		{4096, 30720, true}, {4096, 31744, false}, {4096, 30721, false},
 		{8192, 16384, true}, {8192, 18432, false}, {16384, 122880, true}, {16384, 131072, false},
 		{300, 512, false}, {32768, 65536, false},
 	}
