@@ -292,7 +292,11 @@ func serviceProblems(t *testing.T, props *bluegreen.ServiceProps) []string {
 	t.Helper()
 	const prefix = "bluegreen: invalid service props: "
 	children := len(*svc.stack.Node().Children())
-	msg := panicMessage(func() { bluegreen.NewService(svc.stack, "Invalid", props) })
+	refused++
+	msg := panicMessage(func() { bluegreen.NewService(svc.stack, fmt.Sprintf("Refused%d", refused), props) })
+	if msg == "" {
+		t.Fatalf("NewService accepted the props; want a panic starting %q", prefix)
+	}
 	if !strings.HasPrefix(msg, prefix) {
 		t.Fatalf("panic %q, want one starting %q", msg, prefix)
 	}
@@ -301,6 +305,10 @@ func serviceProblems(t *testing.T, props *bluegreen.ServiceProps) []string {
 	}
 	return strings.Split(strings.TrimPrefix(msg, prefix), "\n")
 }
+
+// refused numbers the services serviceProblems builds, so that one accepted
+// by mistake does not make the next collide with its ID.
+var refused int
 
 // panicMessage runs f and returns the message of the error it panics with.
 func panicMessage(f func()) (msg string) {
