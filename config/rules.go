@@ -6,58 +6,11 @@ import (
 	"net"
 	"net/mail"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
+
+	"ecs-bluegreen/rules"
 )
-
-// Alarm timing shared by the service construct and the validation below.
-// CodeDeploy acts on alarms only while a deployment is in progress, so every
-// environment must keep its deployment open at least AlarmDetectionSeconds
-// after production traffic first reaches the new version.
-const (
-	// AlarmPeriodSeconds is one minute: ALB target-group metrics are published
-	// every 60 s, so a shorter period only adds missing datapoints, and CDK's
-	// five-minute default would outlast a five-minute canary.
-	AlarmPeriodSeconds = 60
-	// AlarmEvaluationPeriods is two: one bad minute can be a blip during a
-	// task-set swap, two in a row is a bad release.
-	AlarmEvaluationPeriods = 2
-	// MetricDelaySeconds is how late ALB metrics typically arrive in CloudWatch.
-	MetricDelaySeconds = 60
-	// AlarmDetectionSeconds is the longest a failing release serves traffic
-	// before its alarm is in ALARM and CodeDeploy starts the rollback.
-	AlarmDetectionSeconds = AlarmPeriodSeconds*AlarmEvaluationPeriods + MetricDelaySeconds
-)
-
-// DeploymentConfigs maps each supported CodeDeploy ECS deployment
-// configuration to the minutes it takes to move 100% of production traffic.
-var DeploymentConfigs = map[string]int{
-	"CodeDeployDefault.ECSAllAtOnce":                    0,
-	"CodeDeployDefault.ECSCanary10Percent5Minutes":      5,
-	"CodeDeployDefault.ECSCanary10Percent15Minutes":     15,
-	"CodeDeployDefault.ECSLinear10PercentEvery1Minutes": 9,
-	"CodeDeployDefault.ECSLinear10PercentEvery3Minutes": 27,
-}
-
-// fargateMemory lists, per Fargate task CPU, the accepted memory sizes in MiB.
-var fargateMemory = map[int][]int{
-	256:   {512, 1024, 2048},
-	512:   steps(1024, 4096, 1024),
-	1024:  steps(2048, 8192, 1024),
-	2048:  steps(4096, 16384, 1024),
-	4096:  steps(8192, 30720, 1024),
-	8192:  steps(16384, 61440, 4096),
-	16384: steps(32768, 122880, 8192),
-}
-
-func steps(from, to, step int) []int {
-	var out []int
-	for v := from; v <= to; v += step {
-		out = append(out, v)
-	}
-	return out
-}
 
 // logRetentionDays are the values CloudWatch Logs accepts for retention.
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -243,17 +196,17 @@ func readEnvironment(r *reader, name, short string) Environment {
 	k := func(key string) string { return name + "." + key }
 	e := Environment{Name: name, ShortName: short}
 
-	e.TaskCpu = r.integer(k("taskCpu"), d.cpu, "Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).", nil)
+	e.TaskCpu = r.integer(k("taskCpu"), d.cpu, "Fargate task CPU units ("+joinInts(rules.FargateCpus())+").", nil)
 	// Unset memory follows a changed CPU: the smallest size Fargate accepts for it.
 	memoryDefault := d.memory
-	if mem, ok := fargateMemory[e.TaskCpu]; ok && r.raw(k("taskMemory")) == nil && !containsInt(mem, memoryDefault) {
+	if mem, ok := rules.FargateMemory(e.TaskCpu); ok && r.raw(k("taskMemory")) == nil && !rules.FargateAccepts(e.TaskCpu, memoryDefault) {
 		memoryDefault = mem[0]
 	}
 	e.TaskMemoryMiB = r.integer(k("taskMemory"), memoryDefault, "Fargate task memory in MiB; must be a size Fargate accepts for the CPU. Unset: the default, or the smallest size Fargate accepts for taskCpu.", nil)
-	if mem, ok := fargateMemory[e.TaskCpu]; !ok {
-		r.fail(k("taskCpu"), e.TaskCpu, "Fargate accepts 256, 512, 1024, 2048, 4096, 8192 or 16384")
-	} else if !containsInt(mem, e.TaskMemoryMiB) {
-		r.fail(k("taskMemory"), e.TaskMemoryMiB, fmt.Sprintf("with taskCpu %d Fargate accepts %s MiB", e.TaskCpu, describeSizes(mem)))
+	if _, ok := rules.FargateMemory(e.TaskCpu); !ok {
+		r.fail(k("taskCpu"), e.TaskCpu, "Fargate accepts "+rules.DescribeFargateCpus())
+	} else if !rules.FargateAccepts(e.TaskCpu, e.TaskMemoryMiB) {
+		r.fail(k("taskMemory"), e.TaskMemoryMiB, fmt.Sprintf("with taskCpu %d Fargate accepts %s MiB", e.TaskCpu, rules.DescribeFargateMemory(e.TaskCpu)))
 	}
 	readCapacity(r, k, d, &e)
 	e.ContainerPort = r.integer(k("containerPort"), 80, "Port the container listens on; the placeholder image listens on 80.", between(1, 65535))
@@ -276,13 +229,13 @@ func readEnvironment(r *reader, name, short string) Environment {
 	e.VpcCidr = r.str(k("vpcCidr"), d.vpcCidr, "CIDR block of the environment's VPC (/16 to /22).", checkVpcCidr)
 	e.DeploymentConfig = r.str(k("deploymentConfig"), d.deployment, "CodeDeploy traffic-shifting configuration.",
 		func(s string) string {
-			if _, ok := DeploymentConfigs[s]; !ok {
-				return "must be one of " + strings.Join(deploymentConfigNames(), ", ")
+			if _, ok := rules.CodeDeployPredefined(s); !ok {
+				return "must be one of " + strings.Join(rules.CodeDeployPredefinedNames(), ", ")
 			}
 			return ""
 		})
 	e.TerminationWaitMinutes = r.integer(k("terminationWaitMinutes"), d.wait,
-		"Minutes the old task set is kept after all traffic moved; the deployment (and alarm rollback) stays open that long.", between(0, 2880))
+		"Minutes the old task set is kept after all traffic moved; the deployment (and alarm rollback) stays open that long.", between(0, rules.MaxTerminationWaitMinutes))
 	e.RemovalPolicy = r.str(k("removalPolicy"), d.removal, "What happens to logs and data when the stack is deleted: destroy or retain.", checkRemovalPolicy)
 	e.LogRetentionDays = r.integer(k("logRetentionDays"), d.retention, "Days CloudWatch Logs keeps the service's and the VPC flow logs.", checkRetention)
 	e.TestListenerPort = r.integer(k("testListenerPort"), 8080, "Port of the test listener that reaches the new version before production traffic.", between(1, 65535))
@@ -324,12 +277,13 @@ func readEnvironment(r *reader, name, short string) Environment {
 	e.WafRateLimit = r.integer(k("wafRateLimit"), 2000, "Requests one client address may send in 5 minutes before the firewall blocks it (WAF accepts 10 to 2000000000).", between(10, 2000000000))
 	e.TaskEgress = readEgress(r, k("taskEgress"))
 
-	minutesToFull, known := DeploymentConfigs[e.DeploymentConfig]
-	validWait := e.TerminationWaitMinutes >= 0 && e.TerminationWaitMinutes <= 2880
-	if open := (minutesToFull + e.TerminationWaitMinutes) * 60; known && validWait && open < AlarmDetectionSeconds {
+	shift, known := rules.CodeDeployPredefined(e.DeploymentConfig)
+	validWait := e.TerminationWaitMinutes >= 0 && e.TerminationWaitMinutes <= rules.MaxTerminationWaitMinutes
+	alarms := rules.DefaultAlarmWindow()
+	if minimum, ok := alarms.CheckTerminationWait(shift, e.TerminationWaitMinutes); known && validWait && !ok {
 		r.fail(k("terminationWaitMinutes"), e.TerminationWaitMinutes, fmt.Sprintf(
 			"with %s the deployment would end %d s after production traffic starts, before its alarms can fire (%d s); use at least %d",
-			e.DeploymentConfig, open, AlarmDetectionSeconds, ceilDiv(AlarmDetectionSeconds, 60)-minutesToFull))
+			e.DeploymentConfig, rules.OpenSeconds(shift, e.TerminationWaitMinutes), alarms.DetectionSeconds(), minimum))
 	}
 	return e
 }
@@ -440,19 +394,19 @@ func checkRetention(n int) string {
 }
 
 // checkNames verifies that the physical names built from project and
-// environmentSuffix fit AWS's limits (32 characters for load balancers,
-// target groups and connections).
+// environmentSuffix fit AWS's limit for load balancers, target groups and
+// connections: the pipeline's connection is named by the pipeline prefix,
+// and an environment's longest such name ends in the green suffix.
 func checkNames(r *reader, c *Config) {
-	const limit = 32
 	names := []string{c.PipelinePrefix()}
 	for _, e := range c.Environments() {
-		names = append(names, c.ResourcePrefix(e)+"-green")
+		names = append(names, rules.LongestName(c.ResourcePrefix(e)))
 	}
 	for _, n := range names {
-		if len(n) > limit {
+		if !rules.FitsNameLimit(n) {
 			r.problems = append(r.problems, fmt.Errorf(
 				"project = %q, environmentSuffix = %q: together too long; the physical name %q has %d characters and AWS allows %d (keep project and environmentSuffix to %d characters together)",
-				c.Project, c.EnvironmentSuffix, n, len(n), limit, limit-len("-prd--green")))
+				c.Project, c.EnvironmentSuffix, n, len(n), rules.NameLimit, rules.NameLimit-len("-prd-"+rules.GreenSuffix)))
 			return
 		}
 	}
@@ -494,21 +448,3 @@ func joinInts(list []int) string {
 	}
 	return strings.Join(s, ", ")
 }
-
-func describeSizes(list []int) string {
-	if len(list) <= 3 {
-		return joinInts(list)
-	}
-	return fmt.Sprintf("%d to %d in steps of %d", list[0], list[len(list)-1], list[1]-list[0])
-}
-
-func deploymentConfigNames() []string {
-	names := make([]string, 0, len(DeploymentConfigs))
-	for n := range DeploymentConfigs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -18,6 +18,7 @@ import (
 	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/internal/keypolicy"
 	"ecs-bluegreen/internal/trust"
+	"ecs-bluegreen/rules"
 )
 
 // ServiceStackProps configures one environment's stack.
@@ -125,8 +126,8 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		TrafficShift:             trafficShift(env),
 		TerminationWait:          awscdk.Duration_Minutes(jsii.Number(float64(env.TerminationWaitMinutes))),
 		Alarm5xxThreshold:        jsii.Number(float64(env.Alarm5xxThreshold)),
-		AlarmPeriod:              awscdk.Duration_Seconds(jsii.Number(config.AlarmPeriodSeconds)),
-		AlarmEvaluationPeriods:   jsii.Number(config.AlarmEvaluationPeriods),
+		AlarmPeriod:              awscdk.Duration_Seconds(jsii.Number(rules.AlarmPeriodSeconds)),
+		AlarmEvaluationPeriods:   jsii.Number(rules.AlarmEvaluationPeriods),
 		SmokeChecks:              smokeChecks(env),
 		SmokeRequests:            jsii.Number(float64(env.SmokeRequests)),
 		RemovalPolicy:            removal,
@@ -201,21 +202,12 @@ func smokeChecks(env *config.Environment) *[]*bluegreen.SmokeCheck {
 	return &checks
 }
 
-// TrafficShifts maps each deploymentConfig value the configuration accepts
-// (config.DeploymentConfigs, named as CodeDeploy names its predefined ECS
-// configurations) to the traffic shift it describes.
-var TrafficShifts = map[string]*bluegreen.TrafficShift{
-	"CodeDeployDefault.ECSAllAtOnce":                    bluegreen.AllAtOnce(),
-	"CodeDeployDefault.ECSCanary10Percent5Minutes":      bluegreen.Canary(10, 5),
-	"CodeDeployDefault.ECSCanary10Percent15Minutes":     bluegreen.Canary(10, 15),
-	"CodeDeployDefault.ECSLinear10PercentEvery1Minutes": bluegreen.Linear(10, 1),
-	"CodeDeployDefault.ECSLinear10PercentEvery3Minutes": bluegreen.Linear(10, 3),
-}
-
+// trafficShift is the traffic shift of the environment's deploymentConfig,
+// which the configuration accepts only as a name CodeDeploy predefines.
 func trafficShift(env *config.Environment) *bluegreen.TrafficShift {
-	shift, ok := TrafficShifts[env.DeploymentConfig]
+	shift, ok := rules.CodeDeployPredefined(env.DeploymentConfig)
 	if !ok {
-		panic(fmt.Sprintf("stacks: %s.deploymentConfig %q has no traffic shift", env.Name, env.DeploymentConfig))
+		panic(fmt.Sprintf("stacks: %s.deploymentConfig %q is not a deployment configuration CodeDeploy predefines", env.Name, env.DeploymentConfig))
 	}
-	return shift
+	return &shift
 }

@@ -1,10 +1,12 @@
 package test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
@@ -144,33 +146,179 @@ func TestServiceConstructExposesWhatAPipelineNeeds(t *testing.T) {
 	}
 }
 
-// TestServiceConstructRejectsInvalidProps proves the construct refuses props
-// that cannot work, naming the problem.
+// TestServiceConstructRejectsInvalidProps has one row per validation rule of
+// the construct; each asserts its message, naming the prop, the value and
+// what is allowed, and that it is the only problem reported. NewService
+// panics before it adds anything to the (already synthesized) stack.
 func TestServiceConstructRejectsInvalidProps(t *testing.T) {
+	const tooEarly = " the deployment would end %d s after production traffic first reaches the new version, before its alarms can fire (%d s: %s); use a TerminationWait of at least %s, or a shorter AlarmPeriod or fewer AlarmEvaluationPeriods"
+	rows := []struct {
+		name   string
+		change func(p *bluegreen.ServiceProps)
+		want   string
+	}{
+		{"Vpc is required", func(p *bluegreen.ServiceProps) { p.Vpc = nil }, "Vpc is required"},
+		{"NamePrefix is required", func(p *bluegreen.ServiceProps) { p.NamePrefix = jsii.String("") }, "NamePrefix is required"},
+		{"the green target group's name fits 32 characters", func(p *bluegreen.ServiceProps) { p.NamePrefix = jsii.String(strings.Repeat("a", 27)) },
+			`NamePrefix "` + strings.Repeat("a", 27) + `" is too long: target group name "` + strings.Repeat("a", 27) + `-green" has 33 characters, AWS allows 32`},
+		{"TaskCpu is a size Fargate offers", func(p *bluegreen.ServiceProps) { p.TaskCpu = jsii.Number(300) },
+			"TaskCpu 300: Fargate accepts 256, 512, 1024, 2048, 4096, 8192 or 16384"},
+		{"TaskMemoryMiB is a size Fargate accepts with TaskCpu", func(p *bluegreen.ServiceProps) { p.TaskMemoryMiB = jsii.Number(4096) },
+			"TaskMemoryMiB 4096: with TaskCpu 256 Fargate accepts 512, 1024, 2048 MiB"},
+		{"MinCapacity at least 1", func(p *bluegreen.ServiceProps) { p.MinCapacity, p.MaxCapacity = jsii.Number(0), jsii.Number(2) }, "MinCapacity 0: must be at least 1"},
+		{"MaxCapacity at least MinCapacity", func(p *bluegreen.ServiceProps) { p.MinCapacity, p.MaxCapacity = jsii.Number(3), jsii.Number(2) },
+			"MaxCapacity 2: must be at least MinCapacity (3)"},
+		{"TargetUtilizationPercent 1 to 100", func(p *bluegreen.ServiceProps) { p.TargetUtilizationPercent = jsii.Number(101) }, "TargetUtilizationPercent 101: must be 1 to 100"},
+		{"RequestsPerTarget at least 1", func(p *bluegreen.ServiceProps) { p.RequestsPerTarget = jsii.Number(0) }, "RequestsPerTarget 0: must be at least 1"},
+		{"TestListenerPort is not a production port", func(p *bluegreen.ServiceProps) { p.TestListenerPort = jsii.Number(443) },
+			"TestListenerPort 443 collides with a production listener port: use a port other than 80 and 443"},
+		{"TaskEgress rules have a Cidr and a port", func(p *bluegreen.ServiceProps) {
+			p.TaskEgress = &[]*bluegreen.EgressRule{{Cidr: jsii.String("10.0.0.0/8"), Port: jsii.Number(443)}, {Cidr: jsii.String("10.0.0.0/8"), Port: jsii.Number(0)}}
+		}, `TaskEgress[1] = {Cidr: "10.0.0.0/8", Port: 0}: needs a Cidr and a Port from 1 to 65535`},
+		{"Firewall.RateLimit as WAF accepts", func(p *bluegreen.ServiceProps) { p.Firewall = &bluegreen.FirewallProps{RateLimit: jsii.Number(5)} },
+			"Firewall.RateLimit 5: WAF accepts 10 to 2,000,000,000 requests per 5 minutes"},
+		{"TrafficShift: whole percentages from 1", func(p *bluegreen.ServiceProps) { p.TrafficShift = bluegreen.Canary(0, 5) },
+			"TrafficShift canary 0%, the rest after 5 minutes: the percentage must be a whole number from 1 to 99"},
+		{"TrafficShift: whole percentages to 99", func(p *bluegreen.ServiceProps) { p.TrafficShift = bluegreen.Linear(100, 1) },
+			"TrafficShift linear 100% every 1 minutes: the percentage must be a whole number from 1 to 99"},
+		{"TrafficShift: whole minutes", func(p *bluegreen.ServiceProps) { p.TrafficShift = bluegreen.Canary(10, 1.5) },
+			"TrafficShift canary 10%, the rest after 1.5 minutes: the interval must be a whole number of minutes from 1 to 2880"},
+		{"TerminationWait in whole minutes", func(p *bluegreen.ServiceProps) { p.TerminationWait = awscdk.Duration_Seconds(jsii.Number(270)) },
+			"TerminationWait 4 minutes 30 seconds: CodeDeploy accepts whole minutes from 0 to 2880"},
+		{"TerminationWait up to two days", func(p *bluegreen.ServiceProps) { p.TerminationWait = awscdk.Duration_Minutes(jsii.Number(2881)) },
+			"TerminationWait 2 days 1 minute: CodeDeploy accepts whole minutes from 0 to 2880"},
+		{"AlarmEvaluationPeriods at least 1", func(p *bluegreen.ServiceProps) { p.AlarmEvaluationPeriods = jsii.Number(0) },
+			"AlarmEvaluationPeriods 0: must be a whole number of at least 1"},
+		{"all at once: the alarms can fire before the deployment ends", func(p *bluegreen.ServiceProps) {
+			p.TrafficShift, p.TerminationWait = bluegreen.AllAtOnce(), awscdk.Duration_Minutes(jsii.Number(2))
+		}, "TerminationWait 2 minutes with TrafficShift all at once:" + fmt.Sprintf(tooEarly, 120, 180, "2 x 60 s alarm periods + 60 s metric delay", "3 minutes")},
+		{"canary: the interval counts, the wait makes up the rest", func(p *bluegreen.ServiceProps) {
+			p.TrafficShift, p.TerminationWait = bluegreen.Canary(10, 1), awscdk.Duration_Minutes(jsii.Number(0))
+		}, "TerminationWait 0 minutes with TrafficShift canary 10%, the rest after 1 minutes:" + fmt.Sprintf(tooEarly, 60, 180, "2 x 60 s alarm periods + 60 s metric delay", "2 minutes")},
+		{"slower alarms need a longer wait", func(p *bluegreen.ServiceProps) { p.AlarmPeriod = awscdk.Duration_Minutes(jsii.Number(5)) },
+			"TerminationWait 5 minutes with TrafficShift all at once:" + fmt.Sprintf(tooEarly, 300, 660, "2 x 300 s alarm periods + 60 s metric delay", "11 minutes")},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			props := &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x")}
+			r.change(props)
+			problems := serviceProblems(t, props)
+			if len(problems) != 1 || problems[0] != r.want {
+				t.Errorf("problems:\n  %s\nwant only:\n  %s", strings.Join(problems, "\n  "), r.want)
+			}
+		})
+	}
+	if msg := panicMessage(func() { bluegreen.NewService(svc.stack, "NoProps", nil) }); msg != "bluegreen: props with Vpc and NamePrefix are required" {
+		t.Errorf("nil props: %q", msg)
+	}
+}
+
+// TestServiceConstructAcceptsWhatItCanRollBack proves that the rules' limits
+// are not drawn too tight: a release that keeps the deployment open exactly
+// as long as the alarms need, the largest Fargate size, and values known
+// only at deploy time (tokens, which cannot be checked) are accepted. Each
+// row leaves out Vpc, so that the construct panics before it builds
+// anything, and asserts that nothing else is reported.
+func TestServiceConstructAcceptsWhatItCanRollBack(t *testing.T) {
+	token := func(name string) *float64 { return awscdk.Token_AsNumber(awscdk.Fn_Ref(jsii.String(name))) }
 	rows := []struct {
 		name  string
 		props *bluegreen.ServiceProps
-		want  string
 	}{
-		{"missing VPC", &bluegreen.ServiceProps{NamePrefix: jsii.String("x")}, "Vpc and NamePrefix are required"},
-		{"missing prefix", &bluegreen.ServiceProps{Vpc: svc.vpc}, "Vpc and NamePrefix are required"},
-		{"prefix too long for a target group name", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String(strings.Repeat("a", 27))}, "AWS allows 32"},
-		{"test port on a production port", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x"), TestListenerPort: jsii.Number(443)}, "collides"},
-		{"canary percentage 0", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x"), TrafficShift: bluegreen.Canary(0, 5)}, "percentage must be a whole number from 1 to 99"},
-		{"linear 100 percent", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x"), TrafficShift: bluegreen.Linear(100, 1)}, "percentage must be a whole number from 1 to 99"},
-		{"canary interval in fractions of a minute", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("x"), TrafficShift: bluegreen.Canary(10, 1.5)}, "interval must be a whole number of minutes"},
+		{"all at once, waiting exactly the 180 s the alarms take", &bluegreen.ServiceProps{TrafficShift: bluegreen.AllAtOnce(), TerminationWait: awscdk.Duration_Minutes(jsii.Number(3))}},
+		{"a 1-minute canary and a 2-minute wait", &bluegreen.ServiceProps{TrafficShift: bluegreen.Canary(10, 1), TerminationWait: awscdk.Duration_Minutes(jsii.Number(2))}},
+		{"a 5-minute canary needs no wait", &bluegreen.ServiceProps{TrafficShift: bluegreen.Canary(10, 5), TerminationWait: awscdk.Duration_Minutes(jsii.Number(0))}},
+		{"faster alarms allow a shorter wait", &bluegreen.ServiceProps{
+			TerminationWait: awscdk.Duration_Minutes(jsii.Number(2)), AlarmPeriod: awscdk.Duration_Seconds(jsii.Number(30)), AlarmEvaluationPeriods: jsii.Number(2)}},
+		{"the largest Fargate size", &bluegreen.ServiceProps{TaskCpu: jsii.Number(16384), TaskMemoryMiB: jsii.Number(122880)}},
+		{"the longest termination wait", &bluegreen.ServiceProps{TerminationWait: awscdk.Duration_Days(jsii.Number(2))}},
+		{"deploy-time values", &bluegreen.ServiceProps{
+			NamePrefix: awscdk.Fn_Ref(jsii.String("Prefix")), TaskCpu: token("Cpu"), TaskMemoryMiB: token("Memory"),
+			MinCapacity: token("Min"), TestListenerPort: token("Port"), AlarmEvaluationPeriods: token("Evaluations"),
+			TerminationWait: awscdk.Duration_Minutes(token("Wait")), AlarmPeriod: awscdk.Duration_Seconds(token("Period")),
+		}},
 	}
-	for i, r := range rows {
+	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
-			defer func() {
-				got := recover()
-				if got == nil || !strings.Contains(got.(error).Error(), r.want) {
-					t.Errorf("panic = %v, want one containing %q", got, r.want)
-				}
-			}()
-			bluegreen.NewService(svc.stack, "Invalid"+string(rune('A'+i)), r.props)
+			if r.props.NamePrefix == nil {
+				r.props.NamePrefix = jsii.String("x")
+			}
+			if problems := serviceProblems(t, r.props); len(problems) != 1 || problems[0] != "Vpc is required" {
+				t.Errorf("problems:\n  %s\nwant only the missing Vpc", strings.Join(problems, "\n  "))
+			}
 		})
 	}
+}
+
+// TestServiceConstructReportsEveryProblemAtOnce proves that one panic lists
+// every bad prop, so that a user fixes them in one go.
+func TestServiceConstructReportsEveryProblemAtOnce(t *testing.T) {
+	prefix := strings.Repeat("b", 30)
+	problems := serviceProblems(t, &bluegreen.ServiceProps{
+		NamePrefix:        jsii.String(prefix),
+		TaskMemoryMiB:     jsii.Number(1000),
+		TestListenerPort:  jsii.Number(80),
+		RequestsPerTarget: jsii.Number(0),
+		TrafficShift:      bluegreen.AllAtOnce(),
+		TerminationWait:   awscdk.Duration_Minutes(jsii.Number(1)),
+	})
+	want := []string{
+		"Vpc is required",
+		`NamePrefix "` + prefix + `" is too long`,
+		"TaskMemoryMiB 1000: with TaskCpu 256 Fargate accepts 512, 1024, 2048 MiB",
+		"RequestsPerTarget 0: must be at least 1",
+		"TestListenerPort 80 collides with a production listener port",
+		"TerminationWait 1 minute with TrafficShift all at once: the deployment would end 60 s after production traffic first reaches the new version",
+	}
+	if len(problems) != len(want) {
+		t.Errorf("%d problems, want %d:\n  %s", len(problems), len(want), strings.Join(problems, "\n  "))
+	}
+	for _, w := range want {
+		found := false
+		for _, p := range problems {
+			found = found || strings.HasPrefix(p, w)
+		}
+		if !found {
+			t.Errorf("no problem starting %q in:\n  %s", w, strings.Join(problems, "\n  "))
+		}
+	}
+}
+
+// serviceProblems builds a service from props that must be refused and
+// returns the problems its panic lists, one per line after the package's
+// prefix. The construct must refuse them before it adds anything to the
+// stack, which was synthesized already.
+func serviceProblems(t *testing.T, props *bluegreen.ServiceProps) []string {
+	t.Helper()
+	const prefix = "bluegreen: invalid service props: "
+	children := len(*svc.stack.Node().Children())
+	refused++
+	msg := panicMessage(func() { bluegreen.NewService(svc.stack, fmt.Sprintf("Refused%d", refused), props) })
+	if msg == "" {
+		t.Fatalf("NewService accepted the props; want a panic starting %q", prefix)
+	}
+	if !strings.HasPrefix(msg, prefix) {
+		t.Fatalf("panic %q, want one starting %q", msg, prefix)
+	}
+	if n := len(*svc.stack.Node().Children()); n != children {
+		t.Errorf("the refused service added %d constructs to the synthesized stack", n-children)
+	}
+	return strings.Split(strings.TrimPrefix(msg, prefix), "\n")
+}
+
+// refused numbers the services serviceProblems builds, so that one accepted
+// by mistake does not make the next collide with its ID.
+var refused int
+
+// panicMessage runs f and returns the message of the error it panics with.
+func panicMessage(f func()) (msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = fmt.Sprint(p)
+		}
+	}()
+	f()
+	return ""
 }
 
 // TestServiceConstructPreTrafficHook proves the AfterAllowTestTraffic validation: the
@@ -273,7 +421,8 @@ func TestServiceConstructPreTrafficHook(t *testing.T) {
 // TestServiceConstructTrafficShift proves that a traffic shift CodeDeploy
 // predefines uses that configuration (the plain service's default, all at
 // once, in TestServiceConstructDefaults) and that any other gets a
-// deployment configuration of its own, used by the service's group.
+// deployment configuration of its own, used by the service's group. (What
+// each shift means is tested with the rules package.)
 func TestServiceConstructTrafficShift(t *testing.T) {
 	configs := svc.tpl.FindResources(jsii.String("AWS::CodeDeploy::DeploymentConfig"), map[string]interface{}{
 		"Properties": map[string]interface{}{
@@ -292,15 +441,5 @@ func TestServiceConstructTrafficShift(t *testing.T) {
 			"DeploymentGroupName":  "tls-svc",
 			"DeploymentConfigName": map[string]interface{}{"Ref": logical},
 		})
-	}
-	for _, c := range []struct {
-		shift *bluegreen.TrafficShift
-		want  float64
-	}{
-		{bluegreen.AllAtOnce(), 0}, {bluegreen.Canary(10, 15), 15}, {bluegreen.Linear(10, 3), 27}, {bluegreen.Linear(20, 2), 8}, {bluegreen.Linear(30, 1), 3},
-	} {
-		if got := c.shift.MinutesToFull(); got != c.want {
-			t.Errorf("%s: MinutesToFull = %v, want %v", c.shift, got, c.want)
-		}
 	}
 }

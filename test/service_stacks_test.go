@@ -9,7 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/config"
-	"ecs-bluegreen/stacks"
+	"ecs-bluegreen/rules"
 )
 
 // environments pairs each environment stack's construct ID with its configuration.
@@ -198,7 +198,7 @@ func TestRollbackAlarmsWatchBothTargetGroups(t *testing.T) {
 						continue
 					}
 					found = alarmID
-					if p["Statistic"] != stat || p["Period"] != float64(config.AlarmPeriodSeconds) || p["EvaluationPeriods"] != float64(config.AlarmEvaluationPeriods) {
+					if p["Statistic"] != stat || p["Period"] != float64(rules.AlarmPeriodSeconds) || p["EvaluationPeriods"] != float64(rules.AlarmEvaluationPeriods) {
 						t.Errorf("%s: alarm %s on %s: statistic/period/evaluation = %v/%v/%v", id, metric, color, p["Statistic"], p["Period"], p["EvaluationPeriods"])
 					}
 					if !wired[fmt.Sprint(map[string]interface{}{"Ref": alarmID})] {
@@ -215,25 +215,27 @@ func TestRollbackAlarmsWatchBothTargetGroups(t *testing.T) {
 
 // TestDeploymentStaysOpenUntilAlarmsCanFire proves, from the templates, that
 // each environment keeps its deployment open (traffic-shift time plus
-// termination wait) at least as long as its alarms take to fire.
+// termination wait) at least as long as its slowest alarm takes to fire.
 func TestDeploymentStaysOpenUntilAlarmsCanFire(t *testing.T) {
 	for id := range environments() {
-		var alarmSeconds float64
+		var slowest rules.AlarmWindow
 		for _, a := range resources(t, id, "AWS::CloudWatch::Alarm") {
 			p := a["Properties"].(map[string]interface{})
-			if s := p["Period"].(float64)*p["EvaluationPeriods"].(float64) + config.MetricDelaySeconds; s > alarmSeconds {
-				alarmSeconds = s
+			w := rules.AlarmWindow{PeriodSeconds: int(p["Period"].(float64)), EvaluationPeriods: int(p["EvaluationPeriods"].(float64))}
+			if w.DetectionSeconds() > slowest.DetectionSeconds() {
+				slowest = w
 			}
 		}
 		for _, dg := range resources(t, id, "AWS::CodeDeploy::DeploymentGroup") {
 			name := dig(dg, "Properties", "DeploymentConfigName").(string)
-			shift, ok := config.DeploymentConfigs[name]
+			shift, ok := rules.CodeDeployPredefined(name)
 			if !ok {
-				t.Fatalf("%s: unknown deployment config %s", id, name)
+				t.Fatalf("%s: %s is not a deployment configuration CodeDeploy predefines", id, name)
 			}
 			wait := dig(dg, "Properties", "BlueGreenDeploymentConfiguration", "TerminateBlueInstancesOnDeploymentSuccess", "TerminationWaitTimeInMinutes").(float64)
-			if open := (float64(shift) + wait) * 60; open < alarmSeconds {
-				t.Errorf("%s: deployment open %v s after traffic starts, alarms need %v s", id, open, alarmSeconds)
+			if minimum, ok := slowest.CheckTerminationWait(shift, int(wait)); !ok {
+				t.Errorf("%s: deployment open %d s after traffic starts, alarms need %d s (%s); a termination wait of %d minutes, want at least %d",
+					id, rules.OpenSeconds(shift, int(wait)), slowest.DetectionSeconds(), slowest, int(wait), minimum)
 			}
 		}
 	}
@@ -363,29 +365,6 @@ func dig(v interface{}, path ...string) interface{} {
 		v = m[p]
 	}
 	return v
-}
-
-// TestEveryDeploymentConfigHasATrafficShift proves that each deploymentConfig
-// value the configuration accepts is a traffic shift that CodeDeploy carries
-// out under that very name, taking the minutes the configuration's alarm
-// window check assumes.
-func TestEveryDeploymentConfigHasATrafficShift(t *testing.T) {
-	for name, minutes := range config.DeploymentConfigs {
-		shift, ok := stacks.TrafficShifts[name]
-		if !ok {
-			t.Errorf("%s: no traffic shift in stacks.TrafficShifts", name)
-			continue
-		}
-		if got, ok := shift.CodeDeployPredefinedName(); got != name || !ok {
-			t.Errorf("%s: the traffic shift %s deploys as %q", name, shift, got)
-		}
-		if got := shift.MinutesToFull(); got != float64(minutes) {
-			t.Errorf("%s: the traffic shift takes %v minutes, the configuration assumes %d", name, got, minutes)
-		}
-	}
-	if len(stacks.TrafficShifts) != len(config.DeploymentConfigs) {
-		t.Errorf("%d traffic shifts for %d accepted deploymentConfig values", len(stacks.TrafficShifts), len(config.DeploymentConfigs))
-	}
 }
 
 // requestMetric matches one metric query of the request-scaling policy: an

@@ -1,13 +1,12 @@
 package bluegreen
 
 import (
-	"fmt"
-	"math"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/rules"
 )
 
 // The Service interface and ServiceProps describe a blue/green release
@@ -55,105 +54,44 @@ func (r *codeDeployRelease) DeploymentGroup() codedeploy.IEcsDeploymentGroup {
 
 // TrafficShift is how production traffic moves to a new version once it has
 // passed the pre-traffic validation: all at once, in two steps (canary) or in
-// equal steps (linear). Create one with AllAtOnce, Canary or Linear.
-type TrafficShift struct {
-	kind    shiftKind
-	percent float64
-	minutes float64
-}
-
-type shiftKind int
-
-const (
-	allAtOnce shiftKind = iota
-	canary
-	linear
-)
+// equal steps (linear). Create one with AllAtOnce, Canary or Linear. It is
+// the domain's own type (rules.TrafficShift), so that the configuration and
+// the release-time tool read a shift the way the construct deploys it.
+type TrafficShift = rules.TrafficShift
 
 // AllAtOnce moves all production traffic in one step.
-func AllAtOnce() *TrafficShift { return &TrafficShift{kind: allAtOnce, percent: 100} }
+func AllAtOnce() *TrafficShift { return shift(rules.AllAtOnce()) }
 
 // Canary moves percent of production traffic, then the rest after minutes.
-func Canary(percent, minutes float64) *TrafficShift {
-	return &TrafficShift{kind: canary, percent: percent, minutes: minutes}
-}
+func Canary(percent, minutes float64) *TrafficShift { return shift(rules.Canary(percent, minutes)) }
 
 // Linear moves percent of production traffic every minutes until all of it
 // has moved.
-func Linear(percent, minutes float64) *TrafficShift {
-	return &TrafficShift{kind: linear, percent: percent, minutes: minutes}
-}
+func Linear(percent, minutes float64) *TrafficShift { return shift(rules.Linear(percent, minutes)) }
 
-// MinutesToFull is the time from the first step of the shift to the last.
-func (t *TrafficShift) MinutesToFull() float64 {
-	switch t.kind {
-	case canary:
-		return t.minutes
-	case linear:
-		return (math.Ceil(100/t.percent) - 1) * t.minutes
-	}
-	return 0
-}
+func shift(t TrafficShift) *TrafficShift { return &t }
 
-func (t *TrafficShift) String() string {
-	switch t.kind {
-	case canary:
-		return fmt.Sprintf("canary %v%%, the rest after %v minutes", t.percent, t.minutes)
-	case linear:
-		return fmt.Sprintf("linear %v%% every %v minutes", t.percent, t.minutes)
-	}
-	return "all at once"
-}
-
-// validate reports a shift CodeDeploy cannot carry out: whole percentages
-// from 1 to 99 and whole minutes from 1 to 2880 (two days).
-func (t *TrafficShift) validate() error {
-	if t.kind == allAtOnce {
-		return nil
-	}
-	if t.percent != math.Trunc(t.percent) || t.percent < 1 || t.percent > 99 {
-		return fmt.Errorf("bluegreen: TrafficShift %s: the percentage must be a whole number from 1 to 99", t)
-	}
-	if t.minutes != math.Trunc(t.minutes) || t.minutes < 1 || t.minutes > 2880 {
-		return fmt.Errorf("bluegreen: TrafficShift %s: the interval must be a whole number of minutes from 1 to 2880", t)
-	}
-	return nil
-}
-
-// codeDeployPredefined names the deployment configurations CodeDeploy
-// predefines for ECS; any other shift gets a configuration of its own.
-var codeDeployPredefined = map[TrafficShift]string{
-	{kind: allAtOnce, percent: 100}:          "CodeDeployDefault.ECSAllAtOnce",
-	{kind: canary, percent: 10, minutes: 5}:  "CodeDeployDefault.ECSCanary10Percent5Minutes",
-	{kind: canary, percent: 10, minutes: 15}: "CodeDeployDefault.ECSCanary10Percent15Minutes",
-	{kind: linear, percent: 10, minutes: 1}:  "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
-	{kind: linear, percent: 10, minutes: 3}:  "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
-}
-
-// CodeDeployPredefinedName is the name of the deployment configuration
-// CodeDeploy predefines for this shift, if it has one.
-func (t *TrafficShift) CodeDeployPredefinedName() (string, bool) {
-	name, ok := codeDeployPredefined[*t]
-	return name, ok
-}
-
-// codeDeployConfig is the CodeDeploy deployment configuration of the shift:
-// a predefined one where CodeDeploy has it, else a new one in scope.
-func (t *TrafficShift) codeDeployConfig(scope constructs.Construct, name *string) codedeploy.IEcsDeploymentConfig {
+// codeDeployConfig is the CodeDeploy deployment configuration of a valid
+// shift: the one CodeDeploy predefines where it has one, else a new one in
+// scope.
+func codeDeployConfig(scope constructs.Construct, t TrafficShift, name *string) codedeploy.IEcsDeploymentConfig {
 	id := jsii.String("DeploymentConfig")
-	if name, ok := t.CodeDeployPredefinedName(); ok {
-		return codedeploy.EcsDeploymentConfig_FromEcsDeploymentConfigName(scope, id, jsii.String(name))
+	if predefined, ok := t.CodeDeployPredefinedName(); ok {
+		return codedeploy.EcsDeploymentConfig_FromEcsDeploymentConfigName(scope, id, jsii.String(predefined))
 	}
 	var routing codedeploy.TrafficRouting
-	interval := awscdk.Duration_Minutes(jsii.Number(t.minutes))
-	if t.kind == canary {
+	interval := awscdk.Duration_Minutes(jsii.Number(t.Minutes()))
+	switch t.Kind() {
+	case rules.ShiftCanary:
 		routing = codedeploy.TrafficRouting_TimeBasedCanary(&codedeploy.TimeBasedCanaryTrafficRoutingProps{
-			Percentage: jsii.Number(t.percent), Interval: interval,
+			Percentage: jsii.Number(t.Percent()), Interval: interval,
 		})
-	} else {
+	case rules.ShiftLinear:
 		routing = codedeploy.TrafficRouting_TimeBasedLinear(&codedeploy.TimeBasedLinearTrafficRoutingProps{
-			Percentage: jsii.Number(t.percent), Interval: interval,
+			Percentage: jsii.Number(t.Percent()), Interval: interval,
 		})
+	default:
+		routing = codedeploy.TrafficRouting_AllAtOnce()
 	}
 	return codedeploy.NewEcsDeploymentConfig(scope, id, &codedeploy.EcsDeploymentConfigProps{DeploymentConfigName: name, TrafficRouting: routing})
 }

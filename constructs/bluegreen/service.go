@@ -32,6 +32,7 @@ import (
 	"ecs-bluegreen/constructs/bluegreen/smoketest"
 	"ecs-bluegreen/internal/logbucket"
 	"ecs-bluegreen/internal/trust"
+	"ecs-bluegreen/rules"
 )
 
 // ServiceProps configures a blue/green service. Optional fields are nil for
@@ -45,9 +46,11 @@ type ServiceProps struct {
 	// alarms). "<NamePrefix>-green" must fit in 32 characters. Required.
 	NamePrefix *string
 
-	// TaskCpu is the Fargate task CPU in units. Default: 256.
+	// TaskCpu is the Fargate task CPU in units (256, 512, 1024, 2048, 4096,
+	// 8192 or 16384). Default: 256.
 	TaskCpu *float64
-	// TaskMemoryMiB is the Fargate task memory. Default: 512.
+	// TaskMemoryMiB is the Fargate task memory; it must be a size Fargate
+	// accepts with TaskCpu. Default: 512.
 	TaskMemoryMiB *float64
 	// MinCapacity is the fewest tasks Application Auto Scaling keeps
 	// running; the service's task count belongs to the scaler, and the
@@ -94,7 +97,11 @@ type ServiceProps struct {
 	// Default: AllAtOnce().
 	TrafficShift *TrafficShift
 	// TerminationWait keeps the old task set (and the deployment, with its
-	// alarm rollback) after all traffic moved. Default: 5 minutes.
+	// alarm rollback) after all traffic moved: whole minutes, up to two days.
+	// With the TrafficShift it must keep the deployment open until the alarms
+	// can fire, AlarmPeriod x AlarmEvaluationPeriods plus a minute of metric
+	// delay after production traffic first reaches the new version (3 minutes
+	// with all at once and the default alarms). Default: 5 minutes.
 	TerminationWait awscdk.Duration
 	// Alarm5xxThreshold is the per-minute count of target 5xx responses that,
 	// for AlarmEvaluationPeriods minutes running, rolls a deployment back. Default: 5.
@@ -216,104 +223,10 @@ type service struct {
 	prodUrl, testUrl *string
 }
 
-// resolved holds the props with defaults applied; the caller's props are never modified.
-type resolved struct {
-	prefix                          string
-	cpu, memory, port               float64
-	minCapacity, maxCapacity        float64
-	cpuTarget, requestsPerTarget    float64
-	testPort, threshold, evaluation float64
-	containerName, healthPath       string
-	smokeRequests                   float64
-	image                           awsecs.ContainerImage
-	shift                           *TrafficShift
-	terminationWait, alarmPeriod    awscdk.Duration
-	removal                         awscdk.RemovalPolicy
-	retention                       awslogs.RetentionDays
-	logKey                          awskms.IKey
-	accessLogsExpiration            awscdk.Duration
-}
-
-func resolve(p *ServiceProps) (resolved, error) {
-	if p == nil || p.Vpc == nil || p.NamePrefix == nil || *p.NamePrefix == "" {
-		return resolved{}, fmt.Errorf("bluegreen: Vpc and NamePrefix are required")
-	}
-	r := resolved{
-		prefix:            *p.NamePrefix,
-		cpu:               orFloat(p.TaskCpu, 256),
-		memory:            orFloat(p.TaskMemoryMiB, 512),
-		minCapacity:       orFloat(p.MinCapacity, 1),
-		cpuTarget:         orFloat(p.TargetUtilizationPercent, 60),
-		requestsPerTarget: orFloat(p.RequestsPerTarget, 1000),
-		port:              orFloat(p.ContainerPort, 80),
-		testPort:          orFloat(p.TestListenerPort, 8080),
-		threshold:         orFloat(p.Alarm5xxThreshold, 5),
-		evaluation:        orFloat(p.AlarmEvaluationPeriods, 2),
-		smokeRequests:     orFloat(p.SmokeRequests, 5),
-		containerName:     orString(p.ContainerName, "app"),
-		healthPath:        orString(p.HealthCheckPath, "/"),
-		image:             p.PlaceholderImage,
-		shift:             p.TrafficShift,
-		terminationWait:   p.TerminationWait,
-		alarmPeriod:       p.AlarmPeriod,
-		removal:           p.RemovalPolicy,
-		retention:         p.LogRetention,
-		logKey:            p.LogEncryptionKey,
-	}
-	r.accessLogsExpiration = p.AccessLogsExpiration
-	r.maxCapacity = orFloat(p.MaxCapacity, 2*r.minCapacity)
-	if r.image == nil {
-		r.image = awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/nginx/nginx:stable-alpine"), nil)
-	}
-	if r.shift == nil {
-		r.shift = AllAtOnce()
-	}
-	if err := r.shift.validate(); err != nil {
-		return resolved{}, err
-	}
-	if r.terminationWait == nil {
-		r.terminationWait = awscdk.Duration_Minutes(jsii.Number(5))
-	}
-	if r.alarmPeriod == nil {
-		r.alarmPeriod = awscdk.Duration_Minutes(jsii.Number(1))
-	}
-	if r.removal == "" {
-		r.removal = awscdk.RemovalPolicy_RETAIN
-	}
-	if r.retention == "" {
-		r.retention = awslogs.RetentionDays_ONE_MONTH
-	}
-	if r.accessLogsExpiration == nil {
-		r.accessLogsExpiration = awscdk.Duration_Days(jsii.Number(90))
-	}
-	if n := len(r.prefix + "-green"); n > 32 {
-		return resolved{}, fmt.Errorf("bluegreen: NamePrefix %q is too long: target group name %q has %d characters, AWS allows 32", r.prefix, r.prefix+"-green", n)
-	}
-	if r.testPort == 80 || r.testPort == 443 {
-		return resolved{}, fmt.Errorf("bluegreen: TestListenerPort %v collides with a production listener port", r.testPort)
-	}
-	if r.minCapacity < 1 || r.maxCapacity < r.minCapacity {
-		return resolved{}, fmt.Errorf("bluegreen: MinCapacity %v and MaxCapacity %v: want 1 <= MinCapacity <= MaxCapacity", r.minCapacity, r.maxCapacity)
-	}
-	if p.TaskEgress != nil {
-		for i, e := range *p.TaskEgress {
-			if e == nil || e.Cidr == nil || e.Port == nil || *e.Port < 1 || *e.Port > 65535 {
-				return resolved{}, fmt.Errorf("bluegreen: TaskEgress[%d] needs a Cidr and a Port from 1 to 65535", i)
-			}
-		}
-	}
-	if p.Firewall != nil && p.Firewall.RateLimit != nil && (*p.Firewall.RateLimit < 10 || *p.Firewall.RateLimit > 2e9) {
-		return resolved{}, fmt.Errorf("bluegreen: Firewall.RateLimit %v: WAF accepts 10 to 2,000,000,000 requests per 5 minutes", *p.Firewall.RateLimit)
-	}
-	if r.cpuTarget < 1 || r.cpuTarget > 100 || r.requestsPerTarget < 1 {
-		return resolved{}, fmt.Errorf("bluegreen: TargetUtilizationPercent %v must be 1 to 100 and RequestsPerTarget %v at least 1", r.cpuTarget, r.requestsPerTarget)
-	}
-	return r, nil
-}
-
 // NewService creates the blue/green service. It panics on props that cannot
-// work (missing VPC or name prefix, names over AWS's limits), as CDK
-// constructs do.
+// work (missing VPC or name prefix, names over AWS's limits, a task size
+// Fargate refuses, a release its alarms could not roll back), listing every
+// problem at once, as CDK constructs do.
 func NewService(scope constructs.Construct, id string, props *ServiceProps) Service {
 	r, err := resolve(props)
 	if err != nil {
@@ -372,7 +285,7 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 	}}, jsii.Bool(false))
 
 	s.blue = s.targetGroup("BlueTargetGroup", props.Vpc, r, name("-blue"))
-	s.green = s.targetGroup("GreenTargetGroup", props.Vpc, r, name("-green"))
+	s.green = s.targetGroup("GreenTargetGroup", props.Vpc, r, name(rules.GreenSuffix))
 
 	scheme := "http"
 	if props.Certificate != nil {
@@ -635,7 +548,7 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 		Application:         application,
 		DeploymentGroupName: name(""),
 		Service:             s.svc,
-		DeploymentConfig:    r.shift.codeDeployConfig(this, name("")),
+		DeploymentConfig:    codeDeployConfig(this, r.shift, name("")),
 		BlueGreenDeploymentConfig: &codedeploy.EcsBlueGreenDeploymentConfig{
 			Listener:            s.prodListener,
 			TestListener:        s.testListener,

@@ -11,17 +11,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-)
 
-// metricDelay is how late ALB metrics reach CloudWatch after the minute they
-// describe; an alarm cannot see a bad minute before then.
-const metricDelay = 60
+	"ecs-bluegreen/rules"
+)
 
 type env struct {
 	name             string
@@ -29,9 +27,8 @@ type env struct {
 	shift            int // seconds from first production traffic to 100%
 	terminationWait  int
 	deploymentConfig string
-	alarmDetect      int // seconds from the first bad minute to ALARM
-	alarmDesc        string
-	hookTimeout      int // seconds the pre-traffic hook may take, 0 when there is none
+	alarms           rules.AlarmWindow // the slowest rollback alarm
+	hookTimeout      int               // seconds the pre-traffic hook may take, 0 when there is none
 }
 
 func main() {
@@ -50,7 +47,7 @@ func main() {
 	for i, name := range order {
 		e := envs[name]
 		toFull := e.healthy + e.shift
-		fmt.Printf("%-11s %-45s %7ds %7ds %7ds %9s %12s\n", e.name, e.deploymentConfig, e.healthy, e.shift, e.terminationWait, dur(toFull), dur(e.alarmDetect))
+		fmt.Printf("%-11s %-45s %7ds %7ds %7ds %9s %12s\n", e.name, e.deploymentConfig, e.healthy, e.shift, e.terminationWait, dur(toFull), dur(e.alarms.DetectionSeconds()))
 		if i < len(order)-1 {
 			// The pipeline's deploy action completes when the deployment does,
 			// after the termination wait; only then does the next stage start.
@@ -63,7 +60,7 @@ func main() {
 	fmt.Printf("Minimum time from build finished to 100%% production traffic: %s (%d s), with an immediate approval\n", dur(total), total)
 	for _, name := range order {
 		e := envs[name]
-		fmt.Printf("Longest a failing release serves %s traffic before rollback starts: %s (%s + %d s metric delay)\n", e.name, dur(e.alarmDetect), e.alarmDesc, metricDelay)
+		fmt.Printf("Longest a failing release serves %s traffic before rollback starts: %s (%s)\n", e.name, dur(e.alarms.DetectionSeconds()), e.alarms)
 		if e.hookTimeout > 0 {
 			fmt.Printf("  (a release that fails the pre-traffic smoke test serves no %s traffic; the hook may take up to %s)\n", e.name, dur(e.hookTimeout))
 		}
@@ -95,7 +92,11 @@ func read(dir string) (map[string]*env, []string, error) {
 		if err := json.Unmarshal(data, &t); err != nil {
 			return nil, nil, fmt.Errorf("%s: %v", f, err)
 		}
-		if e := readEnv(t); e != nil {
+		e, err := readEnv(t)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", f, err)
+		}
+		if e != nil {
 			envs[e.name] = e
 		}
 		for _, r := range t.Resources {
@@ -132,12 +133,9 @@ func read(dir string) (map[string]*env, []string, error) {
 	return envs, order, nil
 }
 
-var (
-	canaryRe = regexp.MustCompile(`Canary(\d+)Percent(\d+)Minutes?$`)
-	linearRe = regexp.MustCompile(`Linear(\d+)PercentEvery(\d+)Minutes?$`)
-)
-
-func readEnv(t template) *env {
+// readEnv reads the one environment a template holds, or nil when it holds
+// no deployment group.
+func readEnv(t template) (*env, error) {
 	e := &env{}
 	found := false
 	for _, r := range t.Resources {
@@ -146,17 +144,20 @@ func readEnv(t template) *env {
 		case "AWS::CodeDeploy::DeploymentGroup":
 			found = true
 			e.name = tagValue(p["Tags"], "Environment")
-			e.deploymentConfig, e.shift = deploymentConfig(t, p["DeploymentConfigName"])
+			name, seconds, err := deploymentConfig(t, p["DeploymentConfigName"])
+			if err != nil {
+				return nil, err
+			}
+			e.deploymentConfig, e.shift = name, seconds
 			e.terminationWait = 60 * num(dig(p, "BlueGreenDeploymentConfiguration", "TerminateBlueInstancesOnDeploymentSuccess", "TerminationWaitTimeInMinutes"))
 		case "AWS::ElasticLoadBalancingV2::TargetGroup":
 			if h := num(p["HealthyThresholdCount"]) * num(p["HealthCheckIntervalSeconds"]); h > e.healthy {
 				e.healthy = h
 			}
 		case "AWS::CloudWatch::Alarm":
-			period, evals := num(p["Period"]), num(p["EvaluationPeriods"])
-			if d := period*evals + metricDelay; d > e.alarmDetect {
-				e.alarmDetect = d
-				e.alarmDesc = fmt.Sprintf("%d x %d s alarm periods", evals, period)
+			w := rules.AlarmWindow{PeriodSeconds: num(p["Period"]), EvaluationPeriods: num(p["EvaluationPeriods"])}
+			if w.DetectionSeconds() > e.alarms.DetectionSeconds() {
+				e.alarms = w
 			}
 		case "AWS::Lambda::Function":
 			if strings.Contains(strings.ToLower(tagValue(p["Tags"], "Purpose")), "pre-traffic") {
@@ -165,55 +166,47 @@ func readEnv(t template) *env {
 		}
 	}
 	if !found {
-		return nil
+		return nil, nil
 	}
-	return e
+	return e, nil
 }
 
 // deploymentConfig names a deployment group's configuration and derives its
-// traffic-shifting time: from the name of a configuration CodeDeploy
-// predefines, or from the TrafficRoutingConfig of one in the same template
-// that the group refers to.
-func deploymentConfig(t template, name interface{}) (string, int) {
+// traffic-shifting time in seconds: by the rules' table for a configuration
+// CodeDeploy predefines, or from the TrafficRoutingConfig of one in the same
+// template that the group refers to.
+func deploymentConfig(t template, name interface{}) (string, int, error) {
 	logical, _ := asMap(name)["Ref"].(string)
 	r, ok := t.Resources[logical]
 	if logical == "" || !ok || r.Type != "AWS::CodeDeploy::DeploymentConfig" {
-		return fmt.Sprint(name), shiftSeconds(fmt.Sprint(name))
+		shift, ok := rules.CodeDeployPredefined(fmt.Sprint(name))
+		if !ok {
+			return "", 0, fmt.Errorf("deployment configuration %v is neither one CodeDeploy predefines (%s) nor defined in the template",
+				name, strings.Join(rules.CodeDeployPredefinedNames(), ", "))
+		}
+		return fmt.Sprint(name), seconds(shift), nil
 	}
 	routing := asMap(r.Properties["TrafficRoutingConfig"])
+	var shift rules.TrafficShift
 	switch routing["Type"] {
 	case "TimeBasedCanary":
 		c := asMap(routing["TimeBasedCanary"])
-		return fmt.Sprintf("%s (canary %d%%, %d min)", logical, num(c["CanaryPercentage"]), num(c["CanaryInterval"])),
-			60 * num(c["CanaryInterval"])
+		shift = rules.Canary(float64(num(c["CanaryPercentage"])), float64(num(c["CanaryInterval"])))
 	case "TimeBasedLinear":
 		l := asMap(routing["TimeBasedLinear"])
-		percent, interval := num(l["LinearPercentage"]), num(l["LinearInterval"])
-		return fmt.Sprintf("%s (linear %d%% every %d min)", logical, percent, interval), 60 * linearSteps(percent) * interval
+		shift = rules.Linear(float64(num(l["LinearPercentage"])), float64(num(l["LinearInterval"])))
+	case "AllAtOnce", nil:
+	default:
+		return "", 0, fmt.Errorf("deployment configuration %s: traffic routing %v is not AllAtOnce, TimeBasedCanary or TimeBasedLinear", logical, routing["Type"])
 	}
-	return logical + " (all at once)", 0
+	if err := shift.Validate(); err != nil {
+		return "", 0, fmt.Errorf("deployment configuration %s: %v", logical, err)
+	}
+	return fmt.Sprintf("%s (%s)", logical, shift), seconds(shift), nil
 }
 
-// shiftSeconds derives the traffic-shifting time from a CodeDeploy ECS
-// predefined configuration name.
-func shiftSeconds(name string) int {
-	if m := canaryRe.FindStringSubmatch(name); m != nil {
-		return 60 * atoi(m[2])
-	}
-	if m := linearRe.FindStringSubmatch(name); m != nil {
-		return 60 * linearSteps(atoi(m[1])) * atoi(m[2])
-	}
-	return 0
-}
-
-// linearSteps is the number of waits in a linear shift of percent per step:
-// the first step moves traffic at once, the last one whatever is left.
-func linearSteps(percent int) int {
-	if percent <= 0 {
-		return 0
-	}
-	return (100+percent-1)/percent - 1
-}
+// seconds is the traffic-shifting time of a valid shift.
+func seconds(shift rules.TrafficShift) int { return int(math.Round(60 * shift.MinutesToFull())) }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 

@@ -5,46 +5,57 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
-// TestShiftSeconds derives traffic-shifting time from every predefined
-// CodeDeploy ECS configuration name.
-func TestShiftSeconds(t *testing.T) {
-	for name, want := range map[string]int{
-		"CodeDeployDefault.ECSAllAtOnce":                    0,
-		"CodeDeployDefault.ECSCanary10Percent5Minutes":      300,
-		"CodeDeployDefault.ECSCanary10Percent15Minutes":     900,
-		"CodeDeployDefault.ECSLinear10PercentEvery1Minutes": 540,
-		"CodeDeployDefault.ECSLinear10PercentEvery3Minutes": 1620,
-	} {
-		if got := shiftSeconds(name); got != want {
-			t.Errorf("shiftSeconds(%s) = %d, want %d", name, got, want)
-		}
-	}
-}
-
-// TestCustomDeploymentConfig derives traffic-shifting time from a deployment
-// configuration defined in the template, as the blue/green construct
-// creates for a shift CodeDeploy does not predefine.
-func TestCustomDeploymentConfig(t *testing.T) {
+// TestDeploymentConfig derives traffic-shifting time from a deployment
+// group's configuration: a name CodeDeploy predefines (read by the rules'
+// table, not by parsing the name), or a configuration defined in the
+// template, as the blue/green construct creates for a shift CodeDeploy
+// does not predefine. Anything else is an error, not a guess.
+func TestDeploymentConfig(t *testing.T) {
+	ref := map[string]interface{}{"Ref": "C"}
 	for _, c := range []struct {
-		routing string
+		name    string
+		routing string      // TrafficRoutingConfig of the template's configuration C
+		config  interface{} // the group's DeploymentConfigName
 		want    int
+		err     string
 	}{
-		{`{"Type": "TimeBasedLinear", "TimeBasedLinear": {"LinearPercentage": 30, "LinearInterval": 2}}`, 360},
-		{`{"Type": "TimeBasedCanary", "TimeBasedCanary": {"CanaryPercentage": 20, "CanaryInterval": 7}}`, 420},
-		{`{"Type": "AllAtOnce"}`, 0},
+		{name: "predefined all at once", config: "CodeDeployDefault.ECSAllAtOnce", want: 0},
+		{name: "predefined canary", config: "CodeDeployDefault.ECSCanary10Percent15Minutes", want: 900},
+		{name: "predefined linear", config: "CodeDeployDefault.ECSLinear10PercentEvery3Minutes", want: 1620},
+		{name: "a name that only looks predefined", config: "CodeDeployDefault.ECSCanary20Percent5Minutes",
+			err: "deployment configuration CodeDeployDefault.ECSCanary20Percent5Minutes is neither one CodeDeploy predefines"},
+		{name: "custom linear", config: ref, routing: `{"Type": "TimeBasedLinear", "TimeBasedLinear": {"LinearPercentage": 30, "LinearInterval": 2}}`, want: 360},
+		{name: "custom canary", config: ref, routing: `{"Type": "TimeBasedCanary", "TimeBasedCanary": {"CanaryPercentage": 20, "CanaryInterval": 7}}`, want: 420},
+		{name: "custom all at once", config: ref, routing: `{"Type": "AllAtOnce"}`, want: 0},
+		{name: "custom shift CodeDeploy refuses", config: ref, routing: `{"Type": "TimeBasedLinear", "TimeBasedLinear": {"LinearPercentage": 0, "LinearInterval": 2}}`,
+			err: "deployment configuration C: linear 0% every 2 minutes: the percentage must be a whole number from 1 to 99"},
+		{name: "unknown routing", config: ref, routing: `{"Type": "TimeBasedSomething"}`,
+			err: "traffic routing TimeBasedSomething is not AllAtOnce, TimeBasedCanary or TimeBasedLinear"},
 	} {
-		var tpl template
-		body := `{"Resources": {"C": {"Type": "AWS::CodeDeploy::DeploymentConfig", "Properties": {"ComputePlatform": "ECS", "TrafficRoutingConfig": ` + c.routing + `}}}}`
-		if err := json.Unmarshal([]byte(body), &tpl); err != nil {
-			t.Fatal(err)
-		}
-		name, got := deploymentConfig(tpl, map[string]interface{}{"Ref": "C"})
-		if got != c.want {
-			t.Errorf("%s: %d s, want %d", name, got, c.want)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			var tpl template
+			body := `{"Resources": {}}`
+			if c.routing != "" {
+				body = `{"Resources": {"C": {"Type": "AWS::CodeDeploy::DeploymentConfig", "Properties": {"ComputePlatform": "ECS", "TrafficRoutingConfig": ` + c.routing + `}}}}`
+			}
+			if err := json.Unmarshal([]byte(body), &tpl); err != nil {
+				t.Fatal(err)
+			}
+			name, got, err := deploymentConfig(tpl, c.config)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Errorf("error %v, want one containing %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Errorf("%s: %d s, %v; want %d s", name, got, err, c.want)
+			}
+		})
 	}
 }
 
@@ -78,7 +89,7 @@ func TestRead(t *testing.T) {
 		t.Fatalf("order = %v, want staging, production", order)
 	}
 	p := envs["production"]
-	if p.healthy != 45 || p.shift != 900 || p.terminationWait != 1200 || p.alarmDetect != 240 {
+	if p.healthy != 45 || p.shift != 900 || p.terminationWait != 1200 || p.alarms.DetectionSeconds() != 240 {
 		t.Errorf("production = %+v", *p)
 	}
 }

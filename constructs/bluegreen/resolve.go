@@ -1,0 +1,218 @@
+package bluegreen
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/rules"
+)
+
+// resolved holds the props with defaults applied; the caller's props are never modified.
+type resolved struct {
+	prefix                          string
+	cpu, memory, port               float64
+	minCapacity, maxCapacity        float64
+	cpuTarget, requestsPerTarget    float64
+	testPort, threshold, evaluation float64
+	containerName, healthPath       string
+	smokeRequests                   float64
+	image                           awsecs.ContainerImage
+	shift                           TrafficShift
+	terminationWait, alarmPeriod    awscdk.Duration
+	removal                         awscdk.RemovalPolicy
+	retention                       awslogs.RetentionDays
+	logKey                          awskms.IKey
+	accessLogsExpiration            awscdk.Duration
+}
+
+// resolve applies the defaults and reports every prop that cannot work in
+// one error. A value that is a token (known only at deploy time) is not
+// checked.
+func resolve(p *ServiceProps) (resolved, error) {
+	if p == nil {
+		return resolved{}, errors.New("bluegreen: props with Vpc and NamePrefix are required")
+	}
+	var problems []error
+	add := func(format string, args ...interface{}) { problems = append(problems, fmt.Errorf(format, args...)) }
+
+	if p.Vpc == nil {
+		add("Vpc is required")
+	}
+	if p.NamePrefix == nil || *p.NamePrefix == "" {
+		add("NamePrefix is required")
+	}
+	r := resolved{
+		prefix:            orString(p.NamePrefix, ""),
+		cpu:               orFloat(p.TaskCpu, 256),
+		memory:            orFloat(p.TaskMemoryMiB, 512),
+		minCapacity:       orFloat(p.MinCapacity, 1),
+		cpuTarget:         orFloat(p.TargetUtilizationPercent, 60),
+		requestsPerTarget: orFloat(p.RequestsPerTarget, 1000),
+		port:              orFloat(p.ContainerPort, 80),
+		testPort:          orFloat(p.TestListenerPort, 8080),
+		threshold:         orFloat(p.Alarm5xxThreshold, 5),
+		evaluation:        orFloat(p.AlarmEvaluationPeriods, rules.AlarmEvaluationPeriods),
+		smokeRequests:     orFloat(p.SmokeRequests, 5),
+		containerName:     orString(p.ContainerName, "app"),
+		healthPath:        orString(p.HealthCheckPath, "/"),
+		image:             p.PlaceholderImage,
+		terminationWait:   p.TerminationWait,
+		alarmPeriod:       p.AlarmPeriod,
+		removal:           p.RemovalPolicy,
+		retention:         p.LogRetention,
+		logKey:            p.LogEncryptionKey,
+	}
+	r.accessLogsExpiration = p.AccessLogsExpiration
+	r.maxCapacity = orFloat(p.MaxCapacity, 2*r.minCapacity)
+	if r.image == nil {
+		r.image = awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/nginx/nginx:stable-alpine"), nil)
+	}
+	if p.TrafficShift != nil {
+		r.shift = *p.TrafficShift
+	}
+	if r.terminationWait == nil {
+		r.terminationWait = awscdk.Duration_Minutes(jsii.Number(5))
+	}
+	if r.alarmPeriod == nil {
+		r.alarmPeriod = awscdk.Duration_Seconds(jsii.Number(rules.AlarmPeriodSeconds))
+	}
+	if r.removal == "" {
+		r.removal = awscdk.RemovalPolicy_RETAIN
+	}
+	if r.retention == "" {
+		r.retention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if r.accessLogsExpiration == nil {
+		r.accessLogsExpiration = awscdk.Duration_Days(jsii.Number(90))
+	}
+
+	if r.prefix != "" && !unresolved(r.prefix) {
+		if longest := rules.LongestName(r.prefix); !rules.FitsNameLimit(longest) {
+			add("NamePrefix %q is too long: target group name %q has %d characters, AWS allows %d", r.prefix, longest, len(longest), rules.NameLimit)
+		}
+	}
+	if !unresolved(r.cpu) {
+		if _, ok := rules.FargateMemory(int(r.cpu)); !ok || r.cpu != math.Trunc(r.cpu) {
+			add("TaskCpu %v: Fargate accepts %s", r.cpu, rules.DescribeFargateCpus())
+		} else if !unresolved(r.memory) && (r.memory != math.Trunc(r.memory) || !rules.FargateAccepts(int(r.cpu), int(r.memory))) {
+			add("TaskMemoryMiB %v: with TaskCpu %v Fargate accepts %s MiB", r.memory, r.cpu, rules.DescribeFargateMemory(int(r.cpu)))
+		}
+	}
+	if !unresolved(r.minCapacity) && r.minCapacity < 1 {
+		add("MinCapacity %v: must be at least 1", r.minCapacity)
+	}
+	if !unresolved(r.minCapacity) && !unresolved(r.maxCapacity) && r.maxCapacity < r.minCapacity {
+		add("MaxCapacity %v: must be at least MinCapacity (%v)", r.maxCapacity, r.minCapacity)
+	}
+	if !unresolved(r.cpuTarget) && (r.cpuTarget < 1 || r.cpuTarget > 100) {
+		add("TargetUtilizationPercent %v: must be 1 to 100", r.cpuTarget)
+	}
+	if !unresolved(r.requestsPerTarget) && r.requestsPerTarget < 1 {
+		add("RequestsPerTarget %v: must be at least 1", r.requestsPerTarget)
+	}
+	if !unresolved(r.testPort) && (r.testPort == 80 || r.testPort == 443) {
+		add("TestListenerPort %v collides with a production listener port: use a port other than 80 and 443", r.testPort)
+	}
+	if p.TaskEgress != nil {
+		for i, e := range *p.TaskEgress {
+			if e == nil || e.Cidr == nil || e.Port == nil || (!unresolved(*e.Port) && (*e.Port < 1 || *e.Port > 65535)) {
+				add("TaskEgress[%d] = %s: needs a Cidr and a Port from 1 to 65535", i, describeEgress(e))
+			}
+		}
+	}
+	if p.Firewall != nil && p.Firewall.RateLimit != nil && !unresolved(*p.Firewall.RateLimit) && (*p.Firewall.RateLimit < 10 || *p.Firewall.RateLimit > 2e9) {
+		add("Firewall.RateLimit %v: WAF accepts 10 to 2,000,000,000 requests per 5 minutes", *p.Firewall.RateLimit)
+	}
+	problems = append(problems, checkRollback(r)...)
+
+	if len(problems) > 0 {
+		return resolved{}, fmt.Errorf("bluegreen: invalid service props: %w", errors.Join(problems...))
+	}
+	return r, nil
+}
+
+// checkRollback reports a traffic shift CodeDeploy refuses, timing its
+// alarms cannot have, and a release that would end before its alarms could
+// roll it back: CodeDeploy acts on alarms only while a deployment is in
+// progress, so the deployment must stay open at least the alarms' detection
+// time after production traffic first reaches the new version (the rule the
+// configuration applies to terminationWaitMinutes too).
+func checkRollback(r resolved) []error {
+	var problems []error
+	add := func(format string, args ...interface{}) { problems = append(problems, fmt.Errorf(format, args...)) }
+
+	shiftErr := r.shift.Validate()
+	for _, err := range unwrap(shiftErr) {
+		add("TrafficShift %v", err)
+	}
+	waitKnown := !*r.terminationWait.IsUnresolved()
+	wait := 0.0
+	if waitKnown {
+		wait = *r.terminationWait.ToSeconds(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)}) / 60
+		if wait != math.Trunc(wait) || wait < 0 || wait > rules.MaxTerminationWaitMinutes {
+			add("TerminationWait %s: CodeDeploy accepts whole minutes from 0 to %d", *r.terminationWait.ToHumanString(), rules.MaxTerminationWaitMinutes)
+			waitKnown = false
+		}
+	}
+	evaluationKnown := !unresolved(r.evaluation)
+	if evaluationKnown && (r.evaluation != math.Trunc(r.evaluation) || r.evaluation < 1) {
+		add("AlarmEvaluationPeriods %v: must be a whole number of at least 1", r.evaluation)
+		evaluationKnown = false
+	}
+	periodKnown := !*r.alarmPeriod.IsUnresolved()
+	if shiftErr != nil || !waitKnown || !evaluationKnown || !periodKnown {
+		return problems
+	}
+	alarms := rules.AlarmWindow{
+		PeriodSeconds:     int(math.Ceil(*r.alarmPeriod.ToSeconds(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)}))),
+		EvaluationPeriods: int(r.evaluation),
+	}
+	if minimum, ok := alarms.CheckTerminationWait(r.shift, int(wait)); !ok {
+		add("TerminationWait %s with TrafficShift %s: the deployment would end %d s after production traffic first reaches the new version, "+
+			"before its alarms can fire (%d s: %s); use a TerminationWait of at least %s, or a shorter AlarmPeriod or fewer AlarmEvaluationPeriods",
+			*r.terminationWait.ToHumanString(), r.shift, rules.OpenSeconds(r.shift, int(wait)), alarms.DetectionSeconds(), alarms, minutes(minimum))
+	}
+	return problems
+}
+
+// unresolved reports a value that is a token, known only at deploy time.
+func unresolved(v interface{}) bool { return *awscdk.Token_IsUnresolved(v) }
+
+// unwrap lists the problems an error joins.
+func unwrap(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		return joined.Unwrap()
+	}
+	return []error{err}
+}
+
+func minutes(n int) string {
+	if n == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
+}
+
+func describeEgress(e *EgressRule) string {
+	if e == nil {
+		return "nil"
+	}
+	cidr, port := "nil", "nil"
+	if e.Cidr != nil {
+		cidr = fmt.Sprintf("%q", *e.Cidr)
+	}
+	if e.Port != nil {
+		port = fmt.Sprint(*e.Port)
+	}
+	return fmt.Sprintf("{Cidr: %s, Port: %s}", cidr, port)
+}
