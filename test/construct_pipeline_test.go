@@ -11,6 +11,9 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/constructs/bluegreen"
@@ -185,6 +188,34 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 		{"environment names are unique", func(p *delivery.PipelineProps) {
 			p.Environments = append(p.Environments, &delivery.DeployEnvironment{Name: jsii.String("staging"), Service: dlv.prod})
 		}, `Environments[1].Name "staging" is used twice`},
+		// Policies are built from fixed names only; a name that is a token
+		// (a reference to another stack, an import) could go stale.
+		{"an execution role without a fixed name", func(p *delivery.PipelineProps) {
+			role := awsiam.NewRole(dlv.stack, jsii.String("UnnamedExecutionRole"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)})
+			p.Environments[0].Service = withParts{anyService: dlv.staging, executionRole: role}
+		}, `Environments[0]: the execution role (PipelineConstructTest/UnnamedExecutionRole) has no fixed physical name: a policy would depend on a value that can go stale`},
+		{"a task role imported from a reference", func(p *delivery.PipelineProps) {
+			role := awsiam.Role_FromRoleArn(dlv.stack, jsii.String("ImportedTaskRole"), awscdk.Fn_ImportValue(jsii.String("task-role-arn")), nil)
+			p.Environments[0].Service = withParts{anyService: dlv.staging, taskRole: role}
+		}, `the task role (PipelineConstructTest/ImportedTaskRole) has no fixed physical name: a policy would depend on a value that can go stale`},
+		{"a pre-traffic function imported from a reference", func(p *delivery.PipelineProps) {
+			fn := awslambda.Function_FromFunctionArn(dlv.stack, jsii.String("ImportedHook"), awscdk.Fn_ImportValue(jsii.String("hook-arn")))
+			p.Environments[0].Service = withParts{anyService: dlv.staging, hook: fn}
+		}, `the pre-traffic function (PipelineConstructTest/ImportedHook) has no fixed physical name`},
+		{"a CodeDeploy application imported from a reference", func(p *delivery.PipelineProps) {
+			application := codedeploy.EcsApplication_FromEcsApplicationName(dlv.stack, jsii.String("ImportedApplication"), awscdk.Fn_ImportValue(jsii.String("application")))
+			group := codedeploy.EcsDeploymentGroup_FromEcsDeploymentGroupAttributes(dlv.stack, jsii.String("GroupOfImportedApplication"), &codedeploy.EcsDeploymentGroupAttributes{
+				Application: application, DeploymentGroupName: jsii.String("svc-stg"),
+			})
+			p.Environments[0].Service = withParts{anyService: dlv.staging, release: codeDeployReleaseOf{application, group}}
+		}, `the CodeDeploy application (PipelineConstructTest/ImportedApplication) has no fixed physical name`},
+		{"a deployment group imported from a reference", func(p *delivery.PipelineProps) {
+			application := codedeploy.EcsApplication_FromEcsApplicationName(dlv.stack, jsii.String("NamedApplication"), jsii.String("svc-stg"))
+			group := codedeploy.EcsDeploymentGroup_FromEcsDeploymentGroupAttributes(dlv.stack, jsii.String("ImportedGroup"), &codedeploy.EcsDeploymentGroupAttributes{
+				Application: application, DeploymentGroupName: awscdk.Fn_ImportValue(jsii.String("group")),
+			})
+			p.Environments[0].Service = withParts{anyService: dlv.staging, release: codeDeployReleaseOf{application, group}}
+		}, `the CodeDeploy deployment group (PipelineConstructTest/ImportedGroup) has no fixed physical name`},
 	}
 	for i, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
@@ -208,6 +239,52 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 		})
 	}
 }
+
+// withParts is a service with some of its resources replaced.
+type withParts struct {
+	anyService
+	executionRole, taskRole awsiam.IRole
+	hook                    awslambda.IFunction
+	release                 bluegreen.Release
+}
+
+func (w withParts) ExecutionRole() awsiam.IRole {
+	if w.executionRole != nil {
+		return w.executionRole
+	}
+	return w.anyService.ExecutionRole()
+}
+
+func (w withParts) TaskRole() awsiam.IRole {
+	if w.taskRole != nil {
+		return w.taskRole
+	}
+	return w.anyService.TaskRole()
+}
+
+func (w withParts) PreTrafficHook() awslambda.IFunction {
+	if w.hook != nil {
+		return w.hook
+	}
+	return w.anyService.PreTrafficHook()
+}
+
+func (w withParts) Release() bluegreen.Release {
+	if w.release != nil {
+		return w.release
+	}
+	return w.anyService.Release()
+}
+
+// codeDeployReleaseOf is a CodeDeploy release of a given application and group.
+type codeDeployReleaseOf struct {
+	application codedeploy.IEcsApplication
+	group       codedeploy.IEcsDeploymentGroup
+}
+
+func (codeDeployReleaseOf) Engine() bluegreen.Engine                          { return bluegreen.EngineCodeDeploy }
+func (r codeDeployReleaseOf) Application() codedeploy.IEcsApplication         { return r.application }
+func (r codeDeployReleaseOf) DeploymentGroup() codedeploy.IEcsDeploymentGroup { return r.group }
 
 // otherEngine is a service released by an engine the pipeline does not know.
 // (Embedding through an alias keeps the interface's Service method.)
@@ -355,7 +432,7 @@ if [ "$1" = login ]; then cat > /dev/null; fi
 	if err := json.Unmarshal([]byte(read(delivery.ImageDetailFile)), &detail); err != nil || detail["ImageURI"] != image {
 		t.Errorf("%s = %v (%v), want ImageURI %s", delivery.ImageDetailFile, detail, err, image)
 	}
-	for _, env := range []struct{ name, container, port string }{{"staging", "app", "80"}, {"production", "web", "8000"}} {
+	for _, env := range []struct{ name, container, port, hook string }{{"staging", "app", "80", "svc-stg-pretraffic"}, {"production", "web", "8000", "svc-prd-pretraffic"}} {
 		var td map[string]interface{}
 		if err := json.Unmarshal([]byte(read(delivery.TaskDefinitionFile(env.name))), &td); err != nil {
 			t.Errorf("%s: task definition is not JSON: %v", env.name, err)
@@ -379,7 +456,7 @@ if [ "$1" = login ]; then cat > /dev/null; fi
 		wantSpec := "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n" +
 			"        TaskDefinition: \"<" + delivery.TaskDefinitionPlaceholder + ">\"\n        LoadBalancerInfo:\n" +
 			"          ContainerName: \"" + env.container + "\"\n          ContainerPort: " + env.port + "\n" +
-			"Hooks:\n  - AfterAllowTestTraffic: \"resolved-at-deploy\"\n"
+			"Hooks:\n  - AfterAllowTestTraffic: \"" + env.hook + "\"\n"
 		if got := read(delivery.AppSpecFile(env.name)); got != wantSpec {
 			t.Errorf("%s: AppSpec =\n%s\nwant\n%s", env.name, got, wantSpec)
 		}

@@ -185,32 +185,44 @@ func TestPipelineRequirements(t *testing.T) {
 	}
 	for _, env := range releaseOrder() {
 		svc := env.service
+		names := l1Names(t, svc)
 		reqs = append(reqs,
 			requirement{env.name + ": execution role may pull from the repository", "AWS::ECR::Repository", obj(map[string]interface{}{
 				"RepositoryPolicyText": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
 					"Effect":    "Allow",
-					"Principal": map[string]interface{}{"AWS": inPipeline(svc.ExecutionRole().RoleArn())},
+					"Principal": map[string]interface{}{"AWS": envArn(svc, "iam", "role", names.executionRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME)},
 					"Action":    []interface{}{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
 				}))}),
 			})},
 			requirement{env.name + ": deploy role passes only the service's task and execution roles, only to ECS tasks", "AWS::IAM::Policy", statement(map[string]interface{}{
 				"Action": "iam:PassRole",
 				"Resource": assertions.Match_ArrayEquals(&[]interface{}{
-					inPipeline(svc.ExecutionRole().RoleArn()), inPipeline(svc.TaskRole().RoleArn()),
+					envArn(svc, "iam", "role", names.executionRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME),
+					envArn(svc, "iam", "role", names.taskRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME),
 				}),
 				"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
 			})},
 			requirement{env.name + ": deploy role registers task definitions of the service's family only", "AWS::IAM::Policy", statement(map[string]interface{}{
 				"Action":   []interface{}{"ecs:RegisterTaskDefinition", "ecs:TagResource"},
-				"Resource": inPipeline(app.System.Pipeline.Stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecs"), Resource: jsii.String("task-definition"), ResourceName: jsii.String(*svc.TaskDefinitionFamily() + ":*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME})),
+				"Resource": envArn(svc, "ecs", "task-definition", names.family+":*", awscdk.ArnFormat_SLASH_RESOURCE_NAME),
 			})},
 			requirement{env.name + ": deploy role creates deployments in the service's deployment group only", "AWS::IAM::Policy", statement(map[string]interface{}{
 				"Action":   []interface{}{"codedeploy:CreateDeployment", "codedeploy:GetDeployment"},
-				"Resource": inPipeline(deploymentGroup(t, svc).DeploymentGroupArn()),
+				"Resource": envArn(svc, "codedeploy", "deploymentgroup", names.application+"/"+names.group, awscdk.ArnFormat_COLON_RESOURCE_NAME),
 			})},
 		)
 	}
 	checkRequirements(t, []string{pipelineID}, reqs)
+}
+
+// envArn is an ARN in an environment stack's partition, account and region,
+// as the pipeline template writes it.
+func envArn(svc bluegreen.Service, service, resource, name string, format awscdk.ArnFormat) interface{} {
+	c := &awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource), ResourceName: jsii.String(name), ArnFormat: format}
+	if service == "iam" {
+		c.Region = jsii.String("")
+	}
+	return inPipeline(awscdk.Stack_Of(svc.TaskDefinition()).FormatArn(c))
 }
 
 // stages returns the pipeline's stages as synthesized.
@@ -358,8 +370,8 @@ func TestDeployActionsReadWhatTheBuildWrites(t *testing.T) {
 			{"AppSpecTemplateArtifact", cfg["AppSpecTemplateArtifact"], buildOutput},
 			{"Image1ArtifactName", cfg["Image1ArtifactName"], buildOutput},
 			{"Image1ContainerName", cfg["Image1ContainerName"], delivery.ImagePlaceholder},
-			{"ApplicationName", normalize(cfg["ApplicationName"]), normalize(inPipeline(deploymentGroup(t, env.service).Application().ApplicationName()))},
-			{"DeploymentGroupName", normalize(cfg["DeploymentGroupName"]), normalize(inPipeline(deploymentGroup(t, env.service).DeploymentGroupName()))},
+			{"ApplicationName", cfg["ApplicationName"], l1Names(t, env.service).application},
+			{"DeploymentGroupName", cfg["DeploymentGroupName"], l1Names(t, env.service).group},
 		} {
 			if !reflect.DeepEqual(c.got, c.want) || c.want == nil {
 				t.Errorf("%s: %s = %v, want %v", env.name, c.name, c.got, c.want)

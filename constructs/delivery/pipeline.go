@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodeconnections"
+	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
@@ -158,6 +159,9 @@ type environment struct {
 	service         bluegreen.Service
 	release         bluegreen.CodeDeployRelease
 	requireApproval bool
+	// target holds the environment's fixed names, from which every policy,
+	// the deploy action and the build variables are built (see names.go).
+	target target
 }
 
 var environmentNameRe = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
@@ -217,7 +221,12 @@ func resolve(p *PipelineProps) (resolved, error) {
 			problems = append(problems, fmt.Errorf("Environments[%d].Service is released by %s; this pipeline deploys with %s only", i, engineOf(e.Service), bluegreen.EngineCodeDeploy))
 			continue
 		}
-		r.envs = append(r.envs, environment{name: name, service: e.Service, release: release, requireApproval: e.RequireApproval})
+		t, err := readTarget(i, e.Service, release)
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		r.envs = append(r.envs, environment{name: name, service: e.Service, release: release, requireApproval: e.RequireApproval, target: t})
 	}
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("delivery: invalid pipeline props: %w", errors.Join(problems...))
@@ -296,11 +305,14 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	})
 	// The environments' execution roles pull the image. The grant lives in the
 	// repository policy, on this side, so that the environment stacks never
-	// depend on the pipeline's.
+	// depend on the pipeline's. The principal is the role's ARN built from its
+	// fixed name, never a cross-stack reference that could go stale; and as
+	// the role has a fixed name, CloudFormation cannot replace it by a new
+	// role (with a new unique id) that this policy would no longer match.
 	for _, e := range r.envs {
 		p.repo.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("Pull" + envVarPrefix(e.name)),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(e.service.ExecutionRole().RoleArn())},
+			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(e.target.executionRoleArn)},
 			Actions:    jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
 		}))
 	}
@@ -417,10 +429,7 @@ func (p *pipeline) suppressDocumentedWildcards(r resolved) {
 
 	for _, e := range r.envs {
 		deploy := map[string]string{
-			nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
-				Service: jsii.String("ecs"), Resource: jsii.String("task-definition"),
-				ResourceName: jsii.String(*e.service.TaskDefinitionFamily() + ":*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-			})): "task definition revisions of the service's own family: ECS numbers each revision at registration",
+			nagResource(stack, e.target.taskDefinitionsArn): "task definition revisions of the service's own family: ECS numbers each revision at registration",
 		}
 		for k, v := range artifacts {
 			deploy[k] = v
@@ -530,10 +539,11 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 	names := make([]string, len(r.envs))
 	for i, e := range r.envs {
 		names[i] = e.name
-		variables[taskFamilyVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: e.service.TaskDefinitionFamily()}
-		variables[containerNameVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: e.service.ContainerName()}
-		variables[containerPortVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: awscdk.Tokenization_StringifyNumber(e.service.ContainerPort())}
-		variables[hookFunctionVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: e.service.PreTrafficHook().FunctionName()}
+		t := e.target
+		variables[taskFamilyVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(t.family)}
+		variables[containerNameVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(t.containerName)}
+		variables[containerPortVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(fmt.Sprint(t.containerPort))}
+		variables[hookFunctionVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(t.hookFunction)}
 	}
 	spec := buildSpec(names)
 	p.project = awscodebuild.NewPipelineProject(this, jsii.String("Build"), &awscodebuild.PipelineProjectProps{
@@ -586,47 +596,42 @@ func (p *pipeline) addApproval(e environment, before []environment) {
 
 // addDeploy adds the blue/green release to e, run as a role of its own whose
 // permissions are written here: CDK's action would grant
-// ecs:RegisterTaskDefinition and iam:PassRole on "*".
+// ecs:RegisterTaskDefinition and iam:PassRole on "*". Every name and ARN
+// comes from the environment's fixed names (e.target), so that nothing here
+// depends on a cross-stack value that can go stale.
 func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipeline.Artifact) {
-	stack := awscdk.Stack_Of(p.Construct)
-	group := e.release.DeploymentGroup()
+	t := e.target
 	role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
 		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
-	})
-	taskDefinitions := stack.FormatArn(&awscdk.ArnComponents{
-		Service:      jsii.String("ecs"),
-		Resource:     jsii.String("task-definition"),
-		ResourceName: jsii.String(*e.service.TaskDefinitionFamily() + ":*"),
-		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 	})
 	for _, s := range []*awsiam.PolicyStatementProps{
 		{
 			Sid:       jsii.String("CreateDeployment"),
 			Actions:   jsii.Strings("codedeploy:CreateDeployment", "codedeploy:GetDeployment"),
-			Resources: &[]*string{group.DeploymentGroupArn()},
+			Resources: &[]*string{t.groupArn},
 		},
 		{
 			Sid:       jsii.String("RegisterRevision"),
 			Actions:   jsii.Strings("codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"),
-			Resources: &[]*string{group.Application().ApplicationArn()},
+			Resources: &[]*string{t.applicationArn},
 		},
 		{
 			Sid:       jsii.String("ReadDeploymentConfig"),
 			Actions:   jsii.Strings("codedeploy:GetDeploymentConfig"),
-			Resources: &[]*string{group.DeploymentConfig().DeploymentConfigArn()},
+			Resources: &[]*string{t.configArn},
 		},
 		{
 			// The service authorization reference gives RegisterTaskDefinition
 			// the task-definition resource type: only this family is allowed.
 			Sid:       jsii.String("RegisterTaskDefinition"),
 			Actions:   jsii.Strings("ecs:RegisterTaskDefinition", "ecs:TagResource"),
-			Resources: &[]*string{taskDefinitions},
+			Resources: &[]*string{t.taskDefinitionsArn},
 		},
 		{
 			Sid:       jsii.String("PassTaskRoles"),
 			Actions:   jsii.Strings("iam:PassRole"),
-			Resources: &[]*string{e.service.TaskRole().RoleArn(), e.service.ExecutionRole().RoleArn()},
+			Resources: &[]*string{t.taskRoleArn, t.executionRoleArn},
 			Conditions: &map[string]interface{}{
 				"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
 			},
@@ -646,6 +651,14 @@ func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipel
 	}
 	p.deployRoles[e.name] = role
 
+	// The action names the application and deployment group by their fixed
+	// names: the group is imported here by name rather than referenced
+	// across stacks.
+	group := codedeploy.EcsDeploymentGroup_FromEcsDeploymentGroupAttributes(p.Construct, jsii.String("DeploymentGroup-"+e.name), &codedeploy.EcsDeploymentGroupAttributes{
+		Application:         codedeploy.EcsApplication_FromEcsApplicationName(p.Construct, jsii.String("Application-"+e.name), jsii.String(t.application)),
+		DeploymentGroupName: jsii.String(t.group),
+		DeploymentConfig:    codedeploy.EcsDeploymentConfig_FromEcsDeploymentConfigName(p.Construct, jsii.String("DeploymentConfig-"+e.name), jsii.String(t.config)),
+	})
 	p.pipeline.AddStage(&awscodepipeline.StageOptions{
 		StageName: jsii.String(DeployStageName(e.name)),
 		Actions: &[]awscodepipeline.IAction{actions.NewCodeDeployEcsDeployAction(&actions.CodeDeployEcsDeployActionProps{
