@@ -18,7 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"gopkg.in/yaml.v3"
+
+	"ecs-bluegreen/constructs/delivery"
 )
 
 // The stand-in account the build runs in.
@@ -32,10 +35,104 @@ const (
 )
 
 // ecsReadOnlyFields are returned by DescribeTaskDefinition and rejected by
-// RegisterTaskDefinition, which CodeDeploy calls with the build's template.
+// RegisterTaskDefinition, which CodeDeploy calls with the rendered template.
 var ecsReadOnlyFields = []string{
 	"taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities",
 	"registeredAt", "registeredBy", "deregisteredAt",
+}
+
+// ecsDroppedFields are returned by DescribeTaskDefinition and accepted by
+// RegisterTaskDefinition, but must not reach the template:
+// enableFaultInjection fails the parameter validation of ECS clients older
+// than the field (it was added to the API in late 2024).
+var ecsDroppedFields = []string{"enableFaultInjection"}
+
+// checkRegisterTaskDefinitionInput decodes a task definition template into
+// the ECS API's RegisterTaskDefinitionInput, one top-level key at a time so
+// that every unknown key is reported, rejecting unknown keys at every level
+// (json's DisallowUnknownFields) and keys whose case differs from the API's
+// (json matches field names case-insensitively; the ECS API does not).
+func checkRegisterTaskDefinitionInput(t *testing.T, who string, data []byte) {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		t.Errorf("%s is not a JSON object: %v\n%s", who, err, data)
+		return
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		one, _ := json.Marshal(map[string]json.RawMessage{key: fields[key]})
+		dec := json.NewDecoder(bytes.NewReader(one))
+		dec.DisallowUnknownFields()
+		var in ecs.RegisterTaskDefinitionInput
+		if err := dec.Decode(&in); err != nil {
+			t.Errorf("%s: %q is not valid RegisterTaskDefinition input: %v", who, key, err)
+		}
+		var value interface{}
+		_ = json.Unmarshal(fields[key], &value)
+		if f, ok := apiField(reflect.TypeOf(in), key); ok {
+			for _, bad := range wronglyCasedKeys(f.Type, value, key) {
+				t.Errorf("%s: key %s is not spelled as the ECS API spells it", who, bad)
+			}
+		} else {
+			t.Errorf("%s: %q is not a RegisterTaskDefinition parameter", who, key)
+		}
+	}
+	for _, f := range ecsDroppedFields {
+		if _, ok := fields[f]; ok {
+			t.Errorf("%s holds %q: RegisterTaskDefinition accepts it, but ECS clients older than the field reject it", who, f)
+		}
+	}
+	if len(fields) == 0 {
+		t.Errorf("%s is empty", who)
+	}
+}
+
+// apiField finds the field of an SDK input struct that an ECS API key names:
+// the key is the field's name with its first letter lower-cased.
+func apiField(typ reflect.Type, key string) (reflect.StructField, bool) {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	if typ.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if f.IsExported() && lowerCamel(f.Name) == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// wronglyCasedKeys returns the path of every key below v whose spelling is
+// not the API's for a value of type typ (maps' keys are data, not names).
+func wronglyCasedKeys(typ reflect.Type, v interface{}, path string) []string {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	var out []string
+	switch typ.Kind() {
+	case reflect.Slice:
+		for i, e := range asList(v) {
+			out = append(out, wronglyCasedKeys(typ.Elem(), e, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	case reflect.Struct:
+		for k, e := range asMap(v) {
+			f, ok := apiField(typ, k)
+			if !ok {
+				out = append(out, path+"."+k)
+				continue
+			}
+			out = append(out, wronglyCasedKeys(f.Type, e, path+"."+k)...)
+		}
+	}
+	return out
 }
 
 // TestBuildContract runs the build of the synthesized pipeline as CodeBuild
@@ -138,15 +235,11 @@ func checkDeployInputs(t *testing.T, p *pipelineUnderTest, b *buildSandbox, outD
 
 func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[string]interface{}, container string, port float64, data []byte) {
 	t.Helper()
+	checkRegisterTaskDefinitionInput(t, d.stage+": "+d.taskDefinitionPath, data)
 	var got map[string]interface{}
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Errorf("%s: %s is not JSON: %v\n%s", d.stage, d.taskDefinitionPath, err, data)
 		return
-	}
-	for _, f := range ecsReadOnlyFields {
-		if _, ok := got[f]; ok {
-			t.Errorf("%s: %s holds %q, which RegisterTaskDefinition rejects", d.stage, d.taskDefinitionPath, f)
-		}
 	}
 	for _, f := range []string{"family", "taskRoleArn", "executionRoleArn", "cpu", "memory"} {
 		if !reflect.DeepEqual(got[f], registered[f]) || registered[f] == nil {
@@ -176,7 +269,7 @@ func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[st
 	// Apart from the image and the read-only fields, the template is exactly
 	// what was registered: nothing is lost or written twice.
 	want := normalizeJSON(registered).(map[string]interface{})
-	for _, f := range ecsReadOnlyFields {
+	for _, f := range append(ecsReadOnlyFields, ecsDroppedFields...) {
 		delete(want, f)
 	}
 	for _, c := range asList(want["containerDefinitions"]) {
@@ -1322,6 +1415,8 @@ func (w *cfnWorld) ecsTaskDefinition(t *testing.T, s *cfnStack, logical string, 
 	td["compatibilities"] = []interface{}{"EC2", "FARGATE"}
 	td["registeredAt"] = "2025-06-02T09:41:27.512000+00:00"
 	td["registeredBy"] = "arn:aws:sts::" + standInAccount + ":assumed-role/cdk-hnb659fds-cfn-exec-role-" + standInAccount + "-" + standInRegion + "/AWSCloudFormation"
+	// Returned since the API gained it, whether or not it was registered.
+	td["enableFaultInjection"] = false
 	// Round-trip through JSON, as the stand-in's answer is read back.
 	return normalizeJSON(td).(map[string]interface{})
 }
@@ -1392,4 +1487,33 @@ func normalizeJSON(v interface{}) interface{} {
 		panic(err)
 	}
 	return out
+}
+
+// TestTaskDefinitionKeysAreRegisterParameters proves that the rendered
+// template keeps exactly the RegisterTaskDefinition parameters, as the ECS
+// SDK defines them, except the ones dropped on purpose; a parameter the API
+// gains with an SDK update fails this test until it is kept or dropped.
+func TestTaskDefinitionKeysAreRegisterParameters(t *testing.T) {
+	dropped := map[string]string{
+		"enableFaultInjection": "returned for every task definition; ECS clients older than the field reject it",
+		"tags":                 "returned only with --include TAGS, beside the task definition; aws: keys cannot be registered",
+	}
+	kept := map[string]bool{}
+	for _, k := range delivery.TaskDefinitionKeys {
+		kept[k] = true
+		if _, ok := apiField(reflect.TypeOf(ecs.RegisterTaskDefinitionInput{}), k); !ok {
+			t.Errorf("TaskDefinitionKeys keeps %q, which is not a RegisterTaskDefinition parameter", k)
+		}
+	}
+	typ := reflect.TypeOf(ecs.RegisterTaskDefinitionInput{})
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		key := lowerCamel(f.Name)
+		if _, ok := dropped[key]; ok == kept[key] {
+			t.Errorf("RegisterTaskDefinition parameter %q: keep it (TaskDefinitionKeys) or drop it with a reason, not both or neither", key)
+		}
+	}
 }

@@ -50,10 +50,33 @@ func hookFunctionVar(environment string) string {
 	return envVarPrefix(environment) + "_HOOK_FUNCTION"
 }
 
+// TaskDefinitionKeys are the keys of a task definition, as
+// DescribeTaskDefinition returns it, that the rendered template keeps: the
+// parameters of RegisterTaskDefinition, which CodeDeploy calls with it. The
+// read-only keys (taskDefinitionArn, revision, status, compatibilities,
+// registeredAt and others) are not parameters and are dropped, and so is any
+// key the API adds to its answers later. Two parameters are dropped on
+// purpose: enableFaultInjection, which DescribeTaskDefinition returns for
+// every task definition and which ECS clients older than the field reject;
+// and tags, which DescribeTaskDefinition returns only with --include TAGS,
+// beside the task definition, and whose aws: keys cannot be registered.
+var TaskDefinitionKeys = []string{
+	"family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions",
+	"volumes", "placementConstraints", "requiresCompatibilities", "cpu", "memory",
+	"pidMode", "ipcMode", "proxyConfiguration", "inferenceAccelerators",
+	"ephemeralStorage", "runtimePlatform", "trustedExecutionConfiguration",
+}
+
 // taskDefinitionFilter turns `aws ecs describe-task-definition` output into
-// input for RegisterTaskDefinition: it drops the read-only fields and puts the
-// image placeholder into the container named $name.
-const taskDefinitionFilter = `.taskDefinition | del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities, .registeredAt, .registeredBy, .deregisteredAt) | .containerDefinitions |= map(if .name == $name then .image = "<` + ImagePlaceholder + `>" else . end)`
+// input for RegisterTaskDefinition: it keeps TaskDefinitionKeys only and puts
+// the image placeholder into the container named $name.
+func taskDefinitionFilter() string {
+	quoted := make([]string, len(TaskDefinitionKeys))
+	for i, k := range TaskDefinitionKeys {
+		quoted[i] = `"` + k + `"`
+	}
+	return `.taskDefinition | with_entries(select(.key | IN(` + strings.Join(quoted, ", ") + `))) | .containerDefinitions |= map(if .name == $name then .image = "<` + ImagePlaceholder + `>" else . end)`
+}
 
 // buildSpec is the buildspec of the image build. Its commands run under
 // CodeBuild's default shell, /bin/sh (dash on the standard images), so they
@@ -115,7 +138,7 @@ func environmentCommands(env string) []string {
 	taskDef := TaskDefinitionFile(env)
 	return []string{
 		fmt.Sprintf(`aws ecs describe-task-definition --task-definition "$%s" --output json > %s`, taskFamilyVar(env), raw),
-		fmt.Sprintf(`jq --arg name "$%s" '%s' %s > %s`, containerNameVar(env), taskDefinitionFilter, raw, taskDef),
+		fmt.Sprintf(`jq --arg name "$%s" '%s' %s > %s`, containerNameVar(env), taskDefinitionFilter(), raw, taskDef),
 		// Fails the build when no container carries the placeholder (a
 		// container name that does not match), rather than the deployment.
 		fmt.Sprintf(`jq -e '[.containerDefinitions[] | select(.image == "<%s>")] | length == 1' %s > /dev/null`, ImagePlaceholder, taskDef),
