@@ -129,82 +129,126 @@ func wronglyCasedKeys(typ reflect.Type, v interface{}, path string) []string {
 	return out
 }
 
-// TestBuildContract runs the build of the synthesized pipeline as CodeBuild
-// would and checks that it hands every deploy action what that action reads.
-// Everything comes from the synthesized templates: the buildspec and the
-// variables of the CodeBuild project, the variables of the pipeline's build
-// action, the files the CodeDeploy actions name, and each environment's task
+// TestBuildContract runs the CodeBuild actions of the synthesized pipeline,
+// stage by stage, as CodeBuild would, and checks that they hand every deploy
+// action what that action reads. Everything comes from the synthesized
+// templates: each action's project, buildspec and variables, the files and
+// artifacts the CodeDeploy actions name, and each environment's task
 // definition, service and pre-traffic function. The commands run in
-// CodeBuild's shell with only the variables CodeBuild would give them, against
-// stand-ins for docker, aws and git that answer as the real tools do.
+// CodeBuild's shell with only the variables CodeBuild would give them,
+// against stand-ins for docker, aws and git that answer as the real tools do.
+//
+// A release waits between its stages (an approval can wait days), and a
+// `cdk deploy` may register a new revision of an environment's task family
+// meanwhile. The run registers one before each deploy stage: what that
+// stage deploys must carry it, or the release would undo the change.
 func TestBuildContract(t *testing.T) {
 	w := newCfnWorld(t)
 	p := findPipeline(t, w)
 	b := newBuildSandbox(t, w, p)
+	image := b.repositoryURI + ":" + standInCommit[:12]
 
-	t.Run("commands are POSIX sh", func(t *testing.T) { checkPosixSyntax(t, p) })
+	t.Run("commands are POSIX sh", func(t *testing.T) {
+		for _, step := range p.builds {
+			t.Run(step.name(), func(t *testing.T) { checkPosixSyntax(t, step) })
+		}
+	})
 
-	t.Run("first build of a commit", func(t *testing.T) {
-		run := b.run(t)
-		run.requireSuccess(t)
-		image := b.repositoryURI + ":" + standInCommit[:12]
+	t.Run("first release of a commit", func(t *testing.T) {
+		runs := b.release(t, func(t *testing.T, st *stageUnderTest) {
+			for _, d := range st.deploys {
+				b.registerNewRevision(t, d.environment.id)
+			}
+		})
+		build := runs[p.build().name()]
 		// The build logs in with the ECR token, builds and pushes the image
-		// tagged with the commit, after finding that tag absent.
-		run.requireCall(t, "aws", "ecr", "get-login-password")
-		run.requireCall(t, "docker", "login", "--username", "AWS", "--password-stdin", b.registry)
-		run.requireCall(t, "docker", "build", "--tag", image)
-		run.requireCall(t, "aws", "ecr", "describe-images", "--repository-name", b.repositoryName, "--image-ids", "imageTag="+standInCommit[:12])
-		run.requireCall(t, "docker", "push", image)
-		if pushed := run.calls("docker", "push"); len(pushed) != 1 {
+		// tagged with the commit, after finding that tag absent. It reads no
+		// task definition: the deploy stages render theirs.
+		build.requireCall(t, "aws", "ecr", "get-login-password")
+		build.requireCall(t, "docker", "login", "--username", "AWS", "--password-stdin", b.registry)
+		build.requireCall(t, "docker", "build", "--tag", image)
+		build.requireCall(t, "aws", "ecr", "describe-images", "--repository-name", b.repositoryName, "--image-ids", "imageTag="+standInCommit[:12])
+		build.requireCall(t, "docker", "push", image)
+		if pushed := build.calls("docker", "push"); len(pushed) != 1 {
 			t.Errorf("want exactly one push, got %v", pushed)
 		}
-		checkDeployInputs(t, p, b, run.outDir, image)
+		if reads := build.calls("aws", "ecs"); len(reads) > 0 {
+			t.Errorf("the build reads task definitions (%v); a copy made at build time is stale by the time a later stage deploys it", reads)
+		}
+		// Each deploy stage reads its family's latest revision when it runs.
+		for _, d := range p.deploys {
+			if producer := p.producer(d.artifacts["TaskDefinitionTemplateArtifact"]); producer != nil {
+				family := fmt.Sprint(b.taskDefinitions[d.environment.id]["family"])
+				runs[producer.name()].requireCall(t, "aws", "ecs", "describe-task-definition", "--task-definition", family)
+			}
+		}
+		checkDeployInputs(t, p, b, image)
 	})
 
 	t.Run("rerun of the same commit reuses the pushed image", func(t *testing.T) {
 		// A "Release change" after a failed deployment builds the same
 		// commit again: the tag exists and the repository's tags are immutable.
-		b.write(t, "pushed", b.repositoryURI+":"+standInCommit[:12]+"\n")
-		run := b.run(t)
-		run.requireSuccess(t)
-		if pushed := run.calls("docker", "push"); len(pushed) != 0 {
+		runs := b.release(t, nil)
+		if pushed := runs[p.build().name()].calls("docker", "push"); len(pushed) != 0 {
 			t.Errorf("the image was pushed already; want no push, got %v", pushed)
 		}
-		checkDeployInputs(t, p, b, run.outDir, b.repositoryURI+":"+standInCommit[:12])
+		checkDeployInputs(t, p, b, image)
 	})
 }
 
-// checkDeployInputs proves that the build's output holds every file the
-// deploy actions name, with the content CodeDeploy needs.
-func checkDeployInputs(t *testing.T, p *pipelineUnderTest, b *buildSandbox, outDir, image string) {
+// release runs the pipeline's CodeBuild actions stage by stage, in run
+// order, calling between(stage) before each stage's actions run; it
+// requires each run to succeed and returns them by action.
+func (b *buildSandbox) release(t *testing.T, between func(*testing.T, *stageUnderTest)) map[string]*buildRun {
+	t.Helper()
+	b.startRelease(t)
+	runs := map[string]*buildRun{}
+	for _, st := range b.p.stages {
+		if between != nil {
+			between(t, st)
+		}
+		for _, step := range st.builds {
+			run := b.run(t, step)
+			run.requireSuccess(t)
+			runs[step.name()] = run
+		}
+	}
+	return runs
+}
+
+// checkDeployInputs proves that every file a deploy action names is in the
+// artifact it names, as the action that wrote it published it, with the
+// content CodeDeploy needs; and that the task definition template is the
+// environment's latest revision when the deploy stage runs.
+func checkDeployInputs(t *testing.T, p *pipelineUnderTest, b *buildSandbox, image string) {
 	t.Helper()
 	if len(p.deploys) == 0 {
 		t.Fatalf("the pipeline has no CodeDeployToECS action")
 	}
-	readFile := func(who, name string) []byte {
-		if !p.publishes(name) {
-			t.Errorf("%s: %s is not among the buildspec's artifacts %v, so the build does not publish it", who, name, p.artifactFiles)
-		}
-		data, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(name)))
-		if err != nil {
-			t.Errorf("%s: %s named by the deploy action is missing from the build output: %v", who, name, err)
-			return nil
-		}
-		return data
-	}
 	for _, d := range p.deploys {
-		for key, artifact := range d.artifacts {
-			if artifact != p.buildOutput {
-				t.Errorf("%s: %s is %q; the build writes %q", d.stage, key, artifact, p.buildOutput)
+		readFile := func(key, name string) []byte {
+			artifact := d.artifacts[key]
+			producer := p.producer(artifact)
+			if producer == nil {
+				t.Errorf("%s: %s %q is written by no CodeBuild action of the pipeline", d.stage, key, artifact)
+				return nil
 			}
+			if !producer.publishes(name) {
+				t.Errorf("%s: %s is not among the artifacts %v of %s, so it is not published", d.stage, name, producer.artifactFiles, producer.name())
+			}
+			data, err := os.ReadFile(filepath.Join(b.artifacts[artifact], filepath.FromSlash(name)))
+			if err != nil {
+				t.Errorf("%s: %s named by the deploy action is missing from %s: %v", d.stage, name, artifact, err)
+				return nil
+			}
+			return data
 		}
 		env := d.environment
-		td := b.taskDefinitions[env.id]
 		container := env.containerName
 
 		// imageDetail.json names the image that was pushed.
 		if d.imageArtifact != "" {
-			if data := readFile(d.stage, imageDetailName); data != nil {
+			if data := readFile("Image1ArtifactName", imageDetailName); data != nil {
 				var detail struct{ ImageURI string }
 				if err := json.Unmarshal(data, &detail); err != nil || detail.ImageURI != image {
 					t.Errorf("%s: %s = %s (%v), want ImageURI %q", d.stage, imageDetailName, data, err, image)
@@ -212,16 +256,23 @@ func checkDeployInputs(t *testing.T, p *pipelineUnderTest, b *buildSandbox, outD
 			}
 		}
 
-		// The task definition template is what CloudFormation registered for
-		// the environment's family, with the image placeholder, and nothing
+		// The task definition template is rendered in the deploy's own
+		// stage, right before it, from the family's latest revision.
+		if producer := p.producer(d.artifacts["TaskDefinitionTemplateArtifact"]); producer != nil &&
+			(producer.stage != d.stage || producer.runOrder >= d.runOrder) {
+			t.Errorf("%s: the task definition template comes from %s, which runs before the stage; render it in %s, before the deploy, so that it carries the family's revision at release time",
+				d.stage, producer.name(), d.stage)
+		}
+		// It is the revision registered for the environment's family at that
+		// time, with the image placeholder, and nothing
 		// RegisterTaskDefinition rejects.
-		if data := readFile(d.stage, d.taskDefinitionPath); data != nil {
-			checkTaskDefinitionTemplate(t, d, td, container, env.containerPort, data)
+		if data := readFile("TaskDefinitionTemplateArtifact", d.taskDefinitionPath); data != nil {
+			checkTaskDefinitionTemplate(t, d, b.taskDefinitions[env.id], container, env.containerPort, data)
 		}
 
 		// The AppSpec names the task definition placeholder, the container
 		// CodeDeploy routes to and the environment's pre-traffic function.
-		if data := readFile(d.stage, d.appSpecPath); data != nil {
+		if data := readFile("AppSpecTemplateArtifact", d.appSpecPath); data != nil {
 			checkAppSpec(t, d, container, env.containerPort, env.hookFunction, data)
 		}
 	}
@@ -230,6 +281,9 @@ func checkDeployInputs(t *testing.T, p *pipelineUnderTest, b *buildSandbox, outD
 func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[string]interface{}, container string, port float64, data []byte) {
 	t.Helper()
 	checkRegisterTaskDefinitionInput(t, d.stage+": "+d.taskDefinitionPath, data)
+	if !bytes.Contains(data, []byte(`"<`+d.imagePlaceholder+`>"`)) {
+		t.Errorf("%s: %s does not hold the text \"<%s>\", which the deploy action replaces", d.stage, d.taskDefinitionPath, d.imagePlaceholder)
+	}
 	var got map[string]interface{}
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Errorf("%s: %s is not JSON: %v\n%s", d.stage, d.taskDefinitionPath, err, data)
@@ -278,42 +332,72 @@ func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[st
 	}
 }
 
+// ecsAppSpec is the AppSpec of an ECS deployment, as CodeDeploy documents
+// its JSON form: every key it may hold, and no other.
+type ecsAppSpec struct {
+	Version   json.Number `json:"version"`
+	Resources []map[string]struct {
+		Type       string `json:"Type"`
+		Properties struct {
+			TaskDefinition   string `json:"TaskDefinition"`
+			LoadBalancerInfo struct {
+				ContainerName string  `json:"ContainerName"`
+				ContainerPort float64 `json:"ContainerPort"`
+			} `json:"LoadBalancerInfo"`
+			PlatformVersion          string          `json:"PlatformVersion"`
+			NetworkConfiguration     json.RawMessage `json:"NetworkConfiguration"`
+			CapacityProviderStrategy json.RawMessage `json:"CapacityProviderStrategy"`
+		} `json:"Properties"`
+	} `json:"Resources"`
+	Hooks []map[string]string `json:"Hooks"`
+}
+
+// ecsAppSpecHooks are the lifecycle events of an ECS deployment that run a hook.
+var ecsAppSpecHooks = map[string]bool{
+	"BeforeInstall": true, "AfterInstall": true, "AfterAllowTestTraffic": true, "BeforeAllowTraffic": true, "AfterAllowTraffic": true,
+}
+
 func checkAppSpec(t *testing.T, d deployAction, container string, port float64, hook string, data []byte) {
 	t.Helper()
-	var spec struct {
-		Version   interface{} `yaml:"version"`
-		Resources []map[string]struct {
-			Type       string `yaml:"Type"`
-			Properties struct {
-				TaskDefinition   string `yaml:"TaskDefinition"`
-				LoadBalancerInfo struct {
-					ContainerName string `yaml:"ContainerName"`
-					ContainerPort int    `yaml:"ContainerPort"`
-				} `yaml:"LoadBalancerInfo"`
-			} `yaml:"Properties"`
-		} `yaml:"Resources"`
-		Hooks []map[string]string `yaml:"Hooks"`
+	// The action replaces the placeholder's text: it must be there as
+	// written, not escaped.
+	if !bytes.Contains(data, []byte("<"+taskDefinitionPlaceholder+">")) {
+		t.Errorf("%s: %s does not hold the text <%s>, which the deploy action replaces:\n%s", d.stage, d.appSpecPath, taskDefinitionPlaceholder, data)
 	}
-	if err := yaml.Unmarshal(data, &spec); err != nil {
-		t.Errorf("%s: %s is not a valid AppSpec: %v\n%s", d.stage, d.appSpecPath, err, data)
+	// JSON, with no key an ECS AppSpec does not have; and, as JSON is YAML
+	// too, readable under the action's default name appspec.yaml.
+	var spec ecsAppSpec
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&spec); err != nil {
+		t.Errorf("%s: %s is not a JSON ECS AppSpec: %v\n%s", d.stage, d.appSpecPath, err, data)
 		return
 	}
-	if spec.Version == nil || len(spec.Resources) != 1 || len(spec.Resources[0]) != 1 {
-		t.Errorf("%s: %s needs a version and one target service:\n%s", d.stage, d.appSpecPath, data)
+	var asYAML map[string]interface{}
+	if err := yaml.Unmarshal(data, &asYAML); err != nil || asYAML["Resources"] == nil {
+		t.Errorf("%s: %s does not read as YAML (%v)", d.stage, d.appSpecPath, err)
+	}
+	if spec.Version != "0.0" || len(spec.Resources) != 1 || len(spec.Resources[0]) != 1 {
+		t.Errorf("%s: %s needs version 0.0 and one target service:\n%s", d.stage, d.appSpecPath, data)
 		return
 	}
 	for _, r := range spec.Resources[0] {
 		lb := r.Properties.LoadBalancerInfo
 		if r.Type != "AWS::ECS::Service" || r.Properties.TaskDefinition != "<"+taskDefinitionPlaceholder+">" ||
-			lb.ContainerName != container || float64(lb.ContainerPort) != port {
+			lb.ContainerName != container || lb.ContainerPort != port {
 			t.Errorf("%s: %s target is %+v, want AWS::ECS::Service with TaskDefinition <%s>, container %q on port %v",
 				d.stage, d.appSpecPath, r, taskDefinitionPlaceholder, container, port)
 		}
 	}
 	var hooks []string
 	for _, h := range spec.Hooks {
-		if fn, ok := h["AfterAllowTestTraffic"]; ok {
-			hooks = append(hooks, fn)
+		for event, fn := range h {
+			if !ecsAppSpecHooks[event] {
+				t.Errorf("%s: %s has a hook at %q, which is not a lifecycle event of an ECS deployment", d.stage, d.appSpecPath, event)
+			}
+			if event == "AfterAllowTestTraffic" {
+				hooks = append(hooks, fn)
+			}
 		}
 	}
 	if len(hooks) != 1 || hooks[0] != hook {
@@ -330,23 +414,43 @@ const (
 // ---------------------------------------------------------------------------
 // The pipeline as synthesized.
 
-// pipelineUnderTest is what the synthesized pipeline tells about its build.
+// pipelineUnderTest is what the synthesized pipeline tells about its builds
+// and deployments.
 type pipelineUnderTest struct {
 	stack          *cfnStack
 	name           string
-	project        map[string]interface{} // the CodeBuild project's properties, unresolved
-	projectName    string
-	spec           map[string]interface{} // the buildspec
-	phases         []buildPhase
-	shell          string // env.shell of the buildspec, "" for the default
-	artifactFiles  []string
-	baseDirectory  string
-	buildOutput    string
-	actionVars     map[string]string
+	stages         []*stageUnderTest
+	builds         []*codeBuildStep // every CodeBuild action, in run order
+	deploys        []deployAction
+	sourceOutput   string
 	sourceVars     map[string]string
 	sourceCloneRef bool
-	deploys        []deployAction
 }
+
+type stageUnderTest struct {
+	name    string
+	builds  []*codeBuildStep // in run order
+	deploys []deployAction
+}
+
+// codeBuildStep is a CodeBuild action and the project it starts.
+type codeBuildStep struct {
+	stage, action string
+	runOrder      int
+	projectName   string
+	project       map[string]interface{} // the CodeBuild project's properties, unresolved
+	spec          map[string]interface{} // the buildspec
+	phases        []buildPhase
+	shell         string // env.shell of the buildspec, "" for the default
+	artifactFiles []string
+	baseDirectory string
+	input         string // the primary input artifact
+	output        string
+	actionVars    map[string]string
+	env           []string // every variable the build sees (newBuildSandbox)
+}
+
+func (c *codeBuildStep) name() string { return c.stage + "/" + c.action }
 
 type buildPhase struct {
 	name     string
@@ -356,6 +460,7 @@ type buildPhase struct {
 
 type deployAction struct {
 	stage              string
+	runOrder           int
 	taskDefinitionPath string
 	appSpecPath        string
 	imageArtifact      string
@@ -373,10 +478,30 @@ type environmentUnderTest struct {
 	hookFunction  string
 }
 
+// build is the action that builds the image from the source.
+func (p *pipelineUnderTest) build() *codeBuildStep {
+	for _, c := range p.builds {
+		if c.input == p.sourceOutput {
+			return c
+		}
+	}
+	return nil
+}
+
+// producer is the CodeBuild action that writes an artifact, nil if none.
+func (p *pipelineUnderTest) producer(artifact string) *codeBuildStep {
+	for _, c := range p.builds {
+		if c.output == artifact {
+			return c
+		}
+	}
+	return nil
+}
+
 // publishes tells whether a file of the output directory is uploaded as an
 // artifact under the buildspec's artifacts.files.
-func (p *pipelineUnderTest) publishes(name string) bool {
-	for _, pattern := range p.artifactFiles {
+func (c *codeBuildStep) publishes(name string) bool {
+	for _, pattern := range c.artifactFiles {
 		if pattern == "**/*" || pattern == name {
 			return true
 		}
@@ -396,11 +521,14 @@ func findPipeline(t *testing.T, w *cfnWorld) *pipelineUnderTest {
 				t.Fatalf("more than one pipeline in the app")
 			}
 			p = &pipelineUnderTest{stack: s, name: w.mustString(t, s, dig(r, "Properties", "Name"))}
-			p.stages(t, w, asList(dig(r, "Properties", "Stages")))
+			p.readStages(t, w, asList(dig(r, "Properties", "Stages")))
 		}
 	}
 	if p == nil {
 		t.Fatalf("no AWS::CodePipeline::Pipeline in the app")
+	}
+	if p.build() == nil {
+		t.Fatalf("no CodeBuild action builds from the source output %q", p.sourceOutput)
 	}
 	return p
 }
@@ -419,13 +547,22 @@ func sourceVariableStandIns(cfg map[string]string) map[string]string {
 	}
 }
 
-func (p *pipelineUnderTest) stages(t *testing.T, w *cfnWorld, stages []interface{}) {
+func (p *pipelineUnderTest) readStages(t *testing.T, w *cfnWorld, stages []interface{}) {
 	t.Helper()
 	s := p.stack
 	p.sourceVars = map[string]string{}
-	var build map[string]interface{}
 	for _, st := range stages {
-		for _, a := range asList(dig(st, "Actions")) {
+		stage := &stageUnderTest{name: fmt.Sprint(dig(st, "Name"))}
+		p.stages = append(p.stages, stage)
+		actions := asList(dig(st, "Actions"))
+		runOrder := func(a interface{}) int {
+			if n, ok := dig(a, "RunOrder").(float64); ok {
+				return int(n)
+			}
+			return 1
+		}
+		sort.SliceStable(actions, func(i, j int) bool { return runOrder(actions[i]) < runOrder(actions[j]) })
+		for _, a := range actions {
 			provider := dig(a, "ActionTypeId", "Provider")
 			cfg := map[string]string{}
 			if provider == "CodeStarSourceConnection" || provider == "CodeDeployToECS" {
@@ -441,19 +578,18 @@ func (p *pipelineUnderTest) stages(t *testing.T, w *cfnWorld, stages []interface
 						p.sourceVars[ns+"."+k] = v
 					}
 				}
+				if outputs := asList(dig(a, "OutputArtifacts")); len(outputs) == 1 {
+					p.sourceOutput, _ = dig(outputs[0], "Name").(string)
+				}
 			case "CodeBuild":
-				if build != nil {
-					t.Fatalf("more than one CodeBuild action in the pipeline")
-				}
-				build = asMap(a)
-				outputs := asList(dig(a, "OutputArtifacts"))
-				if len(outputs) != 1 {
-					t.Fatalf("the build action has %d output artifacts, want 1", len(outputs))
-				}
-				p.buildOutput, _ = dig(outputs[0], "Name").(string)
+				c := p.readCodeBuildAction(t, w, stage.name, asMap(a))
+				c.runOrder = runOrder(a)
+				stage.builds = append(stage.builds, c)
+				p.builds = append(p.builds, c)
 			case "CodeDeployToECS":
 				d := deployAction{
-					stage:              fmt.Sprint(dig(st, "Name")),
+					stage:              stage.name,
+					runOrder:           runOrder(a),
 					taskDefinitionPath: cfg["TaskDefinitionTemplatePath"],
 					appSpecPath:        cfg["AppSpecTemplatePath"],
 					imageArtifact:      cfg["Image1ArtifactName"],
@@ -473,74 +609,81 @@ func (p *pipelineUnderTest) stages(t *testing.T, w *cfnWorld, stages []interface
 					t.Fatalf("%s: the deploy action names no task definition or AppSpec file: %v", d.stage, cfg)
 				}
 				d.environment = findEnvironment(t, w, d.stage, cfg["DeploymentGroupName"])
+				stage.deploys = append(stage.deploys, d)
 				p.deploys = append(p.deploys, d)
 			}
 		}
 	}
-	if build == nil {
-		t.Fatalf("no CodeBuild action in the pipeline")
-	}
-	p.readBuildAction(t, w, build)
 }
 
-func (p *pipelineUnderTest) readBuildAction(t *testing.T, w *cfnWorld, action map[string]interface{}) {
+// readCodeBuildAction reads a CodeBuild action: its project, buildspec,
+// artifacts and the variables it passes.
+func (p *pipelineUnderTest) readCodeBuildAction(t *testing.T, w *cfnWorld, stage string, action map[string]interface{}) *codeBuildStep {
 	t.Helper()
 	s := p.stack
+	c := &codeBuildStep{stage: stage, action: fmt.Sprint(action["Name"])}
+	inputs, outputs := asList(action["InputArtifacts"]), asList(action["OutputArtifacts"])
+	if len(inputs) != 1 || len(outputs) != 1 {
+		t.Fatalf("%s: %d input and %d output artifacts; this test models one of each", c.name(), len(inputs), len(outputs))
+	}
+	c.input, _ = dig(inputs[0], "Name").(string)
+	c.output, _ = dig(outputs[0], "Name").(string)
 	ref, _ := dig(action, "Configuration", "ProjectName", "Ref").(string)
 	project := s.resources[ref]
 	if dig(project, "Type") != "AWS::CodeBuild::Project" {
-		t.Fatalf("the build action's ProjectName must refer to a project of this stack, got %v", dig(action, "Configuration", "ProjectName"))
+		t.Fatalf("%s: ProjectName must refer to a project of this stack, got %v", c.name(), dig(action, "Configuration", "ProjectName"))
 	}
-	p.project = asMap(dig(project, "Properties"))
-	p.projectName = w.physicalName(s, ref)
+	c.project = asMap(dig(project, "Properties"))
+	c.projectName = w.physicalName(s, ref)
 
 	// Variables the action passes: StartBuild overrides, pipeline variables resolved.
-	p.actionVars = map[string]string{}
+	c.actionVars = map[string]string{}
 	if raw := dig(action, "Configuration", "EnvironmentVariables"); raw != nil {
 		var list []struct{ Name, Type, Value string }
 		if err := json.Unmarshal([]byte(w.mustString(t, s, raw)), &list); err != nil {
-			t.Fatalf("build action EnvironmentVariables: %v", err)
+			t.Fatalf("%s: EnvironmentVariables: %v", c.name(), err)
 		}
 		for _, v := range list {
 			if v.Type != "" && v.Type != "PLAINTEXT" {
-				t.Fatalf("build action variable %s is %s; this test has no stand-in for it", v.Name, v.Type)
+				t.Fatalf("%s: variable %s is %s; this test has no stand-in for it", c.name(), v.Name, v.Type)
 			}
-			p.actionVars[v.Name] = p.pipelineVariables(t, v.Value)
+			c.actionVars[v.Name] = p.pipelineVariables(t, v.Value)
 		}
 	}
 
 	// The buildspec: inline, JSON or YAML.
-	raw := dig(p.project, "Source", "BuildSpec")
+	raw := dig(c.project, "Source", "BuildSpec")
 	if raw == nil {
-		t.Fatalf("the project's buildspec must be inline, got source %v", dig(p.project, "Source"))
+		t.Fatalf("%s: the project's buildspec must be inline, got source %v", c.name(), dig(c.project, "Source"))
 	}
-	if err := yaml.Unmarshal([]byte(w.mustString(t, s, raw)), &p.spec); err != nil {
-		t.Fatalf("the buildspec is neither JSON nor YAML: %v", err)
+	if err := yaml.Unmarshal([]byte(w.mustString(t, s, raw)), &c.spec); err != nil {
+		t.Fatalf("%s: the buildspec is neither JSON nor YAML: %v", c.name(), err)
 	}
-	if v := fmt.Sprint(p.spec["version"]); v != "0.2" {
-		t.Fatalf("buildspec version %s: this test knows the semantics of 0.2 (one shell session for all phases)", v)
+	if v := fmt.Sprint(c.spec["version"]); v != "0.2" {
+		t.Fatalf("%s: buildspec version %s: this test knows the semantics of 0.2 (one shell session for all phases)", c.name(), v)
 	}
-	if sh, ok := dig(p.spec, "env", "shell").(string); ok {
-		p.shell = sh
+	if sh, ok := dig(c.spec, "env", "shell").(string); ok {
+		c.shell = sh
 	}
 	for _, name := range []string{"install", "pre_build", "build", "post_build"} {
-		phase := asMap(dig(p.spec, "phases", name))
+		phase := asMap(dig(c.spec, "phases", name))
 		if phase == nil {
 			continue
 		}
 		bp := buildPhase{name: name, abort: phase["on-failure"] == "ABORT"}
-		for _, c := range append(asList(phase["commands"]), asList(phase["finally"])...) {
-			bp.commands = append(bp.commands, fmt.Sprint(c))
+		for _, cmd := range append(asList(phase["commands"]), asList(phase["finally"])...) {
+			bp.commands = append(bp.commands, fmt.Sprint(cmd))
 		}
-		p.phases = append(p.phases, bp)
+		c.phases = append(c.phases, bp)
 	}
-	for _, f := range asList(dig(p.spec, "artifacts", "files")) {
-		p.artifactFiles = append(p.artifactFiles, fmt.Sprint(f))
+	for _, f := range asList(dig(c.spec, "artifacts", "files")) {
+		c.artifactFiles = append(c.artifactFiles, fmt.Sprint(f))
 	}
-	p.baseDirectory, _ = dig(p.spec, "artifacts", "base-directory").(string)
-	if dig(p.spec, "artifacts", "discard-paths") == "yes" {
-		t.Fatalf("artifacts.discard-paths: this test does not model it")
+	c.baseDirectory, _ = dig(c.spec, "artifacts", "base-directory").(string)
+	if dig(c.spec, "artifacts", "discard-paths") == "yes" {
+		t.Fatalf("%s: artifacts.discard-paths: this test does not model it", c.name())
 	}
+	return c
 }
 
 var pipelineVariableRe = regexp.MustCompile(`#\{([A-Za-z0-9_@\-.]+)\}`)

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,24 +19,23 @@ import (
 // Running a CodeBuild build of the synthesized pipeline in a sandbox, for
 // the build contract test (buildcontract_test.go).
 
-// buildSandbox holds the stand-in tools and what they answer.
+// buildSandbox holds the stand-in tools, what they answer, and the
+// pipeline's artifacts as the runs publish them.
 type buildSandbox struct {
 	p               *pipelineUnderTest
 	root            string
 	bin, state      string
-	shell, posix    string
-	pipefail        bool
-	env             []string
 	repositoryName  string
 	repositoryURI   string
 	registry        string
-	taskDefinitions map[string]map[string]interface{} // environment stack ID -> ECS API shape
+	taskDefinitions map[string]map[string]interface{} // environment stack ID -> ECS API shape of the latest revision
+	artifacts       map[string]string                 // artifact name -> directory of its files
 	runs            int
 }
 
 func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSandbox {
 	t.Helper()
-	b := &buildSandbox{p: p, root: t.TempDir(), taskDefinitions: map[string]map[string]interface{}{}}
+	b := &buildSandbox{p: p, root: t.TempDir(), taskDefinitions: map[string]map[string]interface{}{}, artifacts: map[string]string{}}
 	b.bin = filepath.Join(b.root, "bin")
 	b.state = filepath.Join(b.root, "state")
 	for _, dir := range []string{b.bin, filepath.Join(b.state, "task-definitions"), filepath.Join(b.root, "home")} {
@@ -73,11 +73,7 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 			if _, ok := b.taskDefinitions[s.id]; ok {
 				t.Fatalf("%s has more than one task definition; the build handles one per environment", s.id)
 			}
-			td := w.ecsTaskDefinition(t, s, logical, r)
-			family := td["family"].(string)
-			out, _ := json.MarshalIndent(map[string]interface{}{"taskDefinition": td}, "", "    ")
-			b.write(t, filepath.Join("task-definitions", family+".json"), string(out)+"\n")
-			b.taskDefinitions[s.id] = td
+			b.register(t, s.id, w.ecsTaskDefinition(t, s, logical, r))
 		}
 	}
 	b.write(t, "account", standInAccount)
@@ -93,16 +89,68 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 		b.write(t, "git-head", standInCommit+"\n")
 	}
 
-	b.shell, b.posix = chooseShells(t, p.shell)
-	b.pipefail = exec.Command(b.shell, "-c", "set -o pipefail").Run() == nil
-
 	// The real jq, as on CodeBuild's standard image.
 	systemPath := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	if _, err := lookPathIn("jq", systemPath); err != nil {
 		t.Fatalf("jq is not installed (%v): the build uses it, as CodeBuild's standard image has it; install it (apt-get install jq)", err)
 	}
-	b.env = b.environment(t, w, systemPath)
+	for _, step := range p.builds {
+		step.env = b.environment(t, w, step, systemPath)
+	}
 	return b
+}
+
+// register makes td the latest revision of its family, as
+// DescribeTaskDefinition answers it.
+func (b *buildSandbox) register(t *testing.T, envID string, td map[string]interface{}) {
+	t.Helper()
+	out, _ := json.MarshalIndent(map[string]interface{}{"taskDefinition": td}, "", "    ")
+	b.write(t, filepath.Join("task-definitions", td["family"].(string)+".json"), string(out)+"\n")
+	b.taskDefinitions[envID] = td
+}
+
+// registerNewRevision registers the next revision of an environment's task
+// family with twice the memory, as a `cdk deploy` of a new
+// <environment>.taskMemory would.
+func (b *buildSandbox) registerNewRevision(t *testing.T, envID string) {
+	t.Helper()
+	td := normalizeJSON(b.taskDefinitions[envID]).(map[string]interface{})
+	double := func(v interface{}) interface{} {
+		switch x := v.(type) {
+		case string:
+			n, _ := strconv.Atoi(x)
+			return strconv.Itoa(2 * n)
+		case float64:
+			return 2 * x
+		}
+		return v
+	}
+	td["memory"] = double(td["memory"])
+	for _, c := range asList(td["containerDefinitions"]) {
+		if m := asMap(c); m["memory"] != nil {
+			m["memory"] = double(m["memory"])
+		}
+	}
+	revision := td["revision"].(float64) + 1
+	td["revision"] = revision
+	td["taskDefinitionArn"] = fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%v", standInRegion, standInAccount, td["family"], revision)
+	td["registeredAt"] = fmt.Sprintf("2025-06-0%vT10:15:02.118000+00:00", revision-5)
+	b.register(t, envID, td)
+}
+
+// startRelease is a push to the branch: the source artifact holds a tiny
+// Dockerfile at its root.
+func (b *buildSandbox) startRelease(t *testing.T) {
+	t.Helper()
+	b.runs++
+	dir := filepath.Join(b.root, fmt.Sprintf("source%d", b.runs))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM public.ecr.aws/nginx/nginx:stable-alpine\nCOPY . /usr/share/nginx/html\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.artifacts[b.p.sourceOutput] = dir
 }
 
 func (b *buildSandbox) write(t *testing.T, name, content string) {
@@ -115,27 +163,27 @@ func (b *buildSandbox) write(t *testing.T, name, content string) {
 // environment is every variable the build sees: CodeBuild's own, then the
 // buildspec's env.variables, the project's and the action's, each overriding
 // the one before, as CodeBuild documents.
-func (b *buildSandbox) environment(t *testing.T, w *cfnWorld, systemPath string) []string {
+func (b *buildSandbox) environment(t *testing.T, w *cfnWorld, step *codeBuildStep, systemPath string) []string {
 	t.Helper()
 	p := b.p
-	buildID := p.projectName + ":6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+	buildID := step.projectName + ":6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 	vars := map[string]string{
 		"AWS_DEFAULT_REGION":                standInRegion,
 		"AWS_REGION":                        standInRegion,
 		"CODEBUILD_BUILD_ARN":               "arn:aws:codebuild:" + standInRegion + ":" + standInAccount + ":build/" + buildID,
 		"CODEBUILD_BUILD_ID":                buildID,
-		"CODEBUILD_BUILD_IMAGE":             fmt.Sprint(dig(p.project, "Environment", "Image")),
+		"CODEBUILD_BUILD_IMAGE":             fmt.Sprint(dig(step.project, "Environment", "Image")),
 		"CODEBUILD_BUILD_NUMBER":            "42",
 		"CODEBUILD_BUILD_SUCCEEDING":        "1",
 		"CODEBUILD_INITIATOR":               "codepipeline/" + p.name,
 		"CODEBUILD_LOG_PATH":                "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
 		"CODEBUILD_RESOLVED_SOURCE_VERSION": standInCommit,
-		"CODEBUILD_SOURCE_VERSION":          "arn:aws:s3:::" + p.name + "-artifacts/" + p.name + "/SourceOutp/Kq3xZ9w.zip",
+		"CODEBUILD_SOURCE_VERSION":          "arn:aws:s3:::" + p.name + "-artifacts/" + p.name + "/" + step.input[:min(len(step.input), 10)] + "/Kq3xZ9w.zip",
 		"CODEBUILD_START_TIME":              "1748857287000",
 		"HOME":                              filepath.Join(b.root, "home"),
 		"PATH":                              b.bin + ":" + systemPath,
 	}
-	if key := dig(p.project, "EncryptionKey"); key != nil {
+	if key := dig(step.project, "EncryptionKey"); key != nil {
 		vars["CODEBUILD_KMS_KEY_ID"] = w.mustString(t, p.stack, key)
 	}
 	set := func(source, name, value string) {
@@ -144,21 +192,21 @@ func (b *buildSandbox) environment(t *testing.T, w *cfnWorld, systemPath string)
 		}
 		vars[name] = value
 	}
-	for name, v := range asMap(dig(p.spec, "env", "variables")) {
+	for name, v := range asMap(dig(step.spec, "env", "variables")) {
 		set("buildspec env.variables", name, fmt.Sprint(v))
 	}
-	if len(asMap(dig(p.spec, "env", "parameter-store")))+len(asMap(dig(p.spec, "env", "secrets-manager"))) > 0 {
-		t.Fatalf("buildspec env.parameter-store/secrets-manager: this test has no stand-in for them")
+	if len(asMap(dig(step.spec, "env", "parameter-store")))+len(asMap(dig(step.spec, "env", "secrets-manager"))) > 0 {
+		t.Fatalf("%s: buildspec env.parameter-store/secrets-manager: this test has no stand-in for them", step.name())
 	}
-	for _, v := range asList(dig(p.project, "Environment", "EnvironmentVariables")) {
+	for _, v := range asList(dig(step.project, "Environment", "EnvironmentVariables")) {
 		name := fmt.Sprint(dig(v, "Name"))
 		if typ, _ := dig(v, "Type").(string); typ != "" && typ != "PLAINTEXT" {
-			t.Fatalf("project variable %s is %s; this test has no stand-in for it", name, typ)
+			t.Fatalf("%s: project variable %s is %s; this test has no stand-in for it", step.name(), name, typ)
 		}
 		set("the project", name, w.mustString(t, p.stack, dig(v, "Value")))
 	}
-	for name, v := range p.actionVars {
-		set("the build action", name, v)
+	for name, v := range step.actionVars {
+		set("the action", name, v)
 	}
 	env := make([]string, 0, len(vars))
 	for k, v := range vars {
@@ -209,11 +257,12 @@ func lookPathIn(name, dirs string) (string, error) {
 	return "", fmt.Errorf("%s not found in %s", name, dirs)
 }
 
-// buildRun is one run of the build.
+// buildRun is one run of a CodeBuild action.
 type buildRun struct {
 	b        *buildSandbox
-	outDir   string
+	step     *codeBuildStep
 	output   string
+	upload   error // publishing the artifacts, after the commands
 	err      error
 	elapsed  time.Duration
 	finished map[int]bool
@@ -227,36 +276,36 @@ type phaseCommand struct {
 	command string
 }
 
-// run runs the build once in a fresh source directory holding a tiny
-// Dockerfile, as a new CodeBuild container would: the docker daemon's images
-// and logins start empty, the ECR repository keeps what earlier runs pushed.
-func (b *buildSandbox) run(t *testing.T) *buildRun {
+// run runs a CodeBuild action once, as a new CodeBuild container would: in
+// a fresh source directory holding its input artifact, with the docker
+// daemon's images and logins empty; the ECR repository and the registered
+// task definitions keep what earlier runs did. It then publishes the
+// action's output artifact as CodeBuild uploads it.
+func (b *buildSandbox) run(t *testing.T, step *codeBuildStep) *buildRun {
 	t.Helper()
 	b.runs++
 	src := filepath.Join(b.root, fmt.Sprintf("src%d", b.runs))
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		t.Fatal(err)
+	input, ok := b.artifacts[step.input]
+	if !ok {
+		t.Fatalf("%s reads artifact %q, which no earlier action wrote", step.name(), step.input)
 	}
-	if err := os.WriteFile(filepath.Join(src, "Dockerfile"), []byte("FROM public.ecr.aws/nginx/nginx:stable-alpine\nCOPY . /usr/share/nginx/html\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	copyTree(t, input, src)
 	for _, f := range []string{"images", "logins", "calls.log", "unexpected.log"} {
 		b.write(t, f, "")
 	}
-	r := &buildRun{b: b, outDir: src, finished: map[int]bool{}, started: map[int]bool{}}
-	if b.p.baseDirectory != "" {
-		r.outDir = filepath.Join(src, filepath.FromSlash(b.p.baseDirectory))
-	}
+	r := &buildRun{b: b, step: step, finished: map[int]bool{}, started: map[int]bool{}}
+	shell, _ := chooseShells(t, step.shell)
+	pipefail := exec.Command(shell, "-c", "set -o pipefail").Run() == nil
 
 	// CodeBuild runs every command of every phase in one shell session
 	// (buildspec 0.2), in phase order, each phase's commands one after the
 	// other. -e stops at the first failing command, as CodeBuild stops the
 	// phase; markers on descriptor 3 tell which command that was.
 	var script strings.Builder
-	if b.pipefail {
+	if pipefail {
 		script.WriteString("set -o pipefail\n")
 	}
-	for _, ph := range b.p.phases {
+	for _, ph := range step.phases {
 		for _, c := range ph.commands {
 			i := len(r.commands)
 			r.commands = append(r.commands, phaseCommand{ph, c})
@@ -273,9 +322,9 @@ func (b *buildSandbox) run(t *testing.T) *buildRun {
 	}
 	defer markers.Close()
 
-	cmd := exec.Command(b.shell, "-eu", scriptPath)
+	cmd := exec.Command(shell, "-eu", scriptPath)
 	cmd.Dir = src
-	cmd.Env = b.env
+	cmd.Env = step.env
 	cmd.ExtraFiles = []*os.File{markers}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -302,8 +351,72 @@ func (b *buildSandbox) run(t *testing.T) *buildRun {
 			r.log = append(r.log, strings.Split(line, "\t"))
 		}
 	}
-	t.Logf("build run %d: %d commands in %s (%s, pipefail %v)", b.runs, len(r.commands), r.elapsed.Round(time.Millisecond), b.shell, b.pipefail)
+	t.Logf("run %d, %s: %d commands in %s (%s, pipefail %v)", b.runs, step.name(), len(r.commands), r.elapsed.Round(time.Millisecond), shell, pipefail)
+	if r.err == nil {
+		r.upload = b.publish(t, step, src)
+	}
 	return r
+}
+
+// publish uploads a run's output artifact as CodeBuild does: the files
+// under artifacts.base-directory that artifacts.files names, with their
+// paths below it; a run whose patterns match no file fails.
+func (b *buildSandbox) publish(t *testing.T, step *codeBuildStep, src string) error {
+	t.Helper()
+	base := filepath.Join(src, filepath.FromSlash(step.baseDirectory))
+	out := filepath.Join(b.root, fmt.Sprintf("artifact%d-%s", b.runs, step.output))
+	published := 0
+	err := filepath.Walk(base, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(base, path)
+		if !step.publishes(filepath.ToSlash(rel)) {
+			return nil
+		}
+		published++
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		dest := filepath.Join(out, rel)
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dest, data, 0o644)
+	})
+	if err != nil {
+		return err
+	}
+	if published == 0 {
+		return fmt.Errorf("CLIENT_ERROR: no matching artifact paths found (artifacts %v under %q)", step.artifactFiles, step.baseDirectory)
+	}
+	b.artifacts[step.output] = out
+	return nil
+}
+
+// copyTree copies the files of one directory into another, as CodeBuild
+// extracts an input artifact into the source directory.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.Walk(from, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		dest := filepath.Join(to, rel)
+		if info.IsDir() {
+			return os.MkdirAll(dest, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dest, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // requireSuccess fails the test unless every command ran and succeeded and
@@ -311,11 +424,15 @@ func (b *buildSandbox) run(t *testing.T) *buildRun {
 func (r *buildRun) requireSuccess(t *testing.T) {
 	t.Helper()
 	if unexpected, _ := os.ReadFile(filepath.Join(r.b.state, "unexpected.log")); len(unexpected) > 0 {
-		t.Errorf("the build called stand-ins in ways this test does not know (extend test/testdata/buildstubs):\n%s", unexpected)
+		t.Errorf("%s called stand-ins in ways this test does not know (extend test/testdata/buildstubs):\n%s", r.step.name(), unexpected)
 	}
 	if r.err == nil && len(r.finished) == len(r.commands) {
+		if r.upload != nil {
+			t.Fatalf("%s: the commands succeeded, but uploading the artifacts fails: %v", r.step.name(), r.upload)
+		}
 		return
 	}
+	t.Logf("%s failed", r.step.name())
 	for i, c := range r.commands {
 		if r.finished[i] {
 			continue
@@ -399,7 +516,7 @@ var bashOnly = []struct{ name, pattern string }{
 // checkPosixSyntax runs the build's commands through a POSIX shell's -n and
 // looks for the bash-only syntax that -n does not catch. A buildspec that
 // asks for bash (env.shell) is checked with bash -n instead.
-func checkPosixSyntax(t *testing.T, p *pipelineUnderTest) {
+func checkPosixSyntax(t *testing.T, p *codeBuildStep) {
 	var all []string
 	for _, ph := range p.phases {
 		all = append(all, ph.commands...)

@@ -2,6 +2,8 @@
 // containerised service: GitHub source through a CodeConnections connection,
 // an image build in CodeBuild pushed to ECR, then a CodeDeploy blue/green
 // release to each environment in order, with manual approvals where asked.
+// Each deploy stage renders its environment's task definition template and
+// AppSpec right before its release.
 package delivery
 
 import (
@@ -15,7 +17,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodeconnections"
-	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
@@ -117,8 +118,13 @@ type Pipeline interface {
 	// Connection is nil when ConnectionArn was given.
 	Connection() awscodeconnections.CfnConnection
 	ConnectionArn() *string
+	// BuildProject builds and pushes the image.
 	BuildProject() awscodebuild.PipelineProject
 	BuildLogGroup() awslogs.LogGroup
+	// RenderProject renders an environment's task definition template and
+	// AppSpec in its deploy stage, just before the release.
+	RenderProject() awscodebuild.PipelineProject
+	RenderLogGroup() awslogs.LogGroup
 	// Topic receives approval requests and pipeline failures.
 	Topic() awssns.Topic
 	// FailureRule announces failed pipeline executions on Topic.
@@ -140,6 +146,8 @@ type pipeline struct {
 	connectionArn *string
 	project       awscodebuild.PipelineProject
 	logGroup      awslogs.LogGroup
+	render        awscodebuild.PipelineProject
+	renderLogs    awslogs.LogGroup
 	topic         awssns.Topic
 	failureRule   awsevents.Rule
 	deployRoles   map[string]awsiam.Role
@@ -222,6 +230,9 @@ func resolve(p *PipelineProps) (resolved, error) {
 			continue
 		}
 		t, err := readTarget(i, e.Service, release)
+		if err == nil {
+			err = checkRenderVariables(i, name, t)
+		}
 		if err != nil {
 			problems = append(problems, err)
 			continue
@@ -345,6 +356,7 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	})
 
 	p.buildProject(r, name)
+	p.renderProject(r, name)
 
 	p.pipeline = awscodepipeline.NewPipeline(this, jsii.String("Pipeline"), &awscodepipeline.PipelineProps{
 		PipelineName:   name(""),
@@ -412,20 +424,26 @@ func (p *pipeline) suppressDocumentedWildcards(r resolved) {
 	suppressWildcards(p.role, artifacts)
 
 	build := map[string]string{
-		"Resource::*": "ecr:GetAuthorizationToken and ecs:DescribeTaskDefinition accept only \"*\" (no resource type in the service authorization reference); pushes are granted on the repository alone",
-		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
-			Service: jsii.String("logs"), Resource: jsii.String("log-group"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
-			ResourceName: jsii.String("/aws/codebuild/" + *p.project.ProjectName() + ":*"),
-		})): "CDK's CodeBuild grant for the project's default log group: log streams are named per build; the build logs to its own log group, granted without a wildcard",
-		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
-			Service: jsii.String("codebuild"), Resource: jsii.String("report-group"),
-			ResourceName: jsii.String(*p.project.ProjectName() + "-*"),
-		})): "CDK's CodeBuild grant for test report groups, named at run time with the project's name as prefix",
+		"Resource::*": "ecr:GetAuthorizationToken accepts only \"*\" (no resource type in the service authorization reference); pushes are granted on the repository alone",
+	}
+	for k, v := range projectGrants(stack, p.project) {
+		build[k] = v
 	}
 	for k, v := range artifacts {
 		build[k] = v
 	}
 	suppressWildcards(p.project.Role(), build)
+
+	render := map[string]string{
+		"Resource::*": "ecs:DescribeTaskDefinition accepts only \"*\" (no resource type in the service authorization reference); the image actions are granted on the repository alone",
+	}
+	for k, v := range projectGrants(stack, p.render) {
+		render[k] = v
+	}
+	for k, v := range artifacts {
+		render[k] = v
+	}
+	suppressWildcards(p.render.Role(), render)
 
 	for _, e := range r.envs {
 		deploy := map[string]string{
@@ -435,6 +453,21 @@ func (p *pipeline) suppressDocumentedWildcards(r resolved) {
 			deploy[k] = v
 		}
 		suppressWildcards(p.deployRoles[e.name], deploy)
+	}
+}
+
+// projectGrants are the wildcards of CDK's grants to a CodeBuild project's
+// role, with their reasons.
+func projectGrants(stack awscdk.Stack, project awscodebuild.PipelineProject) map[string]string {
+	return map[string]string{
+		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("logs"), Resource: jsii.String("log-group"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+			ResourceName: jsii.String("/aws/codebuild/" + *project.ProjectName() + ":*"),
+		})): "CDK's CodeBuild grant for the project's default log group: log streams are named per build; the project logs to its own log group, granted without a wildcard",
+		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("codebuild"), Resource: jsii.String("report-group"),
+			ResourceName: jsii.String(*project.ProjectName() + "-*"),
+		})): "CDK's CodeBuild grant for test report groups, named at run time with the project's name as prefix",
 	}
 }
 
@@ -522,8 +555,8 @@ func (p *pipeline) buildSource(r resolved) {
 	})
 }
 
-// buildProject creates the CodeBuild project that builds and pushes the image
-// and writes the deploy actions' input files.
+// buildProject creates the CodeBuild project that builds and pushes the
+// image and writes imageDetail.json.
 func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 	this := p.Construct
 	p.logGroup = awslogs.NewLogGroup(this, jsii.String("BuildLogs"), &awslogs.LogGroupProps{
@@ -531,24 +564,10 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 		RemovalPolicy: r.removal,
 		EncryptionKey: p.key,
 	})
-	variables := map[string]*awscodebuild.BuildEnvironmentVariable{
-		"AWS_ACCOUNT_ID":  {Value: awscdk.Aws_ACCOUNT_ID()},
-		"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
-		"REPOSITORY_URI":  {Value: p.repo.RepositoryUri()},
-	}
-	names := make([]string, len(r.envs))
-	for i, e := range r.envs {
-		names[i] = e.name
-		t := e.target
-		variables[taskFamilyVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(t.family)}
-		variables[containerNameVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(t.containerName)}
-		variables[containerPortVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(fmt.Sprint(t.containerPort))}
-		variables[hookFunctionVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(t.hookFunction)}
-	}
-	spec := buildSpec(names)
+	spec := buildSpec()
 	p.project = awscodebuild.NewPipelineProject(this, jsii.String("Build"), &awscodebuild.PipelineProjectProps{
 		ProjectName:   name("-build"),
-		Description:   jsii.String(fmt.Sprintf("%s: builds the image, pushes it to ECR and writes the deployment files", r.prefix)),
+		Description:   jsii.String(fmt.Sprintf("%s: builds the image, pushes it to ECR and writes imageDetail.json", r.prefix)),
 		EncryptionKey: p.key,
 		Environment: &awscodebuild.BuildEnvironment{
 			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
@@ -556,9 +575,13 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 			// Docker builds need a privileged container.
 			Privileged: jsii.Bool(true),
 		},
-		EnvironmentVariables: &variables,
-		BuildSpec:            awscodebuild.BuildSpec_FromObject(&spec),
-		Cache:                awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER),
+		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+			"AWS_ACCOUNT_ID":  {Value: awscdk.Aws_ACCOUNT_ID()},
+			"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
+			"REPOSITORY_URI":  {Value: p.repo.RepositoryUri()},
+		},
+		BuildSpec: awscodebuild.BuildSpec_FromObject(&spec),
+		Cache:     awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER),
 		Logging: &awscodebuild.LoggingOptions{
 			CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: p.logGroup},
 		},
@@ -566,12 +589,6 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 	})
 	p.repo.GrantPullPush(p.project)
 	p.repo.Grant(p.project, jsii.String("ecr:DescribeImages"))
-	// ecs:DescribeTaskDefinition has no resource type in the AWS service
-	// authorization reference: it accepts only "*".
-	p.project.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ecs:DescribeTaskDefinition"),
-		Resources: jsii.Strings("*"),
-	}))
 }
 
 // addApproval adds the manual approval before e, linking to the environment
@@ -594,89 +611,6 @@ func (p *pipeline) addApproval(e environment, before []environment) {
 	})
 }
 
-// addDeploy adds the blue/green release to e, run as a role of its own whose
-// permissions are written here: CDK's action would grant
-// ecs:RegisterTaskDefinition and iam:PassRole on "*". Every name and ARN
-// comes from the environment's fixed names (e.target), so that nothing here
-// depends on a cross-stack value that can go stale.
-func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipeline.Artifact) {
-	t := e.target
-	role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
-		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
-	})
-	for _, s := range []*awsiam.PolicyStatementProps{
-		{
-			Sid:       jsii.String("CreateDeployment"),
-			Actions:   jsii.Strings("codedeploy:CreateDeployment", "codedeploy:GetDeployment"),
-			Resources: &[]*string{t.groupArn},
-		},
-		{
-			Sid:       jsii.String("RegisterRevision"),
-			Actions:   jsii.Strings("codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"),
-			Resources: &[]*string{t.applicationArn},
-		},
-		{
-			Sid:       jsii.String("ReadDeploymentConfig"),
-			Actions:   jsii.Strings("codedeploy:GetDeploymentConfig"),
-			Resources: &[]*string{t.configArn},
-		},
-		{
-			// The service authorization reference gives RegisterTaskDefinition
-			// the task-definition resource type: only this family is allowed.
-			Sid:       jsii.String("RegisterTaskDefinition"),
-			Actions:   jsii.Strings("ecs:RegisterTaskDefinition", "ecs:TagResource"),
-			Resources: &[]*string{t.taskDefinitionsArn},
-		},
-		{
-			Sid:       jsii.String("PassTaskRoles"),
-			Actions:   jsii.Strings("iam:PassRole"),
-			Resources: &[]*string{t.taskRoleArn, t.executionRoleArn},
-			Conditions: &map[string]interface{}{
-				"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
-			},
-		},
-		{
-			Sid:       jsii.String("ReadArtifacts"),
-			Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
-			Resources: &[]*string{p.bucket.ArnForObjects(jsii.String("*"))},
-		},
-		{
-			Sid:       jsii.String("DecryptArtifacts"),
-			Actions:   jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
-			Resources: &[]*string{p.key.KeyArn()},
-		},
-	} {
-		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
-	}
-	p.deployRoles[e.name] = role
-
-	// The action names the application and deployment group by their fixed
-	// names: the group is imported here by name rather than referenced
-	// across stacks.
-	group := codedeploy.EcsDeploymentGroup_FromEcsDeploymentGroupAttributes(p.Construct, jsii.String("DeploymentGroup-"+e.name), &codedeploy.EcsDeploymentGroupAttributes{
-		Application:         codedeploy.EcsApplication_FromEcsApplicationName(p.Construct, jsii.String("Application-"+e.name), jsii.String(t.application)),
-		DeploymentGroupName: jsii.String(t.group),
-		DeploymentConfig:    codedeploy.EcsDeploymentConfig_FromEcsDeploymentConfigName(p.Construct, jsii.String("DeploymentConfig-"+e.name), jsii.String(t.config)),
-	})
-	p.pipeline.AddStage(&awscodepipeline.StageOptions{
-		StageName: jsii.String(DeployStageName(e.name)),
-		Actions: &[]awscodepipeline.IAction{actions.NewCodeDeployEcsDeployAction(&actions.CodeDeployEcsDeployActionProps{
-			ActionName:                 jsii.String("BlueGreen"),
-			DeploymentGroup:            group,
-			TaskDefinitionTemplateFile: buildOutput.AtPath(jsii.String(TaskDefinitionFile(e.name))),
-			AppSpecTemplateFile:        buildOutput.AtPath(jsii.String(AppSpecFile(e.name))),
-			ContainerImageInputs: &[]*actions.CodeDeployEcsContainerImageInput{{
-				Input:                     buildOutput,
-				TaskDefinitionPlaceholder: jsii.String(ImagePlaceholder),
-			}},
-			// Without policy updates, CDK cannot add its "*" statements: the
-			// role has exactly the statements above.
-			Role: role.WithoutPolicyUpdates(nil),
-		})},
-	})
-}
-
 func (p *pipeline) Pipeline() awscodepipeline.Pipeline           { return p.pipeline }
 func (p *pipeline) Role() awsiam.Role                            { return p.role }
 func (p *pipeline) Key() awskms.Key                              { return p.key }
@@ -687,6 +621,8 @@ func (p *pipeline) Connection() awscodeconnections.CfnConnection { return p.conn
 func (p *pipeline) ConnectionArn() *string                       { return p.connectionArn }
 func (p *pipeline) BuildProject() awscodebuild.PipelineProject   { return p.project }
 func (p *pipeline) BuildLogGroup() awslogs.LogGroup              { return p.logGroup }
+func (p *pipeline) RenderProject() awscodebuild.PipelineProject  { return p.render }
+func (p *pipeline) RenderLogGroup() awslogs.LogGroup             { return p.renderLogs }
 func (p *pipeline) Topic() awssns.Topic                          { return p.topic }
 func (p *pipeline) FailureRule() awsevents.Rule                  { return p.failureRule }
 func (p *pipeline) DeployRole(environment string) awsiam.Role    { return p.deployRoles[environment] }
