@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -175,11 +176,13 @@ func TestBuildContract(t *testing.T) {
 		if reads := build.calls("aws", "ecs"); len(reads) > 0 {
 			t.Errorf("the build reads task definitions (%v); a copy made at build time is stale by the time a later stage deploys it", reads)
 		}
-		// Each deploy stage reads its family's latest revision when it runs.
+		// Each deploy stage reads its family's latest revision when it runs,
+		// and tags the image for its environment.
 		for _, d := range p.deploys {
 			if producer := p.producer(d.artifacts["TaskDefinitionTemplateArtifact"]); producer != nil {
 				family := fmt.Sprint(b.taskDefinitions[d.environment.id]["family"])
 				runs[producer.name()].requireCall(t, "aws", "ecs", "describe-task-definition", "--task-definition", family)
+				checkEnvironmentTag(t, b, d, runs[producer.name()], true)
 			}
 		}
 		checkDeployInputs(t, p, b, image)
@@ -192,8 +195,57 @@ func TestBuildContract(t *testing.T) {
 		if pushed := runs[p.build().name()].calls("docker", "push"); len(pushed) != 0 {
 			t.Errorf("the image was pushed already; want no push, got %v", pushed)
 		}
+		// The environment tags exist too: the deploy stages succeed
+		// without tagging again.
+		for _, d := range p.deploys {
+			if producer := p.producer(d.artifacts["TaskDefinitionTemplateArtifact"]); producer != nil {
+				checkEnvironmentTag(t, b, d, runs[producer.name()], false)
+			}
+		}
 		checkDeployInputs(t, p, b, image)
 	})
+}
+
+// checkEnvironmentTag proves that a deploy stage gives the image it releases
+// the tag "<environment prefix><commit tag>", on the same image (same
+// digest) as the commit tag, that the repository's lifecycle policy keeps
+// images by that prefix above its catch-all rule, and, when the tag
+// existed already (firstTime false), that the stage tags nothing.
+func checkEnvironmentTag(t *testing.T, b *buildSandbox, d deployAction, run *buildRun, firstTime bool) {
+	t.Helper()
+	commitTag := standInCommit[:12]
+	envName := strings.TrimPrefix(d.stage, delivery.DeployStageName(""))
+	tag := delivery.ImageTagPrefix(envName) + commitTag
+	puts := run.calls("aws", "ecr", "put-image")
+	if firstTime {
+		run.requireCall(t, "aws", "ecr", "batch-get-image", "--repository-name", b.repositoryName, "--image-ids", "imageTag="+commitTag)
+		run.requireCall(t, "aws", "ecr", "put-image", "--repository-name", b.repositoryName, "--image-tag", tag)
+		if len(puts) != 1 {
+			t.Errorf("%s: want one put-image, got %v", d.stage, puts)
+		}
+	} else if len(puts) != 0 {
+		t.Errorf("%s: %s exists already; want no put-image, got %v", d.stage, tag, puts)
+	}
+	if got, want := b.imageDigest(t, tag), b.imageDigest(t, commitTag); got != want || got == "" {
+		t.Errorf("%s: tag %s names image %q, want the image of %s, %q", d.stage, tag, got, commitTag, want)
+	}
+	rules := repositoryLifecycleRules(t)
+	catchAll := 0
+	for _, r := range rules {
+		if r.Selection.TagStatus == "any" {
+			catchAll = r.RulePriority
+		}
+	}
+	kept := false
+	for _, r := range rules {
+		if r.Selection.TagStatus == "tagged" && len(r.Selection.TagPrefixList) == 1 && strings.HasPrefix(tag, r.Selection.TagPrefixList[0]) &&
+			r.Selection.CountType == "imageCountMoreThan" && (catchAll == 0 || r.RulePriority < catchAll) {
+			kept = true
+		}
+	}
+	if !kept {
+		t.Errorf("%s: no lifecycle rule above the catch-all keeps images tagged %s: %+v", d.stage, tag, rules)
+	}
 }
 
 // release runs the pipeline's CodeBuild actions stage by stage, in run

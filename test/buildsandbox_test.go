@@ -38,7 +38,7 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 	b := &buildSandbox{p: p, root: t.TempDir(), taskDefinitions: map[string]map[string]interface{}{}, artifacts: map[string]string{}}
 	b.bin = filepath.Join(b.root, "bin")
 	b.state = filepath.Join(b.root, "state")
-	for _, dir := range []string{b.bin, filepath.Join(b.state, "task-definitions"), filepath.Join(b.root, "home")} {
+	for _, dir := range []string{b.bin, filepath.Join(b.state, "task-definitions"), filepath.Join(b.state, "manifests"), filepath.Join(b.root, "home")} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -136,6 +136,23 @@ func (b *buildSandbox) registerNewRevision(t *testing.T, envID string) {
 	td["taskDefinitionArn"] = fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%v", standInRegion, standInAccount, td["family"], revision)
 	td["registeredAt"] = fmt.Sprintf("2025-06-0%vT10:15:02.118000+00:00", revision-5)
 	b.register(t, envID, td)
+}
+
+// imageDigest asks the stand-in repository for the digest of the image a tag
+// names, "" if there is none.
+func (b *buildSandbox) imageDigest(t *testing.T, tag string) string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(b.bin, "aws"), "ecr", "describe-images", "--repository-name", b.repositoryName, "--image-ids", "imageTag="+tag).Output()
+	if err != nil {
+		return ""
+	}
+	var answer struct {
+		ImageDetails []struct{ ImageDigest string }
+	}
+	if err := json.Unmarshal(out, &answer); err != nil || len(answer.ImageDetails) != 1 {
+		t.Fatalf("describe-images %s: %v\n%s", tag, err, out)
+	}
+	return answer.ImageDetails[0].ImageDigest
 }
 
 // startRelease is a push to the branch: the source artifact holds a tiny

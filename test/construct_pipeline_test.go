@@ -48,6 +48,14 @@ func TestPipelineConstructDefaults(t *testing.T) {
 		{"RemovalPolicy RETAIN: the repository is not emptied on delete", "AWS::ECR::Repository", map[string]interface{}{
 			"RepositoryName": "plain", "EmptyOnDelete": false,
 		}},
+		{"ImagesKeptPerEnvironment defaults to 10", "AWS::ECR::Repository", map[string]interface{}{
+			"RepositoryName": "plain",
+			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
+				"rules": arrayWith(obj(map[string]interface{}{"selection": obj(map[string]interface{}{
+					"tagPrefixList": []interface{}{delivery.ImageTagPrefix("staging")}, "countNumber": 10,
+				})})),
+			}))}),
+		}},
 	})
 	// RemovalPolicy RETAIN: every stateful resource of the plain pipeline is kept.
 	for _, r := range []struct{ name, logical string }{
@@ -99,6 +107,15 @@ func TestPipelineConstructOptionalProps(t *testing.T) {
 		{"RemovalPolicy DESTROY: the repository is emptied on delete", "AWS::ECR::Repository", map[string]interface{}{
 			"RepositoryName": "custom", "EmptyOnDelete": true,
 		}},
+		{"ImagesKeptPerEnvironment sets how many images of each environment are kept", "AWS::ECR::Repository", map[string]interface{}{
+			"RepositoryName": "custom",
+			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
+				"rules": arrayWith(obj(map[string]interface{}{"selection": obj(map[string]interface{}{
+					"tagPrefixList": []interface{}{delivery.ImageTagPrefix("qa")}, "countNumber": 3,
+				})})),
+			}))}),
+		}},
+
 		{"RemovalPolicy DESTROY: the artifact bucket's objects are deleted with it", "Custom::S3AutoDeleteObjects", map[string]interface{}{
 			"BucketName": dlv.stack.Resolve(dlv.custom.ArtifactBucket().BucketName()),
 		}},
@@ -188,6 +205,8 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 			`Environments[0].Name "Pre-Prod" must be lower-case letters and digits`},
 		{"a service released by an engine the pipeline cannot deploy with", func(p *delivery.PipelineProps) { p.Environments[0].Service = otherEngine{dlv.staging} },
 			`Environments[0].Service is released by ECS; this pipeline deploys with CodeDeploy only`},
+		{"ImagesKeptPerEnvironment is a whole number of at least 1", func(p *delivery.PipelineProps) { p.ImagesKeptPerEnvironment = jsii.Number(0.5) },
+			`ImagesKeptPerEnvironment 0.5 must be a whole number of at least 1`},
 		{"environment names are unique", func(p *delivery.PipelineProps) {
 			p.Environments = append(p.Environments, &delivery.DeployEnvironment{Name: jsii.String("staging"), Service: dlv.prod})
 		}, `Environments[1].Name "staging" is used twice`},
@@ -383,6 +402,8 @@ echo "aws $*" >> "$CALLS"
 case "$1 $2" in
 "ecr get-login-password") echo password ;;
 "ecr describe-images") exit 254 ;;
+"ecr batch-get-image") echo '{"images":[{"imageId":{"imageDigest":"sha256:0f"},"imageManifest":"{}","imageManifestMediaType":"application/vnd.oci.image.manifest.v1+json"}],"failures":[]}' ;;
+"ecr put-image") echo '{}' ;;
 "ecs describe-task-definition")
   case "$4" in
   svc-stg) NAME=app ;;
@@ -463,6 +484,10 @@ if [ "$1" = login ]; then cat > /dev/null; fi
 		port                  float64
 	}{{"staging", "app", "svc-stg-pretraffic", 80}, {"production", "web", "svc-prd-pretraffic", 8000}} {
 		run("plain-render", dlvRenderVariables(t, env.name))
+		calls, _ := os.ReadFile(filepath.Join(dir, "calls.log"))
+		if want := "aws ecr put-image --repository-name plain --image-tag " + delivery.ImageTagPrefix(env.name) + "0123456789ab"; !strings.Contains(string(calls), want) {
+			t.Errorf("%s: the image is tagged for the environment: want call %q in\n%s", env.name, want, calls)
+		}
 		var td map[string]interface{}
 		if err := json.Unmarshal(read("rendered/"+delivery.TaskDefinitionFile(env.name)), &td); err != nil {
 			t.Errorf("%s: task definition is not JSON: %v", env.name, err)

@@ -123,13 +123,30 @@ func TestPipelineRequirements(t *testing.T) {
 			"ImageTagMutability":         "IMMUTABLE",
 			"EncryptionConfiguration":    map[string]interface{}{"EncryptionType": "KMS", "KmsKey": key},
 		})},
-		{"repository lifecycle: untagged images expire after 7 days, the last 50 are kept", "AWS::ECR::Repository", obj(map[string]interface{}{
+		{"repository lifecycle: untagged images expire after 7 days; the last 10 released to each environment, production's first, then the last 50 of any tag are kept", "AWS::ECR::Repository", obj(map[string]interface{}{
 			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
-				"rules": arrayWith(
-					obj(map[string]interface{}{"selection": obj(map[string]interface{}{"tagStatus": "untagged", "countType": "sinceImagePushed", "countNumber": 7, "countUnit": "days"})}),
-					obj(map[string]interface{}{"selection": obj(map[string]interface{}{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50})}),
-				),
+				"rules": []interface{}{
+					obj(map[string]interface{}{"rulePriority": 1, "selection": obj(map[string]interface{}{"tagStatus": "untagged", "countType": "sinceImagePushed", "countNumber": 7, "countUnit": "days"})}),
+					obj(map[string]interface{}{"rulePriority": 2, "selection": obj(map[string]interface{}{"tagStatus": "tagged", "tagPrefixList": []interface{}{delivery.ImageTagPrefix(cfg.Production.Name)}, "countType": "imageCountMoreThan", "countNumber": 10})}),
+					obj(map[string]interface{}{"rulePriority": 3, "selection": obj(map[string]interface{}{"tagStatus": "tagged", "tagPrefixList": []interface{}{delivery.ImageTagPrefix(cfg.Staging.Name)}, "countType": "imageCountMoreThan", "countNumber": 10})}),
+					obj(map[string]interface{}{"rulePriority": 4, "selection": obj(map[string]interface{}{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50})}),
+				},
 			}))}),
+		})},
+		{"render project may read, look up and tag images of the repository only", "AWS::IAM::Policy", obj(map[string]interface{}{
+			"Roles": []interface{}{inPipeline(p.RenderProject().Role().RoleName())},
+			"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+				"Action":   []interface{}{"ecr:BatchGetImage", "ecr:DescribeImages", "ecr:PutImage"},
+				"Resource": inPipeline(p.Repository().RepositoryArn()),
+			}))}),
+		})},
+		{"render project: unprivileged, small, encrypted with our key, logs kept a year", "AWS::CodeBuild::Project", obj(map[string]interface{}{
+			"Name":          prefix + "-render",
+			"Environment":   obj(map[string]interface{}{"ComputeType": "BUILD_GENERAL1_SMALL", "PrivilegedMode": false}),
+			"EncryptionKey": key,
+			"LogsConfig": map[string]interface{}{"CloudWatchLogs": map[string]interface{}{
+				"Status": "ENABLED", "GroupName": inPipeline(p.RenderLogGroup().LogGroupName()),
+			}},
 		})},
 		{"build: privileged standard 7.0 image, small, encrypted with our key, Docker layer cache", "AWS::CodeBuild::Project", obj(map[string]interface{}{
 			"Name": prefix + "-build",

@@ -86,3 +86,11 @@ func buildSpec() map[string]interface{} {
 		},
 	}
 }
+
+// ImageTagPrefix starts the tag an environment's deploy stage gives the image
+// it releases, "<environment>-<commit tag>"; the repository keeps the newest
+// images carrying each environment's prefix. Commit tags are hexadecimal, so
+// no commit tag starts with a prefix.
+func ImageTagPrefix(environment string) string {
+	return environment + "-"
+}

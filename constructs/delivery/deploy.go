@@ -31,12 +31,18 @@ func (p *pipeline) renderProject(r resolved, name func(string) *string) {
 			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
 			ComputeType: awscodebuild.ComputeType_SMALL,
 		},
+		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+			"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
+		},
 		BuildSpec: awscodebuild.BuildSpec_FromObject(&spec),
 		Logging: &awscodebuild.LoggingOptions{
 			CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: p.renderLogs},
 		},
 		Timeout: awscdk.Duration_Minutes(jsii.Number(10)),
 	})
+	// Tagging the image for an environment: read its manifest, look the tag
+	// up, put the tag; on this repository only.
+	p.repo.Grant(p.render, jsii.String("ecr:BatchGetImage"), jsii.String("ecr:DescribeImages"), jsii.String("ecr:PutImage"))
 	// ecs:DescribeTaskDefinition has no resource type in the AWS service
 	// authorization reference: it accepts only "*".
 	p.render.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -79,6 +80,10 @@ type PipelineProps struct {
 	// NotificationEmail is subscribed to approval requests and pipeline
 	// failures. Default: - no subscription.
 	NotificationEmail *string
+	// ImagesKeptPerEnvironment is how many of the images released to each
+	// environment the repository keeps, whatever else is built: the one the
+	// environment runs and the ones it may roll back to. Default: 10.
+	ImagesKeptPerEnvironment *float64
 	// RemovalPolicy applies to the key, the artifact and access-log buckets,
 	// the repository and the build logs. Default: RETAIN.
 	RemovalPolicy awscdk.RemovalPolicy
@@ -159,6 +164,7 @@ type resolved struct {
 	connectionArn, email        string
 	removal                     awscdk.RemovalPolicy
 	retention                   awslogs.RetentionDays
+	imagesPerEnvironment        float64
 	envs                        []environment
 }
 
@@ -201,6 +207,13 @@ func resolve(p *PipelineProps) (resolved, error) {
 	}
 	if r.retention == "" {
 		r.retention = awslogs.RetentionDays_ONE_MONTH
+	}
+	r.imagesPerEnvironment = 10
+	if n := p.ImagesKeptPerEnvironment; n != nil {
+		if *n < 1 || *n != math.Trunc(*n) {
+			problems = append(problems, fmt.Errorf("ImagesKeptPerEnvironment %v must be a whole number of at least 1", *n))
+		}
+		r.imagesPerEnvironment = *n
 	}
 	if r.connectionArn == "" && !isToken(r.prefix) && len(r.prefix) > maxConnectionName {
 		problems = append(problems, fmt.Errorf("NamePrefix %q has %d characters; the connection it names allows %d (or give ConnectionArn)", r.prefix, len(r.prefix), maxConnectionName))
@@ -297,22 +310,9 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 		ImageTagMutability: awsecr.TagMutability_IMMUTABLE,
 		Encryption:         awsecr.RepositoryEncryption_KMS(),
 		EncryptionKey:      p.key,
-		LifecycleRules: &[]*awsecr.LifecycleRule{
-			{
-				RulePriority: jsii.Number(1),
-				Description:  jsii.String("expire untagged images after 7 days"),
-				TagStatus:    awsecr.TagStatus_UNTAGGED,
-				MaxImageAge:  awscdk.Duration_Days(jsii.Number(7)),
-			},
-			{
-				RulePriority:  jsii.Number(2),
-				Description:   jsii.String("keep the last 50 images"),
-				TagStatus:     awsecr.TagStatus_ANY,
-				MaxImageCount: jsii.Number(50),
-			},
-		},
-		RemovalPolicy: r.removal,
-		EmptyOnDelete: jsii.Bool(destroy),
+		LifecycleRules:     lifecycleRules(r),
+		RemovalPolicy:      r.removal,
+		EmptyOnDelete:      jsii.Bool(destroy),
 	})
 	// The environments' execution roles pull the image. The grant lives in the
 	// repository policy, on this side, so that the environment stacks never

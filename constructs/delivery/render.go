@@ -59,8 +59,15 @@ func taskDefinitionFilter() string {
 
 // renderSpec is the buildspec of the render project, run in each deploy
 // stage with the variables of renderVariables and the build's output
-// (imageDetail.json) as its source. Like the image build, it runs under
-// /bin/sh (dash) and uses POSIX sh only.
+// (imageDetail.json) as its source; the project defines IMAGE_REPO_NAME.
+// Like the image build, it runs under /bin/sh (dash) and uses POSIX sh only.
+//
+// Before rendering, it gives the image the environment's tag,
+// "<environment>-<commit tag>" (ImageTagPrefix), on the same image: the
+// repository's lifecycle policy keeps the newest images of each
+// environment's tag, so that no burst of builds can expire what an
+// environment runs or may roll back to. Tags are immutable; a rerun finds
+// the tag and leaves it.
 func renderSpec() map[string]interface{} {
 	env := "$" + deployEnvironmentVar
 	taskDef := renderedDirectory + "/" + TaskDefinitionFile(env)
@@ -71,6 +78,18 @@ func renderSpec() map[string]interface{} {
 			"build": map[string]interface{}{
 				"on-failure": "ABORT",
 				"commands": []interface{}{
+					`IMAGE_URI="$(jq -r '.ImageURI' ` + ImageDetailFile + `)"`,
+					`IMAGE_TAG="${IMAGE_URI##*:}"`,
+					`test -n "$IMAGE_TAG" && test "$IMAGE_TAG" != "$IMAGE_URI"`,
+					`ENVIRONMENT_TAG="` + ImageTagPrefix(env) + `$IMAGE_TAG"`,
+					// The manifest of the commit's image, byte for byte (jq -j
+					// adds no newline): the new tag must name the same digest.
+					`aws ecr batch-get-image --repository-name "$IMAGE_REPO_NAME" --image-ids imageTag="$IMAGE_TAG" --output json > image.json`,
+					`jq -e '.images | length == 1' image.json > /dev/null`,
+					`jq -j '.images[0].imageManifest' image.json > manifest.json`,
+					`if aws ecr describe-images --repository-name "$IMAGE_REPO_NAME" --image-ids imageTag="$ENVIRONMENT_TAG" > /dev/null 2>&1; then echo "$ENVIRONMENT_TAG exists already"; ` +
+						`else aws ecr put-image --repository-name "$IMAGE_REPO_NAME" --image-tag "$ENVIRONMENT_TAG" --image-manifest file://manifest.json ` +
+						`--image-manifest-media-type "$(jq -r '.images[0].imageManifestMediaType' image.json)" --image-digest "$(jq -r '.images[0].imageId.imageDigest' image.json)" > /dev/null; fi`,
 					`mkdir -p ` + renderedDirectory,
 					// The family's latest revision now: what CloudFormation
 					// registered last, or the last release.
