@@ -81,9 +81,9 @@ type PipelineProps struct {
 	// environment runs and the ones it may roll back to. Default: 10.
 	ImagesKeptPerEnvironment *float64
 	// RemovalPolicy applies to the key, the artifact and access-log buckets,
-	// the repository and the build logs. Default: RETAIN.
+	// the repository and the build and render logs. Default: RETAIN.
 	RemovalPolicy awscdk.RemovalPolicy
-	// LogRetention is how long build logs are kept. Default: one month.
+	// LogRetention is how long build and render logs are kept. Default: one month.
 	LogRetention awslogs.RetentionDays
 	// Environments are released to in this order, each in its own stage.
 	// At least one. Required.
@@ -93,7 +93,8 @@ type PipelineProps struct {
 // DeployEnvironment is one environment the pipeline releases to.
 type DeployEnvironment struct {
 	// Name is lower-case letters and digits ("staging"); it names the stage,
-	// the build's files and (upper-cased) its variables. Required.
+	// the files rendered for it and the image tag it gives the images it
+	// releases (ImageTagPrefix). Required.
 	Name *string
 	// Service receives the release. Required.
 	Service bluegreen.Service
@@ -106,11 +107,11 @@ type DeployEnvironment struct {
 type Pipeline interface {
 	constructs.Construct
 	Pipeline() awscodepipeline.Pipeline
-	// Role is the pipeline's role; the source, build and approval actions use
-	// it, and it assumes the deploy roles.
+	// Role is the pipeline's role; the source, build, render and approval
+	// actions use it, and it assumes the deploy roles.
 	Role() awsiam.Role
-	// Key encrypts the artifacts, the repository, the build, its logs and
-	// the topic.
+	// Key encrypts the artifacts, the repository, the build and render
+	// projects, their logs and the topic.
 	Key() awskms.Key
 	ArtifactBucket() awss3.Bucket
 	// AccessLogsBucket holds the artifact bucket's server access logs.
