@@ -43,8 +43,9 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		sprops.Description = jsii.String(fmt.Sprintf("%s pipeline: GitHub source, image build, blue/green releases to staging then production (%s)", cfg.Project, cfg.EnvironmentSuffix))
 	}
 	stack := awscdk.NewStack(scope, &id, &sprops)
-	// The references below already order the stacks; the explicit
-	// dependencies keep `cdk deploy --all` ordered if they change.
+	// The pipeline names what it deploys to by fixed physical names, and only
+	// the approval's link reads an environment stack's output: the explicit
+	// dependencies, not references, order `cdk deploy --all`.
 	stack.AddStackDependency(props.Staging.Stack, jsii.String("releases to the staging service"))
 	stack.AddStackDependency(props.Production.Stack, jsii.String("releases to the production service"))
 

@@ -11,6 +11,9 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/constructs/bluegreen"
@@ -44,6 +47,14 @@ func TestPipelineConstructDefaults(t *testing.T) {
 		}},
 		{"RemovalPolicy RETAIN: the repository is not emptied on delete", "AWS::ECR::Repository", map[string]interface{}{
 			"RepositoryName": "plain", "EmptyOnDelete": false,
+		}},
+		{"ImagesKeptPerEnvironment defaults to 10", "AWS::ECR::Repository", map[string]interface{}{
+			"RepositoryName": "plain",
+			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
+				"rules": arrayWith(obj(map[string]interface{}{"selection": obj(map[string]interface{}{
+					"tagPrefixList": []interface{}{delivery.ImageTagPrefix("staging")}, "countNumber": 10,
+				})})),
+			}))}),
 		}},
 	})
 	// RemovalPolicy RETAIN: every stateful resource of the plain pipeline is kept.
@@ -96,6 +107,15 @@ func TestPipelineConstructOptionalProps(t *testing.T) {
 		{"RemovalPolicy DESTROY: the repository is emptied on delete", "AWS::ECR::Repository", map[string]interface{}{
 			"RepositoryName": "custom", "EmptyOnDelete": true,
 		}},
+		{"ImagesKeptPerEnvironment sets how many images of each environment are kept", "AWS::ECR::Repository", map[string]interface{}{
+			"RepositoryName": "custom",
+			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
+				"rules": arrayWith(obj(map[string]interface{}{"selection": obj(map[string]interface{}{
+					"tagPrefixList": []interface{}{delivery.ImageTagPrefix("qa")}, "countNumber": 3,
+				})})),
+			}))}),
+		}},
+
 		{"RemovalPolicy DESTROY: the artifact bucket's objects are deleted with it", "Custom::S3AutoDeleteObjects", map[string]interface{}{
 			"BucketName": dlv.stack.Resolve(dlv.custom.ArtifactBucket().BucketName()),
 		}},
@@ -123,8 +143,10 @@ func TestPipelineConstructOptionalProps(t *testing.T) {
 func TestPipelineConstructGetters(t *testing.T) {
 	deployAction := func(env string) interface{} {
 		for _, st := range dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "Stages").([]interface{}) {
-			if dig(st, "Name") == delivery.DeployStageName(env) {
-				return dig(st, "Actions").([]interface{})[0]
+			for _, a := range list(dig(st, "Actions")) {
+				if dig(st, "Name") == delivery.DeployStageName(env) && dig(a, "ActionTypeId", "Provider") == "CodeDeployToECS" {
+					return a
+				}
 			}
 		}
 		return nil
@@ -136,6 +158,7 @@ func TestPipelineConstructGetters(t *testing.T) {
 		{"Pipeline", dlv.stack.Resolve(dlv.plain.Pipeline().PipelineName()), refToIn(t, dlv.tpl, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"})},
 		{"Repository", dlv.stack.Resolve(dlv.plain.Repository().RepositoryName()), refToIn(t, dlv.tpl, "AWS::ECR::Repository", map[string]interface{}{"RepositoryName": "plain"})},
 		{"BuildProject", dlv.stack.Resolve(dlv.plain.BuildProject().ProjectName()), refToIn(t, dlv.tpl, "AWS::CodeBuild::Project", map[string]interface{}{"Name": "plain-build"})},
+		{"RenderProject", dlv.stack.Resolve(dlv.plain.RenderProject().ProjectName()), refToIn(t, dlv.tpl, "AWS::CodeBuild::Project", map[string]interface{}{"Name": "plain-render"})},
 		{"Topic", dlv.stack.Resolve(dlv.plain.Topic().TopicArn()), refToIn(t, dlv.tpl, "AWS::SNS::Topic", map[string]interface{}{"TopicName": "plain-releases"})},
 		{"ConnectionArn", dlv.stack.Resolve(dlv.plain.ConnectionArn()), map[string]interface{}{"Fn::GetAtt": []interface{}{
 			logicalIDIn(t, dlv.tpl, "AWS::CodeConnections::Connection", map[string]interface{}{"ConnectionName": "plain"}), "ConnectionArn",
@@ -153,8 +176,8 @@ func TestPipelineConstructGetters(t *testing.T) {
 	if dlv.plain.DeployRole("qa") != nil {
 		t.Errorf("DeployRole of an unknown environment must be nil")
 	}
-	if dlv.plain.FailureRule() == nil || dlv.plain.BuildLogGroup() == nil {
-		t.Errorf("FailureRule and BuildLogGroup must be set")
+	if dlv.plain.FailureRule() == nil || dlv.plain.BuildLogGroup() == nil || dlv.plain.RenderLogGroup() == nil {
+		t.Errorf("FailureRule, BuildLogGroup and RenderLogGroup must be set")
 	}
 }
 
@@ -182,9 +205,39 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 			`Environments[0].Name "Pre-Prod" must be lower-case letters and digits`},
 		{"a service released by an engine the pipeline cannot deploy with", func(p *delivery.PipelineProps) { p.Environments[0].Service = otherEngine{dlv.staging} },
 			`Environments[0].Service is released by ECS; this pipeline deploys with CodeDeploy only`},
+		{"ImagesKeptPerEnvironment is a whole number of at least 1", func(p *delivery.PipelineProps) { p.ImagesKeptPerEnvironment = jsii.Number(0.5) },
+			`ImagesKeptPerEnvironment 0.5 must be a whole number of at least 1`},
 		{"environment names are unique", func(p *delivery.PipelineProps) {
 			p.Environments = append(p.Environments, &delivery.DeployEnvironment{Name: jsii.String("staging"), Service: dlv.prod})
 		}, `Environments[1].Name "staging" is used twice`},
+		// Policies are built from fixed names only; a name that is a token
+		// (a reference to another stack, an import) could go stale.
+		{"an execution role without a fixed name", func(p *delivery.PipelineProps) {
+			role := awsiam.NewRole(dlv.stack, jsii.String("UnnamedExecutionRole"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)})
+			p.Environments[0].Service = withParts{anyService: dlv.staging, executionRole: role}
+		}, `Environments[0]: the execution role (PipelineConstructTest/UnnamedExecutionRole) has no fixed physical name: a policy would depend on a value that can go stale`},
+		{"a task role imported from a reference", func(p *delivery.PipelineProps) {
+			role := awsiam.Role_FromRoleArn(dlv.stack, jsii.String("ImportedTaskRole"), awscdk.Fn_ImportValue(jsii.String("task-role-arn")), nil)
+			p.Environments[0].Service = withParts{anyService: dlv.staging, taskRole: role}
+		}, `the task role (PipelineConstructTest/ImportedTaskRole) has no fixed physical name: a policy would depend on a value that can go stale`},
+		{"a pre-traffic function imported from a reference", func(p *delivery.PipelineProps) {
+			fn := awslambda.Function_FromFunctionArn(dlv.stack, jsii.String("ImportedHook"), awscdk.Fn_ImportValue(jsii.String("hook-arn")))
+			p.Environments[0].Service = withParts{anyService: dlv.staging, hook: fn}
+		}, `the pre-traffic function (PipelineConstructTest/ImportedHook) has no fixed physical name`},
+		{"a CodeDeploy application imported from a reference", func(p *delivery.PipelineProps) {
+			application := codedeploy.EcsApplication_FromEcsApplicationName(dlv.stack, jsii.String("ImportedApplication"), awscdk.Fn_ImportValue(jsii.String("application")))
+			group := codedeploy.EcsDeploymentGroup_FromEcsDeploymentGroupAttributes(dlv.stack, jsii.String("GroupOfImportedApplication"), &codedeploy.EcsDeploymentGroupAttributes{
+				Application: application, DeploymentGroupName: jsii.String("svc-stg"),
+			})
+			p.Environments[0].Service = withParts{anyService: dlv.staging, release: codeDeployReleaseOf{application, group}}
+		}, `the CodeDeploy application (PipelineConstructTest/ImportedApplication) has no fixed physical name`},
+		{"a deployment group imported from a reference", func(p *delivery.PipelineProps) {
+			application := codedeploy.EcsApplication_FromEcsApplicationName(dlv.stack, jsii.String("NamedApplication"), jsii.String("svc-stg"))
+			group := codedeploy.EcsDeploymentGroup_FromEcsDeploymentGroupAttributes(dlv.stack, jsii.String("ImportedGroup"), &codedeploy.EcsDeploymentGroupAttributes{
+				Application: application, DeploymentGroupName: awscdk.Fn_ImportValue(jsii.String("group")),
+			})
+			p.Environments[0].Service = withParts{anyService: dlv.staging, release: codeDeployReleaseOf{application, group}}
+		}, `the CodeDeploy deployment group (PipelineConstructTest/ImportedGroup) has no fixed physical name`},
 	}
 	for i, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
@@ -208,6 +261,52 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 		})
 	}
 }
+
+// withParts is a service with some of its resources replaced.
+type withParts struct {
+	anyService
+	executionRole, taskRole awsiam.IRole
+	hook                    awslambda.IFunction
+	release                 bluegreen.Release
+}
+
+func (w withParts) ExecutionRole() awsiam.IRole {
+	if w.executionRole != nil {
+		return w.executionRole
+	}
+	return w.anyService.ExecutionRole()
+}
+
+func (w withParts) TaskRole() awsiam.IRole {
+	if w.taskRole != nil {
+		return w.taskRole
+	}
+	return w.anyService.TaskRole()
+}
+
+func (w withParts) PreTrafficHook() awslambda.IFunction {
+	if w.hook != nil {
+		return w.hook
+	}
+	return w.anyService.PreTrafficHook()
+}
+
+func (w withParts) Release() bluegreen.Release {
+	if w.release != nil {
+		return w.release
+	}
+	return w.anyService.Release()
+}
+
+// codeDeployReleaseOf is a CodeDeploy release of a given application and group.
+type codeDeployReleaseOf struct {
+	application codedeploy.IEcsApplication
+	group       codedeploy.IEcsDeploymentGroup
+}
+
+func (codeDeployReleaseOf) Engine() bluegreen.Engine                          { return bluegreen.EngineCodeDeploy }
+func (r codeDeployReleaseOf) Application() codedeploy.IEcsApplication         { return r.application }
+func (r codeDeployReleaseOf) DeploymentGroup() codedeploy.IEcsDeploymentGroup { return r.group }
 
 // otherEngine is a service released by an engine the pipeline does not know.
 // (Embedding through an alias keeps the interface's Service method.)
@@ -254,23 +353,36 @@ func dlvProjectVariables(t *testing.T, projectName string) map[string]string {
 	return vars
 }
 
-// TestPipelineConstructBuildSpecRunsUnderDash runs the synthesized build commands the way
-// CodeBuild does, under /bin/sh with set -eu, with aws and docker replaced by
-// stubs, and checks the files the deploy actions read. It proves the
-// commands are POSIX sh, define every variable they read, and write a task
-// definition template and an AppSpec per environment with its container name
-// and port.
+// dlvRenderVariables returns the variables the render action of an
+// environment's deploy stage passes, in the plain pipeline.
+func dlvRenderVariables(t *testing.T, env string) map[string]string {
+	t.Helper()
+	for _, st := range dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "Stages").([]interface{}) {
+		if dig(st, "Name") != delivery.DeployStageName(env) {
+			continue
+		}
+		for _, a := range list(dig(st, "Actions")) {
+			if dig(a, "ActionTypeId", "Provider") == "CodeBuild" {
+				return actionVariables(t, asMap(a))
+			}
+		}
+	}
+	t.Fatalf("%s: no render action", env)
+	return nil
+}
+
+// TestPipelineConstructBuildSpecRunsUnderDash runs the synthesized commands
+// the way CodeBuild does, under /bin/sh with set -eu, with aws and docker
+// replaced by stubs: the build, then each deploy stage's render with the
+// variables its action passes. It proves the commands are POSIX sh and
+// define every variable they read, that the build tags the image with the
+// commit, and that each render writes a task definition template and an
+// AppSpec with its environment's own container name and port (the
+// production service here uses "web" on 8000).
 func TestPipelineConstructBuildSpecRunsUnderDash(t *testing.T) {
 	for _, tool := range []string{"sh", "jq", "cut"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed: %v", tool, err)
-		}
-	}
-	spec := dlvBuildSpec(t, "plain-build")
-	var commands []string
-	for _, phase := range []string{"pre_build", "build", "post_build"} {
-		for _, c := range spec["phases"].(map[string]interface{})[phase].(map[string]interface{})["commands"].([]interface{}) {
-			commands = append(commands, c.(string))
 		}
 	}
 	dir := t.TempDir()
@@ -283,13 +395,15 @@ func TestPipelineConstructBuildSpecRunsUnderDash(t *testing.T) {
 	}
 	taskDef := `{"taskDefinition":{"taskDefinitionArn":"arn:aws:ecs:us-east-1:123456789012:task-definition/f:3","family":"f","revision":3,"status":"ACTIVE",` +
 		`"containerDefinitions":[{"name":"sidecar","image":"busybox"},{"name":"$NAME","image":"public.ecr.aws/nginx/nginx:stable-alpine"}],` +
-		`"requiresAttributes":[],"compatibilities":["FARGATE"],"registeredAt":"2024-01-01T00:00:00Z","registeredBy":"arn:aws:iam::123456789012:role/r","cpu":"256","memory":"512"}}`
+		`"requiresAttributes":[],"compatibilities":["FARGATE"],"registeredAt":"2024-01-01T00:00:00Z","registeredBy":"arn:aws:iam::123456789012:role/r","cpu":"256","memory":"512","enableFaultInjection":false}}`
 	stubs := map[string]string{
 		"aws": `#!/bin/sh
 echo "aws $*" >> "$CALLS"
 case "$1 $2" in
 "ecr get-login-password") echo password ;;
 "ecr describe-images") exit 254 ;;
+"ecr batch-get-image") echo '{"images":[{"imageId":{"imageDigest":"sha256:0f"},"imageManifest":"{}","imageManifestMediaType":"application/vnd.oci.image.manifest.v1+json"}],"failures":[]}' ;;
+"ecr put-image") echo '{}' ;;
 "ecs describe-task-definition")
   case "$4" in
   svc-stg) NAME=app ;;
@@ -310,32 +424,42 @@ if [ "$1" = login ]; then cat > /dev/null; fi
 			t.Fatal(err)
 		}
 	}
-	script := "set -eu\n" + strings.Join(commands, "\n") + "\n"
-	cmd := exec.Command("sh", "-c", script)
-	cmd.Dir = work
-	// Only what CodeBuild, the project and the pipeline action define.
-	cmd.Env = []string{
-		"PATH=" + bin + ":/usr/bin:/bin",
-		"CALLS=" + filepath.Join(dir, "calls.log"),
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1",
-		"CODEBUILD_RESOLVED_SOURCE_VERSION=ffffffffffffffffffffffffffffffffffffffff",
-		"CODEBUILD_SRC_DIR=" + work,
-		"COMMIT_ID=0123456789abcdef0123456789abcdef01234567",
-		"REPOSITORY_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/plain",
-	}
-	for k, v := range dlvProjectVariables(t, "plain-build") {
-		if k == "REPOSITORY_URI" {
-			continue // set above: the template holds an expression
+	run := func(project string, vars map[string]string) {
+		t.Helper()
+		spec := dlvBuildSpec(t, project)
+		var commands []string
+		for _, phase := range []string{"pre_build", "build", "post_build"} {
+			for _, c := range list(dig(spec, "phases", phase, "commands")) {
+				if c != nil {
+					commands = append(commands, c.(string))
+				}
+			}
 		}
-		if v == "" {
-			v = "resolved-at-deploy"
+		cmd := exec.Command("sh", "-c", "set -eu\n"+strings.Join(commands, "\n")+"\n")
+		cmd.Dir = work
+		// Only what CodeBuild, the project and the pipeline action define.
+		cmd.Env = []string{
+			"PATH=" + bin + ":/usr/bin:/bin",
+			"CALLS=" + filepath.Join(dir, "calls.log"),
+			"AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1",
+			"CODEBUILD_RESOLVED_SOURCE_VERSION=ffffffffffffffffffffffffffffffffffffffff",
+			"CODEBUILD_SRC_DIR=" + work,
+			"REPOSITORY_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/plain",
+			"IMAGE_REPO_NAME=plain",
 		}
-		cmd.Env = append(cmd.Env, k+"="+v)
+		for k, v := range dlvProjectVariables(t, project) {
+			if v != "" { // the others are expressions, set above
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+		}
+		for k, v := range vars {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s commands fail under sh -eu: %v\n%s", project, err, out)
+		}
 	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("build commands fail under sh -eu: %v\n%s", err, out)
-	}
+	run("plain-build", map[string]string{"COMMIT_ID": "0123456789abcdef0123456789abcdef01234567"})
 	calls, _ := os.ReadFile(filepath.Join(dir, "calls.log"))
 	image := "123456789012.dkr.ecr.us-east-1.amazonaws.com/plain:0123456789ab"
 	for _, want := range []string{"docker build --tag " + image + " .", "docker push " + image} {
@@ -343,27 +467,35 @@ if [ "$1" = login ]; then cat > /dev/null; fi
 			t.Errorf("image tagged with the commit: want call %q in\n%s", want, calls)
 		}
 	}
-
-	read := func(name string) string {
+	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join(work, name))
 		if err != nil {
-			t.Errorf("the build must write %s: %v", name, err)
+			t.Errorf("%s is not written: %v", name, err)
 		}
-		return string(b)
+		return b
 	}
 	var detail map[string]string
-	if err := json.Unmarshal([]byte(read(delivery.ImageDetailFile)), &detail); err != nil || detail["ImageURI"] != image {
+	if err := json.Unmarshal(read(delivery.ImageDetailFile), &detail); err != nil || detail["ImageURI"] != image {
 		t.Errorf("%s = %v (%v), want ImageURI %s", delivery.ImageDetailFile, detail, err, image)
 	}
-	for _, env := range []struct{ name, container, port string }{{"staging", "app", "80"}, {"production", "web", "8000"}} {
+
+	for _, env := range []struct {
+		name, container, hook string
+		port                  float64
+	}{{"staging", "app", "svc-stg-pretraffic", 80}, {"production", "web", "svc-prd-pretraffic", 8000}} {
+		run("plain-render", dlvRenderVariables(t, env.name))
+		calls, _ := os.ReadFile(filepath.Join(dir, "calls.log"))
+		if want := "aws ecr put-image --repository-name plain --image-tag " + delivery.ImageTagPrefix(env.name) + "0123456789ab"; !strings.Contains(string(calls), want) {
+			t.Errorf("%s: the image is tagged for the environment: want call %q in\n%s", env.name, want, calls)
+		}
 		var td map[string]interface{}
-		if err := json.Unmarshal([]byte(read(delivery.TaskDefinitionFile(env.name))), &td); err != nil {
+		if err := json.Unmarshal(read("rendered/"+delivery.TaskDefinitionFile(env.name)), &td); err != nil {
 			t.Errorf("%s: task definition is not JSON: %v", env.name, err)
 			continue
 		}
-		for _, field := range []string{"taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities", "registeredAt", "registeredBy"} {
+		for _, field := range []string{"taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities", "registeredAt", "registeredBy", "enableFaultInjection"} {
 			if _, ok := td[field]; ok {
-				t.Errorf("%s: read-only field %s must be removed", env.name, field)
+				t.Errorf("%s: %s must be removed", env.name, field)
 			}
 		}
 		for _, c := range td["containerDefinitions"].([]interface{}) {
@@ -376,12 +508,17 @@ if [ "$1" = login ]; then cat > /dev/null; fi
 				t.Errorf("%s: container %v image = %v, want %s", env.name, c["name"], c["image"], wantImage)
 			}
 		}
-		wantSpec := "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n" +
-			"        TaskDefinition: \"<" + delivery.TaskDefinitionPlaceholder + ">\"\n        LoadBalancerInfo:\n" +
-			"          ContainerName: \"" + env.container + "\"\n          ContainerPort: " + env.port + "\n" +
-			"Hooks:\n  - AfterAllowTestTraffic: \"resolved-at-deploy\"\n"
-		if got := read(delivery.AppSpecFile(env.name)); got != wantSpec {
-			t.Errorf("%s: AppSpec =\n%s\nwant\n%s", env.name, got, wantSpec)
+		var spec map[string]interface{}
+		if err := json.Unmarshal(read("rendered/"+delivery.AppSpecFile(env.name)), &spec); err != nil {
+			t.Errorf("%s: AppSpec is not JSON: %v", env.name, err)
+			continue
+		}
+		target := dig(list(spec["Resources"])[0], "TargetService", "Properties", "LoadBalancerInfo")
+		if dig(target, "ContainerName") != env.container || dig(target, "ContainerPort") != env.port {
+			t.Errorf("%s: AppSpec routes to %v, want %s on %v", env.name, target, env.container, env.port)
+		}
+		if hook := dig(list(spec["Hooks"])[0], "AfterAllowTestTraffic"); hook != env.hook {
+			t.Errorf("%s: AppSpec hook %v, want %s", env.name, hook, env.hook)
 		}
 	}
 }

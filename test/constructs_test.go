@@ -111,6 +111,7 @@ func buildConstructStacks() {
 		Environments: []*delivery.DeployEnvironment{
 			{Name: jsii.String("qa"), Service: dlv.staging, RequireApproval: true},
 		},
+		ImagesKeptPerEnvironment: jsii.Number(3),
 	})
 
 	testapp.Synth(a)

@@ -123,13 +123,30 @@ func TestPipelineRequirements(t *testing.T) {
 			"ImageTagMutability":         "IMMUTABLE",
 			"EncryptionConfiguration":    map[string]interface{}{"EncryptionType": "KMS", "KmsKey": key},
 		})},
-		{"repository lifecycle: untagged images expire after 7 days, the last 50 are kept", "AWS::ECR::Repository", obj(map[string]interface{}{
+		{"repository lifecycle: untagged images expire after 7 days; the last 10 released to each environment, production's first, then the last 50 of any tag are kept", "AWS::ECR::Repository", obj(map[string]interface{}{
 			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
-				"rules": arrayWith(
-					obj(map[string]interface{}{"selection": obj(map[string]interface{}{"tagStatus": "untagged", "countType": "sinceImagePushed", "countNumber": 7, "countUnit": "days"})}),
-					obj(map[string]interface{}{"selection": obj(map[string]interface{}{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50})}),
-				),
+				"rules": []interface{}{
+					obj(map[string]interface{}{"rulePriority": 1, "selection": obj(map[string]interface{}{"tagStatus": "untagged", "countType": "sinceImagePushed", "countNumber": 7, "countUnit": "days"})}),
+					obj(map[string]interface{}{"rulePriority": 2, "selection": obj(map[string]interface{}{"tagStatus": "tagged", "tagPrefixList": []interface{}{delivery.ImageTagPrefix(cfg.Production.Name)}, "countType": "imageCountMoreThan", "countNumber": 10})}),
+					obj(map[string]interface{}{"rulePriority": 3, "selection": obj(map[string]interface{}{"tagStatus": "tagged", "tagPrefixList": []interface{}{delivery.ImageTagPrefix(cfg.Staging.Name)}, "countType": "imageCountMoreThan", "countNumber": 10})}),
+					obj(map[string]interface{}{"rulePriority": 4, "selection": obj(map[string]interface{}{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50})}),
+				},
 			}))}),
+		})},
+		{"render project may read, look up and tag images of the repository only", "AWS::IAM::Policy", obj(map[string]interface{}{
+			"Roles": []interface{}{inPipeline(p.RenderProject().Role().RoleName())},
+			"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+				"Action":   []interface{}{"ecr:BatchGetImage", "ecr:DescribeImages", "ecr:PutImage"},
+				"Resource": inPipeline(p.Repository().RepositoryArn()),
+			}))}),
+		})},
+		{"render project: unprivileged, small, encrypted with our key, logs kept a year", "AWS::CodeBuild::Project", obj(map[string]interface{}{
+			"Name":          prefix + "-render",
+			"Environment":   obj(map[string]interface{}{"ComputeType": "BUILD_GENERAL1_SMALL", "PrivilegedMode": false}),
+			"EncryptionKey": key,
+			"LogsConfig": map[string]interface{}{"CloudWatchLogs": map[string]interface{}{
+				"Status": "ENABLED", "GroupName": inPipeline(p.RenderLogGroup().LogGroupName()),
+			}},
 		})},
 		{"build: privileged standard 7.0 image, small, encrypted with our key, Docker layer cache", "AWS::CodeBuild::Project", obj(map[string]interface{}{
 			"Name": prefix + "-build",
@@ -185,32 +202,44 @@ func TestPipelineRequirements(t *testing.T) {
 	}
 	for _, env := range releaseOrder() {
 		svc := env.service
+		names := l1Names(t, svc)
 		reqs = append(reqs,
 			requirement{env.name + ": execution role may pull from the repository", "AWS::ECR::Repository", obj(map[string]interface{}{
 				"RepositoryPolicyText": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
 					"Effect":    "Allow",
-					"Principal": map[string]interface{}{"AWS": inPipeline(svc.ExecutionRole().RoleArn())},
+					"Principal": map[string]interface{}{"AWS": envArn(svc, "iam", "role", names.executionRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME)},
 					"Action":    []interface{}{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
 				}))}),
 			})},
 			requirement{env.name + ": deploy role passes only the service's task and execution roles, only to ECS tasks", "AWS::IAM::Policy", statement(map[string]interface{}{
 				"Action": "iam:PassRole",
 				"Resource": assertions.Match_ArrayEquals(&[]interface{}{
-					inPipeline(svc.ExecutionRole().RoleArn()), inPipeline(svc.TaskRole().RoleArn()),
+					envArn(svc, "iam", "role", names.executionRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME),
+					envArn(svc, "iam", "role", names.taskRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME),
 				}),
 				"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
 			})},
 			requirement{env.name + ": deploy role registers task definitions of the service's family only", "AWS::IAM::Policy", statement(map[string]interface{}{
 				"Action":   []interface{}{"ecs:RegisterTaskDefinition", "ecs:TagResource"},
-				"Resource": inPipeline(app.System.Pipeline.Stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecs"), Resource: jsii.String("task-definition"), ResourceName: jsii.String(*svc.TaskDefinitionFamily() + ":*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME})),
+				"Resource": envArn(svc, "ecs", "task-definition", names.family+":*", awscdk.ArnFormat_SLASH_RESOURCE_NAME),
 			})},
 			requirement{env.name + ": deploy role creates deployments in the service's deployment group only", "AWS::IAM::Policy", statement(map[string]interface{}{
 				"Action":   []interface{}{"codedeploy:CreateDeployment", "codedeploy:GetDeployment"},
-				"Resource": inPipeline(deploymentGroup(t, svc).DeploymentGroupArn()),
+				"Resource": envArn(svc, "codedeploy", "deploymentgroup", names.application+"/"+names.group, awscdk.ArnFormat_COLON_RESOURCE_NAME),
 			})},
 		)
 	}
 	checkRequirements(t, []string{pipelineID}, reqs)
+}
+
+// envArn is an ARN in an environment stack's partition, account and region,
+// as the pipeline template writes it.
+func envArn(svc bluegreen.Service, service, resource, name string, format awscdk.ArnFormat) interface{} {
+	c := &awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource), ResourceName: jsii.String(name), ArnFormat: format}
+	if service == "iam" {
+		c.Region = jsii.String("")
+	}
+	return inPipeline(awscdk.Stack_Of(svc.TaskDefinition()).FormatArn(c))
 }
 
 // stages returns the pipeline's stages as synthesized.
@@ -225,63 +254,75 @@ func stages(t *testing.T) []map[string]interface{} {
 	return out
 }
 
-// onlyAction returns the single action of a stage.
-func onlyAction(t *testing.T, stage map[string]interface{}) map[string]interface{} {
-	t.Helper()
-	actions := dig(stage, "Actions").([]interface{})
-	if len(actions) != 1 {
-		t.Fatalf("stage %v has %d actions, want 1", stage["Name"], len(actions))
-	}
-	return actions[0].(map[string]interface{})
-}
-
-// TestPipelineStageOrder proves the release order: source, build, staging,
-// approval, production.
+// TestPipelineStageOrder proves the release order: source, build, then per
+// environment its files rendered and released, with an approval before
+// production.
 func TestPipelineStageOrder(t *testing.T) {
 	stg, prd := app.Config.Staging.Name, app.Config.Production.Name
-	want := []struct{ name, category, provider string }{
-		{delivery.SourceStageName, "Source", "CodeStarSourceConnection"},
-		{delivery.BuildStageName, "Build", "CodeBuild"},
-		{delivery.DeployStageName(stg), "Deploy", "CodeDeployToECS"},
-		{delivery.ApprovalStageName(prd), "Approval", "Manual"},
-		{delivery.DeployStageName(prd), "Deploy", "CodeDeployToECS"},
+	type action struct {
+		category, provider string
+		runOrder           float64
+	}
+	deploy := []action{{"Build", "CodeBuild", 1}, {"Deploy", "CodeDeployToECS", 2}}
+	want := []struct {
+		name    string
+		actions []action
+	}{
+		{delivery.SourceStageName, []action{{"Source", "CodeStarSourceConnection", 1}}},
+		{delivery.BuildStageName, []action{{"Build", "CodeBuild", 1}}},
+		{delivery.DeployStageName(stg), deploy},
+		{delivery.ApprovalStageName(prd), []action{{"Approval", "Manual", 1}}},
+		{delivery.DeployStageName(prd), deploy},
 	}
 	got := stages(t)
 	if len(got) != len(want) {
 		t.Fatalf("pipeline has %d stages, want %d", len(got), len(want))
 	}
 	for i, w := range want {
-		a := onlyAction(t, got[i])
-		if got[i]["Name"] != w.name || dig(a, "ActionTypeId", "Category") != w.category || dig(a, "ActionTypeId", "Provider") != w.provider {
-			t.Errorf("stage %d = %v (%v/%v), want %s (%s/%s)", i+1, got[i]["Name"],
-				dig(a, "ActionTypeId", "Category"), dig(a, "ActionTypeId", "Provider"), w.name, w.category, w.provider)
+		var have []action
+		for _, a := range list(dig(got[i], "Actions")) {
+			order, _ := dig(a, "RunOrder").(float64)
+			have = append(have, action{fmt.Sprint(dig(a, "ActionTypeId", "Category")), fmt.Sprint(dig(a, "ActionTypeId", "Provider")), order})
+		}
+		if got[i]["Name"] != w.name || !reflect.DeepEqual(have, w.actions) {
+			t.Errorf("stage %d = %v %v, want %s %v", i+1, got[i]["Name"], have, w.name, w.actions)
 		}
 	}
 }
 
-// pipelineBuildSpec returns the build project's buildspec and its plain-text
-// environment variable names.
-func pipelineBuildSpec(t *testing.T) (spec map[string]interface{}, projectVars map[string]bool) {
+// projectBuildSpec returns a CodeBuild project's buildspec and its
+// plain-text environment variable names.
+func projectBuildSpec(t *testing.T, name string) (spec map[string]interface{}, projectVars map[string]bool) {
 	t.Helper()
-	projects := resources(t, pipelineID, "AWS::CodeBuild::Project")
-	if len(projects) != 1 {
-		t.Fatalf("%d build projects, want 1", len(projects))
-	}
 	projectVars = map[string]bool{}
-	for _, pr := range projects {
+	found := 0
+	for _, pr := range resources(t, pipelineID, "AWS::CodeBuild::Project") {
+		if dig(pr, "Properties", "Name") != name {
+			continue
+		}
+		found++
 		raw, ok := dig(pr, "Properties", "Source", "BuildSpec").(string)
 		if !ok {
-			t.Fatalf("buildspec must be inline, got %v", dig(pr, "Properties", "Source"))
+			t.Fatalf("%s: buildspec must be inline, got %v", name, dig(pr, "Properties", "Source"))
 		}
 		if err := json.Unmarshal([]byte(raw), &spec); err != nil {
-			t.Fatalf("buildspec: %v", err)
+			t.Fatalf("%s: buildspec: %v", name, err)
 		}
-		for _, v := range dig(pr, "Properties", "Environment", "EnvironmentVariables").([]interface{}) {
-			projectVars[dig(v, "Name").(string)] = true
+		for _, v := range list(dig(pr, "Properties", "Environment", "EnvironmentVariables")) {
+			if v != nil {
+				projectVars[dig(v, "Name").(string)] = true
+			}
 		}
+	}
+	if found != 1 {
+		t.Fatalf("%d build projects named %s, want 1", found, name)
 	}
 	return spec, projectVars
 }
+
+// The pipeline's two projects: the image build and each deploy stage's render.
+func buildProjectName() string  { return app.Config.PipelinePrefix() + "-build" }
+func renderProjectName() string { return app.Config.PipelinePrefix() + "-render" }
 
 // commands returns the buildspec's commands, phase by phase.
 func commands(spec map[string]interface{}) []string {
@@ -295,90 +336,93 @@ func commands(spec map[string]interface{}) []string {
 	return out
 }
 
-// buildActionVariables returns the names of the variables the pipeline's
-// build action passes to the build.
-func buildActionVariables(t *testing.T) map[string]string {
+// codeBuildActions returns the pipeline's CodeBuild actions by stage.
+func codeBuildActions(t *testing.T) map[string]map[string]interface{} {
+	t.Helper()
+	out := map[string]map[string]interface{}{}
+	for _, s := range stages(t) {
+		for _, a := range list(dig(s, "Actions")) {
+			if dig(a, "ActionTypeId", "Provider") == "CodeBuild" {
+				out[s["Name"].(string)] = asMap(a)
+			}
+		}
+	}
+	return out
+}
+
+// actionVariables returns the variables a CodeBuild action passes, by name.
+func actionVariables(t *testing.T, action map[string]interface{}) map[string]string {
 	t.Helper()
 	vars := map[string]string{}
-	for _, s := range stages(t) {
-		if s["Name"] != delivery.BuildStageName {
-			continue
-		}
-		raw, _ := dig(onlyAction(t, s), "Configuration", "EnvironmentVariables").(string)
-		var list []map[string]string
-		if err := json.Unmarshal([]byte(raw), &list); err != nil {
-			t.Fatalf("build action environment variables: %v", err)
-		}
-		for _, v := range list {
-			vars[v["name"]] = v["value"]
-		}
+	raw, _ := dig(action, "Configuration", "EnvironmentVariables").(string)
+	if raw == "" {
+		return vars
+	}
+	var list []map[string]string
+	if err := json.Unmarshal([]byte(raw), &list); err != nil {
+		t.Fatalf("%v: environment variables: %v", action["Name"], err)
+	}
+	for _, v := range list {
+		vars[v["name"]] = v["value"]
 	}
 	return vars
 }
 
-// TestDeployActionsReadWhatTheBuildWrites proves that each deploy action
-// reads files the buildspec lists as artifacts, from the build's output,
-// with the image placeholder the build writes into the task definition.
-func TestDeployActionsReadWhatTheBuildWrites(t *testing.T) {
-	spec, _ := pipelineBuildSpec(t)
-	files := map[string]bool{}
-	for _, f := range dig(spec, "artifacts", "files").([]interface{}) {
-		files[f.(string)] = true
+// TestDeployActionsReadWhatTheirStageRenders proves the wiring of each
+// deploy stage: the render action starts the render project on the build's
+// output and publishes the two files the CodeDeploy action then reads from
+// it, with the image from the build's output; the build publishes only
+// imageDetail.json.
+func TestDeployActionsReadWhatTheirStageRenders(t *testing.T) {
+	buildSpec, _ := projectBuildSpec(t, buildProjectName())
+	if files := dig(buildSpec, "artifacts", "files"); !reflect.DeepEqual(files, []interface{}{delivery.ImageDetailFile}) {
+		t.Errorf("the build publishes %v, want only %s", files, delivery.ImageDetailFile)
 	}
-	script := strings.Join(commands(spec), "\n")
-	var buildOutput interface{}
-	for _, s := range stages(t) {
-		if s["Name"] == delivery.BuildStageName {
-			buildOutput = dig(onlyAction(t, s), "OutputArtifacts").([]interface{})[0].(map[string]interface{})["Name"]
-		}
-	}
-	if !files[delivery.ImageDetailFile] || !strings.Contains(script, "> "+delivery.ImageDetailFile) {
-		t.Errorf("the build must write and publish %s", delivery.ImageDetailFile)
-	}
+	renderSpec, _ := projectBuildSpec(t, renderProjectName())
+	builds := codeBuildActions(t)
+	buildOutput := dig(list(dig(builds[delivery.BuildStageName], "OutputArtifacts"))[0], "Name")
 	byName := map[string]map[string]interface{}{}
 	for _, s := range stages(t) {
 		byName[s["Name"].(string)] = s
 	}
 	for _, env := range releaseOrder() {
-		stage, ok := byName[delivery.DeployStageName(env.name)]
-		if !ok {
-			t.Errorf("%s: no deploy stage", env.name)
+		stage := delivery.DeployStageName(env.name)
+		render := builds[stage]
+		if render == nil {
+			t.Errorf("%s: no render action", stage)
 			continue
 		}
-		a := onlyAction(t, stage)
-		cfg := dig(a, "Configuration").(map[string]interface{})
-		taskDef, appSpec := delivery.TaskDefinitionFile(env.name), delivery.AppSpecFile(env.name)
+		var deploy map[string]interface{}
+		for _, a := range list(dig(byName[stage], "Actions")) {
+			if dig(a, "ActionTypeId", "Provider") == "CodeDeployToECS" {
+				deploy = asMap(a)
+			}
+		}
+		rendered := dig(list(dig(render, "OutputArtifacts"))[0], "Name")
+		cfg := asMap(dig(deploy, "Configuration"))
 		for _, c := range []struct {
 			name      string
 			got, want interface{}
 		}{
-			{"TaskDefinitionTemplatePath", cfg["TaskDefinitionTemplatePath"], taskDef},
-			{"AppSpecTemplatePath", cfg["AppSpecTemplatePath"], appSpec},
-			{"TaskDefinitionTemplateArtifact", cfg["TaskDefinitionTemplateArtifact"], buildOutput},
-			{"AppSpecTemplateArtifact", cfg["AppSpecTemplateArtifact"], buildOutput},
+			{"render project", dig(render, "Configuration", "ProjectName"), inPipeline(app.System.Pipeline.Pipeline.RenderProject().ProjectName())},
+			{"render input", dig(list(dig(render, "InputArtifacts"))[0], "Name"), buildOutput},
+			{"render environment", actionVariables(t, render)["DEPLOY_ENVIRONMENT"], env.name},
+			{"TaskDefinitionTemplateArtifact", cfg["TaskDefinitionTemplateArtifact"], rendered},
+			{"AppSpecTemplateArtifact", cfg["AppSpecTemplateArtifact"], rendered},
+			{"TaskDefinitionTemplatePath", cfg["TaskDefinitionTemplatePath"], delivery.TaskDefinitionFile(env.name)},
+			{"AppSpecTemplatePath", cfg["AppSpecTemplatePath"], delivery.AppSpecFile(env.name)},
 			{"Image1ArtifactName", cfg["Image1ArtifactName"], buildOutput},
 			{"Image1ContainerName", cfg["Image1ContainerName"], delivery.ImagePlaceholder},
-			{"ApplicationName", normalize(cfg["ApplicationName"]), normalize(inPipeline(deploymentGroup(t, env.service).Application().ApplicationName()))},
-			{"DeploymentGroupName", normalize(cfg["DeploymentGroupName"]), normalize(inPipeline(deploymentGroup(t, env.service).DeploymentGroupName()))},
+			{"ApplicationName", cfg["ApplicationName"], l1Names(t, env.service).application},
+			{"DeploymentGroupName", cfg["DeploymentGroupName"], l1Names(t, env.service).group},
 		} {
-			if !reflect.DeepEqual(c.got, c.want) || c.want == nil {
+			if !reflect.DeepEqual(normalize(c.got), normalize(c.want)) || c.want == nil {
 				t.Errorf("%s: %s = %v, want %v", env.name, c.name, c.got, c.want)
 			}
 		}
-		for _, f := range []string{taskDef, appSpec} {
-			if !files[f] {
-				t.Errorf("%s: %s is not in the buildspec's artifacts %v", env.name, f, files)
-			}
-			if !strings.Contains(script, "> "+f) {
-				t.Errorf("%s: no build command writes %s", env.name, f)
-			}
-		}
-		if !strings.Contains(script, `.image = "<`+delivery.ImagePlaceholder+`>"`) {
-			t.Errorf("%s: the task definition template must carry <%s> as the image", env.name, delivery.ImagePlaceholder)
-		}
-		if !strings.Contains(script, `TaskDefinition: "<`+delivery.TaskDefinitionPlaceholder+`>"`) {
-			t.Errorf("%s: the AppSpec must carry <%s> as the task definition", env.name, delivery.TaskDefinitionPlaceholder)
-		}
+	}
+	if dig(renderSpec, "artifacts", "base-directory") == nil {
+		t.Errorf("the render publishes its whole source directory; give it a base-directory holding only the rendered files")
 	}
 }
 
@@ -399,48 +443,43 @@ var (
 	assignment = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)=`)
 )
 
-// TestBuildSpecVariablesAreDefined proves that every variable the build reads
-// is defined before it is read: by the project, by the pipeline action
-// (COMMIT_ID), by CodeBuild, or by an earlier command; and that the image tag
+// TestBuildSpecVariablesAreDefined proves that every variable a build reads
+// is defined before it is read: by the project, by every pipeline action that
+// starts it, by CodeBuild, or by an earlier command; and that the image tag
 // comes from the commit, never "latest".
 func TestBuildSpecVariablesAreDefined(t *testing.T) {
-	spec, projectVars := pipelineBuildSpec(t)
-	actionVars := buildActionVariables(t)
-	if got := actionVars["COMMIT_ID"]; got != "#{"+delivery.SourceVariablesNamespace+".CommitId}" {
+	builds := codeBuildActions(t)
+	if got := actionVariables(t, builds[delivery.BuildStageName])["COMMIT_ID"]; got != "#{"+delivery.SourceVariablesNamespace+".CommitId}" {
 		t.Errorf("build action COMMIT_ID = %q, want the source action's CommitId variable", got)
 	}
-	for _, env := range releaseOrder() {
-		upper := strings.ToUpper(env.name)
-		for _, v := range []string{upper + "_TASK_FAMILY", upper + "_CONTAINER_NAME", upper + "_CONTAINER_PORT"} {
-			if !projectVars[v] {
-				t.Errorf("project must define %s", v)
+	for stage, action := range builds {
+		name := buildProjectName()
+		if stage != delivery.BuildStageName {
+			name = renderProjectName()
+		}
+		spec, projectVars := projectBuildSpec(t, name)
+		actionVars := actionVariables(t, action)
+		assigned := map[string]bool{}
+		used := 0
+		for _, c := range commands(spec) {
+			for _, m := range shellVar.FindAllStringSubmatch(singleQuoted.ReplaceAllString(c, "''"), -1) {
+				v := m[1] + m[2]
+				used++
+				if !projectVars[v] && actionVars[v] == "" && !codeBuildVariables[v] && !assigned[v] {
+					t.Errorf("%s (%s): command %q reads $%s, which nothing defines before it", stage, name, c, v)
+				}
+			}
+			if m := assignment.FindStringSubmatch(c); m != nil {
+				assigned[m[1]] = true
 			}
 		}
-	}
-	for _, v := range []string{"AWS_ACCOUNT_ID", "IMAGE_REPO_NAME", "REPOSITORY_URI"} {
-		if !projectVars[v] {
-			t.Errorf("project must define %s", v)
+		if used < 3 {
+			t.Fatalf("%s: only %d variable references found; the scan is broken", stage, used)
 		}
 	}
-	assigned := map[string]bool{}
-	used := 0
-	for _, c := range commands(spec) {
-		for _, m := range shellVar.FindAllStringSubmatch(singleQuoted.ReplaceAllString(c, "''"), -1) {
-			name := m[1] + m[2]
-			used++
-			if !projectVars[name] && actionVars[name] == "" && !codeBuildVariables[name] && !assigned[name] {
-				t.Errorf("command %q reads $%s, which nothing defines before it", c, name)
-			}
-		}
-		if m := assignment.FindStringSubmatch(c); m != nil {
-			assigned[m[1]] = true
-		}
-	}
-	if used < 10 {
-		t.Fatalf("only %d variable references found; the scan is broken", used)
-	}
+	buildSpec, _ := projectBuildSpec(t, buildProjectName())
 	var tag string
-	for _, c := range commands(spec) {
+	for _, c := range commands(buildSpec) {
 		if strings.HasPrefix(c, "IMAGE_TAG=") {
 			tag = c
 		}
@@ -448,19 +487,15 @@ func TestBuildSpecVariablesAreDefined(t *testing.T) {
 	if !strings.Contains(tag, "COMMIT_ID") || !strings.Contains(tag, "CODEBUILD_RESOLVED_SOURCE_VERSION") {
 		t.Errorf("IMAGE_TAG must come from the commit, got %q", tag)
 	}
-	raw, _ := json.Marshal(spec)
+	raw, _ := json.Marshal(buildSpec)
 	if strings.Contains(strings.ToLower(string(raw)), "latest") {
 		t.Errorf("the buildspec must never tag or deploy \"latest\": %s", raw)
 	}
 }
 
-// TestBuildSpecIsPosixShell proves that the build runs under CodeBuild's
+// TestBuildSpecIsPosixShell proves that the builds run under CodeBuild's
 // default /bin/sh (dash): no shell override and no bash-only syntax.
 func TestBuildSpecIsPosixShell(t *testing.T) {
-	spec, _ := pipelineBuildSpec(t)
-	if shell := dig(spec, "env", "shell"); shell != nil {
-		t.Errorf("env.shell = %v; the commands are written for the default /bin/sh", shell)
-	}
 	bashisms := []struct{ name, pattern string }{
 		{"[[ ]] test", `\[\[`},
 		{"pipefail", `pipefail`},
@@ -471,10 +506,16 @@ func TestBuildSpecIsPosixShell(t *testing.T) {
 		{"here-string", `<<<`},
 		{"&> redirection", `&>`},
 	}
-	for _, c := range commands(spec) {
-		for _, b := range bashisms {
-			if regexp.MustCompile(b.pattern).MatchString(singleQuoted.ReplaceAllString(c, "''")) {
-				t.Errorf("%s in %q: dash does not support it", b.name, c)
+	for _, name := range []string{buildProjectName(), renderProjectName()} {
+		spec, _ := projectBuildSpec(t, name)
+		if shell := dig(spec, "env", "shell"); shell != nil {
+			t.Errorf("%s: env.shell = %v; the commands are written for the default /bin/sh", name, shell)
+		}
+		for _, c := range commands(spec) {
+			for _, b := range bashisms {
+				if regexp.MustCompile(b.pattern).MatchString(singleQuoted.ReplaceAllString(c, "''")) {
+					t.Errorf("%s: %s in %q: dash does not support it", name, b.name, c)
+				}
 			}
 		}
 	}

@@ -2,15 +2,15 @@
 // containerised service: GitHub source through a CodeConnections connection,
 // an image build in CodeBuild pushed to ECR, then a CodeDeploy blue/green
 // release to each environment in order, with manual approvals where asked.
+// Each deploy stage renders its environment's task definition template and
+// AppSpec right before its release.
 package delivery
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
-	"sort"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
@@ -28,7 +28,6 @@ import (
 	subscriptions "github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/internal/keypolicy"
@@ -78,10 +77,14 @@ type PipelineProps struct {
 	// NotificationEmail is subscribed to approval requests and pipeline
 	// failures. Default: - no subscription.
 	NotificationEmail *string
+	// ImagesKeptPerEnvironment is how many of the images released to each
+	// environment the repository keeps, whatever else is built: the one the
+	// environment runs and the ones it may roll back to. Default: 10.
+	ImagesKeptPerEnvironment *float64
 	// RemovalPolicy applies to the key, the artifact and access-log buckets,
-	// the repository and the build logs. Default: RETAIN.
+	// the repository and the build and render logs. Default: RETAIN.
 	RemovalPolicy awscdk.RemovalPolicy
-	// LogRetention is how long build logs are kept. Default: one month.
+	// LogRetention is how long build and render logs are kept. Default: one month.
 	LogRetention awslogs.RetentionDays
 	// Environments are released to in this order, each in its own stage.
 	// At least one. Required.
@@ -91,7 +94,8 @@ type PipelineProps struct {
 // DeployEnvironment is one environment the pipeline releases to.
 type DeployEnvironment struct {
 	// Name is lower-case letters and digits ("staging"); it names the stage,
-	// the build's files and (upper-cased) its variables. Required.
+	// the files rendered for it and the image tag it gives the images it
+	// releases (ImageTagPrefix). Required.
 	Name *string
 	// Service receives the release. Required.
 	Service bluegreen.Service
@@ -104,11 +108,11 @@ type DeployEnvironment struct {
 type Pipeline interface {
 	constructs.Construct
 	Pipeline() awscodepipeline.Pipeline
-	// Role is the pipeline's role; the source, build and approval actions use
-	// it, and it assumes the deploy roles.
+	// Role is the pipeline's role; the source, build, render and approval
+	// actions use it, and it assumes the deploy roles.
 	Role() awsiam.Role
-	// Key encrypts the artifacts, the repository, the build, its logs and
-	// the topic.
+	// Key encrypts the artifacts, the repository, the build and render
+	// projects, their logs and the topic.
 	Key() awskms.Key
 	ArtifactBucket() awss3.Bucket
 	// AccessLogsBucket holds the artifact bucket's server access logs.
@@ -117,8 +121,13 @@ type Pipeline interface {
 	// Connection is nil when ConnectionArn was given.
 	Connection() awscodeconnections.CfnConnection
 	ConnectionArn() *string
+	// BuildProject builds and pushes the image.
 	BuildProject() awscodebuild.PipelineProject
 	BuildLogGroup() awslogs.LogGroup
+	// RenderProject renders an environment's task definition template and
+	// AppSpec in its deploy stage, just before the release.
+	RenderProject() awscodebuild.PipelineProject
+	RenderLogGroup() awslogs.LogGroup
 	// Topic receives approval requests and pipeline failures.
 	Topic() awssns.Topic
 	// FailureRule announces failed pipeline executions on Topic.
@@ -140,6 +149,8 @@ type pipeline struct {
 	connectionArn *string
 	project       awscodebuild.PipelineProject
 	logGroup      awslogs.LogGroup
+	render        awscodebuild.PipelineProject
+	renderLogs    awslogs.LogGroup
 	topic         awssns.Topic
 	failureRule   awsevents.Rule
 	deployRoles   map[string]awsiam.Role
@@ -151,6 +162,7 @@ type resolved struct {
 	connectionArn, email        string
 	removal                     awscdk.RemovalPolicy
 	retention                   awslogs.RetentionDays
+	imagesPerEnvironment        float64
 	envs                        []environment
 }
 
@@ -159,6 +171,9 @@ type environment struct {
 	service         bluegreen.Service
 	release         bluegreen.CodeDeployRelease
 	requireApproval bool
+	// target holds the environment's fixed names, from which every policy,
+	// the deploy action and the build variables are built (see names.go).
+	target target
 }
 
 var environmentNameRe = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
@@ -191,6 +206,13 @@ func resolve(p *PipelineProps) (resolved, error) {
 	if r.retention == "" {
 		r.retention = awslogs.RetentionDays_ONE_MONTH
 	}
+	r.imagesPerEnvironment = 10
+	if n := p.ImagesKeptPerEnvironment; n != nil {
+		if *n < 1 || *n != math.Trunc(*n) {
+			problems = append(problems, fmt.Errorf("ImagesKeptPerEnvironment %v must be a whole number of at least 1", *n))
+		}
+		r.imagesPerEnvironment = *n
+	}
 	if r.connectionArn == "" && !isToken(r.prefix) && len(r.prefix) > maxConnectionName {
 		problems = append(problems, fmt.Errorf("NamePrefix %q has %d characters; the connection it names allows %d (or give ConnectionArn)", r.prefix, len(r.prefix), maxConnectionName))
 	}
@@ -218,7 +240,15 @@ func resolve(p *PipelineProps) (resolved, error) {
 			problems = append(problems, fmt.Errorf("Environments[%d].Service is released by %s; this pipeline deploys with %s only", i, engineOf(e.Service), bluegreen.EngineCodeDeploy))
 			continue
 		}
-		r.envs = append(r.envs, environment{name: name, service: e.Service, release: release, requireApproval: e.RequireApproval})
+		t, err := readTarget(i, e.Service, release)
+		if err == nil {
+			err = checkRenderVariables(i, name, t)
+		}
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		r.envs = append(r.envs, environment{name: name, service: e.Service, release: release, requireApproval: e.RequireApproval, target: t})
 	}
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("delivery: invalid pipeline props: %w", errors.Join(problems...))
@@ -278,30 +308,20 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 		ImageTagMutability: awsecr.TagMutability_IMMUTABLE,
 		Encryption:         awsecr.RepositoryEncryption_KMS(),
 		EncryptionKey:      p.key,
-		LifecycleRules: &[]*awsecr.LifecycleRule{
-			{
-				RulePriority: jsii.Number(1),
-				Description:  jsii.String("expire untagged images after 7 days"),
-				TagStatus:    awsecr.TagStatus_UNTAGGED,
-				MaxImageAge:  awscdk.Duration_Days(jsii.Number(7)),
-			},
-			{
-				RulePriority:  jsii.Number(2),
-				Description:   jsii.String("keep the last 50 images"),
-				TagStatus:     awsecr.TagStatus_ANY,
-				MaxImageCount: jsii.Number(50),
-			},
-		},
-		RemovalPolicy: r.removal,
-		EmptyOnDelete: jsii.Bool(destroy),
+		LifecycleRules:     lifecycleRules(r),
+		RemovalPolicy:      r.removal,
+		EmptyOnDelete:      jsii.Bool(destroy),
 	})
 	// The environments' execution roles pull the image. The grant lives in the
 	// repository policy, on this side, so that the environment stacks never
-	// depend on the pipeline's.
+	// depend on the pipeline's. The principal is the role's ARN built from its
+	// fixed name, never a cross-stack reference that could go stale; and as
+	// the role has a fixed name, CloudFormation cannot replace it by a new
+	// role (with a new unique id) that this policy would no longer match.
 	for _, e := range r.envs {
 		p.repo.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("Pull" + envVarPrefix(e.name)),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(e.service.ExecutionRole().RoleArn())},
+			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(e.target.executionRoleArn)},
 			Actions:    jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
 		}))
 	}
@@ -334,6 +354,7 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	})
 
 	p.buildProject(r, name)
+	p.renderProject(r, name)
 
 	p.pipeline = awscodepipeline.NewPipeline(this, jsii.String("Pipeline"), &awscodepipeline.PipelineProps{
 		PipelineName:   name(""),
@@ -390,98 +411,6 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	return p
 }
 
-// suppressDocumentedWildcards records, on each policy that holds one, why
-// every "*" in a resource is needed, in cdk-nag's terms (AwsSolutions-IAM5
-// findings, one reason each). A wildcard not listed here fails the checks.
-func (p *pipeline) suppressDocumentedWildcards(r resolved) {
-	stack := awscdk.Stack_Of(p.Construct)
-	artifacts := map[string]string{
-		nagResource(stack, p.bucket.ArnForObjects(jsii.String("*"))): "artifact objects: CodePipeline names the object keys per execution, so object-level access needs a key pattern; the bucket holds only this pipeline's artifacts",
-	}
-	suppressWildcards(p.role, artifacts)
-
-	build := map[string]string{
-		"Resource::*": "ecr:GetAuthorizationToken and ecs:DescribeTaskDefinition accept only \"*\" (no resource type in the service authorization reference); pushes are granted on the repository alone",
-		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
-			Service: jsii.String("logs"), Resource: jsii.String("log-group"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
-			ResourceName: jsii.String("/aws/codebuild/" + *p.project.ProjectName() + ":*"),
-		})): "CDK's CodeBuild grant for the project's default log group: log streams are named per build; the build logs to its own log group, granted without a wildcard",
-		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
-			Service: jsii.String("codebuild"), Resource: jsii.String("report-group"),
-			ResourceName: jsii.String(*p.project.ProjectName() + "-*"),
-		})): "CDK's CodeBuild grant for test report groups, named at run time with the project's name as prefix",
-	}
-	for k, v := range artifacts {
-		build[k] = v
-	}
-	suppressWildcards(p.project.Role(), build)
-
-	for _, e := range r.envs {
-		deploy := map[string]string{
-			nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
-				Service: jsii.String("ecs"), Resource: jsii.String("task-definition"),
-				ResourceName: jsii.String(*e.service.TaskDefinitionFamily() + ":*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-			})): "task definition revisions of the service's own family: ECS numbers each revision at registration",
-		}
-		for k, v := range artifacts {
-			deploy[k] = v
-		}
-		suppressWildcards(p.deployRoles[e.name], deploy)
-	}
-}
-
-// suppressWildcards adds one AwsSolutions-IAM5 suppression per finding to the
-// default policy of a role.
-func suppressWildcards(role awsiam.IRole, findings map[string]string) {
-	policy := role.Node().FindChild(jsii.String("DefaultPolicy"))
-	keys := make([]string, 0, len(findings))
-	for k := range findings {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	suppressions := make([]*cdknag.NagPackSuppression, 0, len(keys))
-	for _, k := range keys {
-		suppressions = append(suppressions, &cdknag.NagPackSuppression{
-			Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(findings[k]), AppliesTo: &[]interface{}{k},
-		})
-	}
-	cdknag.NagSuppressions_AddResourceSuppressions(policy, &suppressions, jsii.Bool(false))
-}
-
-// nagResource names a policy resource the way a cdk-nag finding does:
-// "Resource::" and the value with references written <LogicalId> and
-// <LogicalId.Attribute>.
-func nagResource(stack awscdk.Stack, value *string) string {
-	return "Resource::" + flattenReference(stack.Resolve(value))
-}
-
-func flattenReference(v interface{}) string {
-	switch x := v.(type) {
-	case string:
-		return strings.NewReplacer("${", "<", "}", ">").Replace(x)
-	case map[string]interface{}:
-		if join, ok := x["Fn::Join"].([]interface{}); ok && len(join) == 2 {
-			items, _ := join[1].([]interface{})
-			parts := make([]string, len(items))
-			for i, item := range items {
-				parts[i] = flattenReference(item)
-			}
-			return strings.Join(parts, fmt.Sprint(join[0]))
-		}
-		if sub, ok := x["Fn::Sub"]; ok {
-			return flattenReference(sub)
-		}
-		if att, ok := x["Fn::GetAtt"].([]interface{}); ok && len(att) == 2 {
-			return "<" + flattenReference(att[0]) + "." + flattenReference(att[1]) + ">"
-		}
-		if ref, ok := x["Ref"]; ok {
-			return "<" + flattenReference(ref) + ">"
-		}
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 // buildTopic creates the topic of approval requests and failures.
 func (p *pipeline) buildTopic(r resolved, name func(string) *string) {
 	p.topic = awssns.NewTopic(p.Construct, jsii.String("Topic"), &awssns.TopicProps{
@@ -514,8 +443,8 @@ func (p *pipeline) buildSource(r resolved) {
 	})
 }
 
-// buildProject creates the CodeBuild project that builds and pushes the image
-// and writes the deploy actions' input files.
+// buildProject creates the CodeBuild project that builds and pushes the
+// image and writes imageDetail.json.
 func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 	this := p.Construct
 	p.logGroup = awslogs.NewLogGroup(this, jsii.String("BuildLogs"), &awslogs.LogGroupProps{
@@ -523,23 +452,10 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 		RemovalPolicy: r.removal,
 		EncryptionKey: p.key,
 	})
-	variables := map[string]*awscodebuild.BuildEnvironmentVariable{
-		"AWS_ACCOUNT_ID":  {Value: awscdk.Aws_ACCOUNT_ID()},
-		"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
-		"REPOSITORY_URI":  {Value: p.repo.RepositoryUri()},
-	}
-	names := make([]string, len(r.envs))
-	for i, e := range r.envs {
-		names[i] = e.name
-		variables[taskFamilyVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: e.service.TaskDefinitionFamily()}
-		variables[containerNameVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: e.service.ContainerName()}
-		variables[containerPortVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: awscdk.Tokenization_StringifyNumber(e.service.ContainerPort())}
-		variables[hookFunctionVar(e.name)] = &awscodebuild.BuildEnvironmentVariable{Value: e.service.PreTrafficHook().FunctionName()}
-	}
-	spec := buildSpec(names)
+	spec := buildSpec()
 	p.project = awscodebuild.NewPipelineProject(this, jsii.String("Build"), &awscodebuild.PipelineProjectProps{
 		ProjectName:   name("-build"),
-		Description:   jsii.String(fmt.Sprintf("%s: builds the image, pushes it to ECR and writes the deployment files", r.prefix)),
+		Description:   jsii.String(fmt.Sprintf("%s: builds the image, pushes it to ECR and writes imageDetail.json", r.prefix)),
 		EncryptionKey: p.key,
 		Environment: &awscodebuild.BuildEnvironment{
 			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
@@ -547,9 +463,13 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 			// Docker builds need a privileged container.
 			Privileged: jsii.Bool(true),
 		},
-		EnvironmentVariables: &variables,
-		BuildSpec:            awscodebuild.BuildSpec_FromObject(&spec),
-		Cache:                awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER),
+		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+			"AWS_ACCOUNT_ID":  {Value: awscdk.Aws_ACCOUNT_ID()},
+			"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
+			"REPOSITORY_URI":  {Value: p.repo.RepositoryUri()},
+		},
+		BuildSpec: awscodebuild.BuildSpec_FromObject(&spec),
+		Cache:     awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER),
 		Logging: &awscodebuild.LoggingOptions{
 			CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: p.logGroup},
 		},
@@ -564,12 +484,6 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 	}))
 	p.repo.GrantPullPush(p.project)
 	p.repo.Grant(p.project, jsii.String("ecr:DescribeImages"))
-	// ecs:DescribeTaskDefinition has no resource type in the AWS service
-	// authorization reference: it accepts only "*".
-	p.project.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ecs:DescribeTaskDefinition"),
-		Resources: jsii.Strings("*"),
-	}))
 }
 
 // addApproval adds the manual approval before e, linking to the environment
@@ -592,86 +506,6 @@ func (p *pipeline) addApproval(e environment, before []environment) {
 	})
 }
 
-// addDeploy adds the blue/green release to e, run as a role of its own whose
-// permissions are written here: CDK's action would grant
-// ecs:RegisterTaskDefinition and iam:PassRole on "*".
-func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipeline.Artifact) {
-	stack := awscdk.Stack_Of(p.Construct)
-	group := e.release.DeploymentGroup()
-	role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
-		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
-	})
-	taskDefinitions := stack.FormatArn(&awscdk.ArnComponents{
-		Service:      jsii.String("ecs"),
-		Resource:     jsii.String("task-definition"),
-		ResourceName: jsii.String(*e.service.TaskDefinitionFamily() + ":*"),
-		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-	})
-	for _, s := range []*awsiam.PolicyStatementProps{
-		{
-			Sid:       jsii.String("CreateDeployment"),
-			Actions:   jsii.Strings("codedeploy:CreateDeployment", "codedeploy:GetDeployment"),
-			Resources: &[]*string{group.DeploymentGroupArn()},
-		},
-		{
-			Sid:       jsii.String("RegisterRevision"),
-			Actions:   jsii.Strings("codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"),
-			Resources: &[]*string{group.Application().ApplicationArn()},
-		},
-		{
-			Sid:       jsii.String("ReadDeploymentConfig"),
-			Actions:   jsii.Strings("codedeploy:GetDeploymentConfig"),
-			Resources: &[]*string{group.DeploymentConfig().DeploymentConfigArn()},
-		},
-		{
-			// The service authorization reference gives RegisterTaskDefinition
-			// the task-definition resource type: only this family is allowed.
-			Sid:       jsii.String("RegisterTaskDefinition"),
-			Actions:   jsii.Strings("ecs:RegisterTaskDefinition", "ecs:TagResource"),
-			Resources: &[]*string{taskDefinitions},
-		},
-		{
-			Sid:       jsii.String("PassTaskRoles"),
-			Actions:   jsii.Strings("iam:PassRole"),
-			Resources: &[]*string{e.service.TaskRole().RoleArn(), e.service.ExecutionRole().RoleArn()},
-			Conditions: &map[string]interface{}{
-				"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
-			},
-		},
-		{
-			Sid:       jsii.String("ReadArtifacts"),
-			Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
-			Resources: &[]*string{p.bucket.ArnForObjects(jsii.String("*"))},
-		},
-		{
-			Sid:       jsii.String("DecryptArtifacts"),
-			Actions:   jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
-			Resources: &[]*string{p.key.KeyArn()},
-		},
-	} {
-		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
-	}
-	p.deployRoles[e.name] = role
-
-	p.pipeline.AddStage(&awscodepipeline.StageOptions{
-		StageName: jsii.String(DeployStageName(e.name)),
-		Actions: &[]awscodepipeline.IAction{actions.NewCodeDeployEcsDeployAction(&actions.CodeDeployEcsDeployActionProps{
-			ActionName:                 jsii.String("BlueGreen"),
-			DeploymentGroup:            group,
-			TaskDefinitionTemplateFile: buildOutput.AtPath(jsii.String(TaskDefinitionFile(e.name))),
-			AppSpecTemplateFile:        buildOutput.AtPath(jsii.String(AppSpecFile(e.name))),
-			ContainerImageInputs: &[]*actions.CodeDeployEcsContainerImageInput{{
-				Input:                     buildOutput,
-				TaskDefinitionPlaceholder: jsii.String(ImagePlaceholder),
-			}},
-			// Without policy updates, CDK cannot add its "*" statements: the
-			// role has exactly the statements above.
-			Role: role.WithoutPolicyUpdates(nil),
-		})},
-	})
-}
-
 func (p *pipeline) Pipeline() awscodepipeline.Pipeline           { return p.pipeline }
 func (p *pipeline) Role() awsiam.Role                            { return p.role }
 func (p *pipeline) Key() awskms.Key                              { return p.key }
@@ -682,6 +516,8 @@ func (p *pipeline) Connection() awscodeconnections.CfnConnection { return p.conn
 func (p *pipeline) ConnectionArn() *string                       { return p.connectionArn }
 func (p *pipeline) BuildProject() awscodebuild.PipelineProject   { return p.project }
 func (p *pipeline) BuildLogGroup() awslogs.LogGroup              { return p.logGroup }
+func (p *pipeline) RenderProject() awscodebuild.PipelineProject  { return p.render }
+func (p *pipeline) RenderLogGroup() awslogs.LogGroup             { return p.renderLogs }
 func (p *pipeline) Topic() awssns.Topic                          { return p.topic }
 func (p *pipeline) FailureRule() awsevents.Rule                  { return p.failureRule }
 func (p *pipeline) DeployRole(environment string) awsiam.Role    { return p.deployRoles[environment] }

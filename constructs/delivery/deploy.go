@@ -1,0 +1,155 @@
+package delivery
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// renderProject creates the project every deploy stage renders its files
+// with. It builds nothing, so it runs unprivileged.
+func (p *pipeline) renderProject(r resolved, name func(string) *string) {
+	this := p.Construct
+	p.renderLogs = awslogs.NewLogGroup(this, jsii.String("RenderLogs"), &awslogs.LogGroupProps{
+		Retention:     r.retention,
+		RemovalPolicy: r.removal,
+		EncryptionKey: p.key,
+	})
+	spec := renderSpec()
+	p.render = awscodebuild.NewPipelineProject(this, jsii.String("Render"), &awscodebuild.PipelineProjectProps{
+		ProjectName:   name("-render"),
+		Description:   jsii.String(fmt.Sprintf("%s: renders an environment's task definition template and AppSpec in its deploy stage, just before the release", r.prefix)),
+		EncryptionKey: p.key,
+		Environment: &awscodebuild.BuildEnvironment{
+			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
+			ComputeType: awscodebuild.ComputeType_SMALL,
+		},
+		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+			"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
+		},
+		BuildSpec: awscodebuild.BuildSpec_FromObject(&spec),
+		Logging: &awscodebuild.LoggingOptions{
+			CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: p.renderLogs},
+		},
+		Timeout: awscdk.Duration_Minutes(jsii.Number(10)),
+	})
+	// Tagging the image for an environment: read its manifest, look the tag
+	// up, put the tag; on this repository only.
+	p.repo.Grant(p.render, jsii.String("ecr:BatchGetImage"), jsii.String("ecr:DescribeImages"), jsii.String("ecr:PutImage"))
+	// ecs:DescribeTaskDefinition has no resource type in the AWS service
+	// authorization reference: it accepts only "*".
+	p.render.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ecs:DescribeTaskDefinition"),
+		Resources: jsii.Strings("*"),
+	}))
+}
+
+// addDeploy adds the stage that releases to e: the render action writes the
+// task definition template and the AppSpec (runOrder 1), then CodeDeploy
+// releases them with the build's image (runOrder 2).
+//
+// The CodeDeploy action runs as a role of its own whose permissions are
+// written here: CDK's action would grant ecs:RegisterTaskDefinition and
+// iam:PassRole on "*". Every name and ARN comes from the environment's fixed
+// names (e.target), so that nothing here depends on a cross-stack value that
+// can go stale.
+func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipeline.Artifact) {
+	t := e.target
+	role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
+		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
+	})
+	for _, s := range []*awsiam.PolicyStatementProps{
+		{
+			Sid:       jsii.String("CreateDeployment"),
+			Actions:   jsii.Strings("codedeploy:CreateDeployment", "codedeploy:GetDeployment"),
+			Resources: &[]*string{t.groupArn},
+		},
+		{
+			Sid:       jsii.String("RegisterRevision"),
+			Actions:   jsii.Strings("codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"),
+			Resources: &[]*string{t.applicationArn},
+		},
+		{
+			Sid:       jsii.String("ReadDeploymentConfig"),
+			Actions:   jsii.Strings("codedeploy:GetDeploymentConfig"),
+			Resources: &[]*string{t.configArn},
+		},
+		{
+			// The service authorization reference gives RegisterTaskDefinition
+			// the task-definition resource type: only this family is allowed.
+			Sid:       jsii.String("RegisterTaskDefinition"),
+			Actions:   jsii.Strings("ecs:RegisterTaskDefinition", "ecs:TagResource"),
+			Resources: &[]*string{t.taskDefinitionsArn},
+		},
+		{
+			Sid:       jsii.String("PassTaskRoles"),
+			Actions:   jsii.Strings("iam:PassRole"),
+			Resources: &[]*string{t.taskRoleArn, t.executionRoleArn},
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
+			},
+		},
+		{
+			Sid:       jsii.String("ReadArtifacts"),
+			Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
+			Resources: &[]*string{p.bucket.ArnForObjects(jsii.String("*"))},
+		},
+		{
+			Sid:       jsii.String("DecryptArtifacts"),
+			Actions:   jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
+			Resources: &[]*string{p.key.KeyArn()},
+		},
+	} {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
+	}
+	p.deployRoles[e.name] = role
+
+	rendered := awscodepipeline.NewArtifact(jsii.String("Rendered-"+e.name), nil)
+	variables := map[string]*awscodebuild.BuildEnvironmentVariable{}
+	for k, v := range renderVariables(e.name, t) {
+		variables[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
+	}
+	render := actions.NewCodeBuildAction(&actions.CodeBuildActionProps{
+		ActionName:           jsii.String("Render"),
+		RunOrder:             jsii.Number(1),
+		Project:              p.render,
+		Input:                buildOutput,
+		Outputs:              &[]awscodepipeline.Artifact{rendered},
+		EnvironmentVariables: &variables,
+	})
+
+	// The action names the application and deployment group by their fixed
+	// names: the group is imported here by name rather than referenced
+	// across stacks.
+	group := codedeploy.EcsDeploymentGroup_FromEcsDeploymentGroupAttributes(p.Construct, jsii.String("DeploymentGroup-"+e.name), &codedeploy.EcsDeploymentGroupAttributes{
+		Application:         codedeploy.EcsApplication_FromEcsApplicationName(p.Construct, jsii.String("Application-"+e.name), jsii.String(t.application)),
+		DeploymentGroupName: jsii.String(t.group),
+		DeploymentConfig:    codedeploy.EcsDeploymentConfig_FromEcsDeploymentConfigName(p.Construct, jsii.String("DeploymentConfig-"+e.name), jsii.String(t.config)),
+	})
+	deploy := actions.NewCodeDeployEcsDeployAction(&actions.CodeDeployEcsDeployActionProps{
+		ActionName:                 jsii.String("BlueGreen"),
+		RunOrder:                   jsii.Number(2),
+		DeploymentGroup:            group,
+		TaskDefinitionTemplateFile: rendered.AtPath(jsii.String(TaskDefinitionFile(e.name))),
+		AppSpecTemplateFile:        rendered.AtPath(jsii.String(AppSpecFile(e.name))),
+		ContainerImageInputs: &[]*actions.CodeDeployEcsContainerImageInput{{
+			Input:                     buildOutput,
+			TaskDefinitionPlaceholder: jsii.String(ImagePlaceholder),
+		}},
+		// Without policy updates, CDK cannot add its "*" statements: the
+		// role has exactly the statements above.
+		Role: role.WithoutPolicyUpdates(nil),
+	})
+	p.pipeline.AddStage(&awscodepipeline.StageOptions{
+		StageName: jsii.String(DeployStageName(e.name)),
+		Actions:   &[]awscodepipeline.IAction{render, deploy},
+	})
+}

@@ -1,0 +1,124 @@
+package delivery
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// suppressDocumentedWildcards records, on each policy that holds one, why
+// every "*" in a resource is needed, in cdk-nag's terms (AwsSolutions-IAM5
+// findings, one reason each). A wildcard not listed here fails the checks.
+func (p *pipeline) suppressDocumentedWildcards(r resolved) {
+	stack := awscdk.Stack_Of(p.Construct)
+	artifacts := map[string]string{
+		nagResource(stack, p.bucket.ArnForObjects(jsii.String("*"))): "artifact objects: CodePipeline names the object keys per execution, so object-level access needs a key pattern; the bucket holds only this pipeline's artifacts",
+	}
+	suppressWildcards(p.role, artifacts)
+
+	build := map[string]string{
+		"Resource::*": "ecr:GetAuthorizationToken accepts only \"*\" (no resource type in the service authorization reference); pushes are granted on the repository alone",
+	}
+	for k, v := range projectGrants(stack, p.project) {
+		build[k] = v
+	}
+	for k, v := range artifacts {
+		build[k] = v
+	}
+	suppressWildcards(p.project.Role(), build)
+
+	render := map[string]string{
+		"Resource::*": "ecs:DescribeTaskDefinition accepts only \"*\" (no resource type in the service authorization reference); the image actions are granted on the repository alone",
+	}
+	for k, v := range projectGrants(stack, p.render) {
+		render[k] = v
+	}
+	for k, v := range artifacts {
+		render[k] = v
+	}
+	suppressWildcards(p.render.Role(), render)
+
+	for _, e := range r.envs {
+		deploy := map[string]string{
+			nagResource(stack, e.target.taskDefinitionsArn): "task definition revisions of the service's own family: ECS numbers each revision at registration",
+		}
+		for k, v := range artifacts {
+			deploy[k] = v
+		}
+		suppressWildcards(p.deployRoles[e.name], deploy)
+	}
+}
+
+// projectGrants are the wildcards of CDK's grants to a CodeBuild project's
+// role, with their reasons.
+func projectGrants(stack awscdk.Stack, project awscodebuild.PipelineProject) map[string]string {
+	return map[string]string{
+		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("logs"), Resource: jsii.String("log-group"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+			ResourceName: jsii.String("/aws/codebuild/" + *project.ProjectName() + ":*"),
+		})): "CDK's CodeBuild grant for the project's default log group: log streams are named per build; the project logs to its own log group, granted without a wildcard",
+		nagResource(stack, stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("codebuild"), Resource: jsii.String("report-group"),
+			ResourceName: jsii.String(*project.ProjectName() + "-*"),
+		})): "CDK's CodeBuild grant for test report groups, named at run time with the project's name as prefix",
+	}
+}
+
+// suppressWildcards adds one AwsSolutions-IAM5 suppression per finding to the
+// default policy of a role.
+func suppressWildcards(role awsiam.IRole, findings map[string]string) {
+	policy := role.Node().FindChild(jsii.String("DefaultPolicy"))
+	keys := make([]string, 0, len(findings))
+	for k := range findings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	suppressions := make([]*cdknag.NagPackSuppression, 0, len(keys))
+	for _, k := range keys {
+		suppressions = append(suppressions, &cdknag.NagPackSuppression{
+			Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(findings[k]), AppliesTo: &[]interface{}{k},
+		})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &suppressions, jsii.Bool(false))
+}
+
+// nagResource names a policy resource the way a cdk-nag finding does:
+// "Resource::" and the value with references written <LogicalId> and
+// <LogicalId.Attribute>.
+func nagResource(stack awscdk.Stack, value *string) string {
+	return "Resource::" + flattenReference(stack.Resolve(value))
+}
+
+func flattenReference(v interface{}) string {
+	switch x := v.(type) {
+	case string:
+		return strings.NewReplacer("${", "<", "}", ">").Replace(x)
+	case map[string]interface{}:
+		if join, ok := x["Fn::Join"].([]interface{}); ok && len(join) == 2 {
+			items, _ := join[1].([]interface{})
+			parts := make([]string, len(items))
+			for i, item := range items {
+				parts[i] = flattenReference(item)
+			}
+			return strings.Join(parts, fmt.Sprint(join[0]))
+		}
+		if sub, ok := x["Fn::Sub"]; ok {
+			return flattenReference(sub)
+		}
+		if att, ok := x["Fn::GetAtt"].([]interface{}); ok && len(att) == 2 {
+			return "<" + flattenReference(att[0]) + "." + flattenReference(att[1]) + ">"
+		}
+		if ref, ok := x["Ref"]; ok {
+			return "<" + flattenReference(ref) + ">"
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}

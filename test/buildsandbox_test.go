@@ -1,0 +1,572 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Running a CodeBuild build of the synthesized pipeline in a sandbox, for
+// the build contract test (buildcontract_test.go).
+
+// buildSandbox holds the stand-in tools, what they answer, and the
+// pipeline's artifacts as the runs publish them.
+type buildSandbox struct {
+	p               *pipelineUnderTest
+	root            string
+	bin, state      string
+	repositoryName  string
+	repositoryURI   string
+	registry        string
+	taskDefinitions map[string]map[string]interface{} // environment stack ID -> ECS API shape of the latest revision
+	artifacts       map[string]string                 // artifact name -> directory of its files
+	runs            int
+}
+
+func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSandbox {
+	t.Helper()
+	b := &buildSandbox{p: p, root: t.TempDir(), taskDefinitions: map[string]map[string]interface{}{}, artifacts: map[string]string{}}
+	b.bin = filepath.Join(b.root, "bin")
+	b.state = filepath.Join(b.root, "state")
+	for _, dir := range []string{b.bin, filepath.Join(b.state, "task-definitions"), filepath.Join(b.state, "manifests"), filepath.Join(b.root, "home")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tool := range []string{"aws", "docker", "git"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "buildstubs", tool))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(b.bin, tool), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The ECR repository the build pushes to.
+	repos := p.stack.resourcesOfType("AWS::ECR::Repository")
+	if len(repos) != 1 {
+		t.Fatalf("the pipeline stack has %d ECR repositories, want 1", len(repos))
+	}
+	var immutable bool
+	for logical, r := range repos {
+		b.repositoryName = w.physicalName(p.stack, logical)
+		immutable = dig(r, "Properties", "ImageTagMutability") == "IMMUTABLE"
+	}
+	b.registry = standInAccount + ".dkr.ecr." + standInRegion + ".amazonaws.com"
+	b.repositoryURI = b.registry + "/" + b.repositoryName
+
+	// What DescribeTaskDefinition answers: each environment's task
+	// definition as CloudFormation registered it.
+	for _, s := range w.stacks {
+		for logical, r := range s.resourcesOfType("AWS::ECS::TaskDefinition") {
+			if _, ok := b.taskDefinitions[s.id]; ok {
+				t.Fatalf("%s has more than one task definition; the build handles one per environment", s.id)
+			}
+			b.register(t, s.id, w.ecsTaskDefinition(t, s, logical, r))
+		}
+	}
+	b.write(t, "account", standInAccount)
+	b.write(t, "region", standInRegion)
+	b.write(t, "registry", b.registry)
+	b.write(t, "ecr-token", standInToken+"\n")
+	b.write(t, "ecr-repositories", b.repositoryName+"\n")
+	b.write(t, "pushed", "")
+	if immutable {
+		b.write(t, "ecr-immutable-tags", "")
+	}
+	if p.sourceCloneRef {
+		b.write(t, "git-head", standInCommit+"\n")
+	}
+
+	// The real jq, as on CodeBuild's standard image.
+	systemPath := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	if _, err := lookPathIn("jq", systemPath); err != nil {
+		t.Fatalf("jq is not installed (%v): the build uses it, as CodeBuild's standard image has it; install it (apt-get install jq)", err)
+	}
+	for _, step := range p.builds {
+		step.env = b.environment(t, w, step, systemPath)
+	}
+	return b
+}
+
+// register makes td the latest revision of its family, as
+// DescribeTaskDefinition answers it.
+func (b *buildSandbox) register(t *testing.T, envID string, td map[string]interface{}) {
+	t.Helper()
+	out, _ := json.MarshalIndent(map[string]interface{}{"taskDefinition": td}, "", "    ")
+	b.write(t, filepath.Join("task-definitions", td["family"].(string)+".json"), string(out)+"\n")
+	b.taskDefinitions[envID] = td
+}
+
+// registerNewRevision registers the next revision of an environment's task
+// family with twice the memory, as a `cdk deploy` of a new
+// <environment>.taskMemory would.
+func (b *buildSandbox) registerNewRevision(t *testing.T, envID string) {
+	t.Helper()
+	td := normalizeJSON(b.taskDefinitions[envID]).(map[string]interface{})
+	double := func(v interface{}) interface{} {
+		switch x := v.(type) {
+		case string:
+			n, _ := strconv.Atoi(x)
+			return strconv.Itoa(2 * n)
+		case float64:
+			return 2 * x
+		}
+		return v
+	}
+	td["memory"] = double(td["memory"])
+	for _, c := range asList(td["containerDefinitions"]) {
+		if m := asMap(c); m["memory"] != nil {
+			m["memory"] = double(m["memory"])
+		}
+	}
+	revision := td["revision"].(float64) + 1
+	td["revision"] = revision
+	td["taskDefinitionArn"] = fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%v", standInRegion, standInAccount, td["family"], revision)
+	td["registeredAt"] = fmt.Sprintf("2025-06-0%vT10:15:02.118000+00:00", revision-5)
+	b.register(t, envID, td)
+}
+
+// imageDigest asks the stand-in repository for the digest of the image a tag
+// names, "" if there is none.
+func (b *buildSandbox) imageDigest(t *testing.T, tag string) string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(b.bin, "aws"), "ecr", "describe-images", "--repository-name", b.repositoryName, "--image-ids", "imageTag="+tag).Output()
+	if err != nil {
+		return ""
+	}
+	var answer struct {
+		ImageDetails []struct{ ImageDigest string }
+	}
+	if err := json.Unmarshal(out, &answer); err != nil || len(answer.ImageDetails) != 1 {
+		t.Fatalf("describe-images %s: %v\n%s", tag, err, out)
+	}
+	return answer.ImageDetails[0].ImageDigest
+}
+
+// startRelease is a push to the branch: the source artifact holds a tiny
+// Dockerfile at its root.
+func (b *buildSandbox) startRelease(t *testing.T) {
+	t.Helper()
+	b.runs++
+	dir := filepath.Join(b.root, fmt.Sprintf("source%d", b.runs))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM public.ecr.aws/nginx/nginx:stable-alpine\nCOPY . /usr/share/nginx/html\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.artifacts[b.p.sourceOutput] = dir
+}
+
+func (b *buildSandbox) write(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(b.state, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// environment is every variable the build sees: CodeBuild's own, then the
+// buildspec's env.variables, the project's and the action's, each overriding
+// the one before, as CodeBuild documents.
+func (b *buildSandbox) environment(t *testing.T, w *cfnWorld, step *codeBuildStep, systemPath string) []string {
+	t.Helper()
+	p := b.p
+	buildID := step.projectName + ":6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+	vars := map[string]string{
+		"AWS_DEFAULT_REGION":                standInRegion,
+		"AWS_REGION":                        standInRegion,
+		"CODEBUILD_BUILD_ARN":               "arn:aws:codebuild:" + standInRegion + ":" + standInAccount + ":build/" + buildID,
+		"CODEBUILD_BUILD_ID":                buildID,
+		"CODEBUILD_BUILD_IMAGE":             fmt.Sprint(dig(step.project, "Environment", "Image")),
+		"CODEBUILD_BUILD_NUMBER":            "42",
+		"CODEBUILD_BUILD_SUCCEEDING":        "1",
+		"CODEBUILD_INITIATOR":               "codepipeline/" + p.name,
+		"CODEBUILD_LOG_PATH":                "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+		"CODEBUILD_RESOLVED_SOURCE_VERSION": standInCommit,
+		"CODEBUILD_SOURCE_VERSION":          "arn:aws:s3:::" + p.name + "-artifacts/" + p.name + "/" + step.input[:min(len(step.input), 10)] + "/Kq3xZ9w.zip",
+		"CODEBUILD_START_TIME":              "1748857287000",
+		"HOME":                              filepath.Join(b.root, "home"),
+		"PATH":                              b.bin + ":" + systemPath,
+	}
+	if key := dig(step.project, "EncryptionKey"); key != nil {
+		vars["CODEBUILD_KMS_KEY_ID"] = w.mustString(t, p.stack, key)
+	}
+	set := func(source, name, value string) {
+		if strings.HasPrefix(name, "CODEBUILD_") {
+			t.Fatalf("%s sets %s; CodeBuild reserves the CODEBUILD_ prefix", source, name)
+		}
+		vars[name] = value
+	}
+	for name, v := range asMap(dig(step.spec, "env", "variables")) {
+		set("buildspec env.variables", name, fmt.Sprint(v))
+	}
+	if len(asMap(dig(step.spec, "env", "parameter-store")))+len(asMap(dig(step.spec, "env", "secrets-manager"))) > 0 {
+		t.Fatalf("%s: buildspec env.parameter-store/secrets-manager: this test has no stand-in for them", step.name())
+	}
+	for _, v := range asList(dig(step.project, "Environment", "EnvironmentVariables")) {
+		name := fmt.Sprint(dig(v, "Name"))
+		if typ, _ := dig(v, "Type").(string); typ != "" && typ != "PLAINTEXT" {
+			t.Fatalf("%s: project variable %s is %s; this test has no stand-in for it", step.name(), name, typ)
+		}
+		set("the project", name, w.mustString(t, p.stack, dig(v, "Value")))
+	}
+	for name, v := range step.actionVars {
+		set("the action", name, v)
+	}
+	env := make([]string, 0, len(vars))
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	return env
+}
+
+// chooseShells returns the shell CodeBuild runs the commands in and a POSIX
+// shell to check their syntax with ("" if there is none). CodeBuild's
+// standard images run them in /bin/sh, which is dash, unless the buildspec
+// asks for bash.
+func chooseShells(t *testing.T, requested string) (run, posix string) {
+	t.Helper()
+	for _, candidate := range []string{"/bin/sh", "/usr/bin/dash", "/bin/dash", "/usr/bin/posh", "/bin/posh"} {
+		real, err := filepath.EvalSymlinks(candidate)
+		if err != nil {
+			continue
+		}
+		if base := filepath.Base(real); base == "dash" || base == "posh" {
+			posix = real
+			break
+		}
+	}
+	switch requested {
+	case "", "sh", "/bin/sh":
+		if posix == "" {
+			t.Logf("note: neither dash nor posh is installed and /bin/sh is not one of them; the commands run in /bin/sh, which may accept bash-only syntax that CodeBuild's dash rejects")
+			return "/bin/sh", ""
+		}
+		return posix, posix
+	case "bash", "/bin/bash":
+		return "/bin/bash", ""
+	default:
+		t.Fatalf("buildspec env.shell %q: this test knows sh and bash", requested)
+		return "", ""
+	}
+}
+
+func lookPathIn(name, dirs string) (string, error) {
+	for _, dir := range filepath.SplitList(dirs) {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found in %s", name, dirs)
+}
+
+// buildRun is one run of a CodeBuild action.
+type buildRun struct {
+	b        *buildSandbox
+	step     *codeBuildStep
+	output   string
+	upload   error // publishing the artifacts, after the commands
+	err      error
+	elapsed  time.Duration
+	finished map[int]bool
+	started  map[int]bool
+	commands []phaseCommand
+	log      [][]string
+}
+
+type phaseCommand struct {
+	phase   buildPhase
+	command string
+}
+
+// run runs a CodeBuild action once, as a new CodeBuild container would: in
+// a fresh source directory holding its input artifact, with the docker
+// daemon's images and logins empty; the ECR repository and the registered
+// task definitions keep what earlier runs did. It then publishes the
+// action's output artifact as CodeBuild uploads it.
+func (b *buildSandbox) run(t *testing.T, step *codeBuildStep) *buildRun {
+	t.Helper()
+	b.runs++
+	src := filepath.Join(b.root, fmt.Sprintf("src%d", b.runs))
+	input, ok := b.artifacts[step.input]
+	if !ok {
+		t.Fatalf("%s reads artifact %q, which no earlier action wrote", step.name(), step.input)
+	}
+	copyTree(t, input, src)
+	for _, f := range []string{"images", "logins", "calls.log", "unexpected.log"} {
+		b.write(t, f, "")
+	}
+	r := &buildRun{b: b, step: step, finished: map[int]bool{}, started: map[int]bool{}}
+	shell, _ := chooseShells(t, step.shell)
+	pipefail := exec.Command(shell, "-c", "set -o pipefail").Run() == nil
+
+	// CodeBuild runs every command of every phase in one shell session
+	// (buildspec 0.2), in phase order, each phase's commands one after the
+	// other. -e stops at the first failing command, as CodeBuild stops the
+	// phase; markers on descriptor 3 tell which command that was.
+	var script strings.Builder
+	if pipefail {
+		script.WriteString("set -o pipefail\n")
+	}
+	for _, ph := range step.phases {
+		for _, c := range ph.commands {
+			i := len(r.commands)
+			r.commands = append(r.commands, phaseCommand{ph, c})
+			fmt.Fprintf(&script, "printf 'start %d\\n' >&3\n%s\nprintf 'done %d\\n' >&3\n", i, c, i)
+		}
+	}
+	scriptPath := filepath.Join(b.root, fmt.Sprintf("build%d.sh", b.runs))
+	if err := os.WriteFile(scriptPath, []byte(script.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	markers, err := os.Create(filepath.Join(b.root, fmt.Sprintf("markers%d", b.runs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer markers.Close()
+
+	cmd := exec.Command(shell, "-eu", scriptPath)
+	cmd.Dir = src
+	cmd.Env = step.env
+	cmd.ExtraFiles = []*os.File{markers}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	r.err = cmd.Run()
+	r.elapsed = time.Since(start)
+	r.output = out.String()
+
+	data, _ := os.ReadFile(markers.Name())
+	for _, line := range strings.Split(string(data), "\n") {
+		var word string
+		var i int
+		if _, err := fmt.Sscanf(line, "%s %d", &word, &i); err == nil {
+			if word == "start" {
+				r.started[i] = true
+			} else {
+				r.finished[i] = true
+			}
+		}
+	}
+	calls, _ := os.ReadFile(filepath.Join(b.state, "calls.log"))
+	for _, line := range strings.Split(strings.TrimSuffix(string(calls), "\n"), "\n") {
+		if line != "" {
+			r.log = append(r.log, strings.Split(line, "\t"))
+		}
+	}
+	t.Logf("run %d, %s: %d commands in %s (%s, pipefail %v)", b.runs, step.name(), len(r.commands), r.elapsed.Round(time.Millisecond), shell, pipefail)
+	if r.err == nil {
+		r.upload = b.publish(t, step, src)
+	}
+	return r
+}
+
+// publish uploads a run's output artifact as CodeBuild does: the files
+// under artifacts.base-directory that artifacts.files names, with their
+// paths below it; a run whose patterns match no file fails.
+func (b *buildSandbox) publish(t *testing.T, step *codeBuildStep, src string) error {
+	t.Helper()
+	base := filepath.Join(src, filepath.FromSlash(step.baseDirectory))
+	out := filepath.Join(b.root, fmt.Sprintf("artifact%d-%s", b.runs, step.output))
+	published := 0
+	err := filepath.Walk(base, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(base, path)
+		if !step.publishes(filepath.ToSlash(rel)) {
+			return nil
+		}
+		published++
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		dest := filepath.Join(out, rel)
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dest, data, 0o644)
+	})
+	if err != nil {
+		return err
+	}
+	if published == 0 {
+		return fmt.Errorf("CLIENT_ERROR: no matching artifact paths found (artifacts %v under %q)", step.artifactFiles, step.baseDirectory)
+	}
+	b.artifacts[step.output] = out
+	return nil
+}
+
+// copyTree copies the files of one directory into another, as CodeBuild
+// extracts an input artifact into the source directory.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.Walk(from, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		dest := filepath.Join(to, rel)
+		if info.IsDir() {
+			return os.MkdirAll(dest, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dest, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// requireSuccess fails the test unless every command ran and succeeded and
+// no stand-in was asked something it has no answer for.
+func (r *buildRun) requireSuccess(t *testing.T) {
+	t.Helper()
+	if unexpected, _ := os.ReadFile(filepath.Join(r.b.state, "unexpected.log")); len(unexpected) > 0 {
+		t.Errorf("%s called stand-ins in ways this test does not know (extend test/testdata/buildstubs):\n%s", r.step.name(), unexpected)
+	}
+	if r.err == nil && len(r.finished) == len(r.commands) {
+		if r.upload != nil {
+			t.Fatalf("%s: the commands succeeded, but uploading the artifacts fails: %v", r.step.name(), r.upload)
+		}
+		return
+	}
+	t.Logf("%s failed", r.step.name())
+	for i, c := range r.commands {
+		if r.finished[i] {
+			continue
+		}
+		next := "the build fails and the pipeline stops before any deployment"
+		switch {
+		case c.phase.abort:
+			next = "on-failure ABORT: CodeBuild stops the build here; " + next
+		case c.phase.name == "build":
+			next = "CodeBuild still runs post_build, but " + next
+		}
+		if !r.started[i] {
+			t.Fatalf("phase %s: command %d never ran (%v); %s\ncommand: %s\noutput:\n%s", c.phase.name, i, r.err, next, c.command, tail(r.output, 40))
+		}
+		t.Fatalf("phase %s: command failed (%v); %s\ncommand: %s\noutput:\n%s", c.phase.name, r.err, next, c.command, tail(r.output, 40))
+	}
+	t.Fatalf("the build shell failed after its last command: %v\n%s", r.err, tail(r.output, 40))
+}
+
+// calls returns the recorded calls of a tool whose first arguments are args.
+func (r *buildRun) calls(tool string, args ...string) [][]string {
+	var out [][]string
+	for _, c := range r.log {
+		if c[0] == tool && len(c) > len(args) && reflect.DeepEqual(c[1:1+len(args)], args) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// requireCall fails unless a call of tool had all of args, in order.
+func (r *buildRun) requireCall(t *testing.T, tool string, args ...string) {
+	t.Helper()
+	for _, c := range r.log {
+		if c[0] == tool && containsInOrder(c[1:], args) {
+			return
+		}
+	}
+	t.Errorf("no call %s %s; calls were:\n%s", tool, strings.Join(args, " "), r.describeCalls())
+}
+
+func (r *buildRun) describeCalls() string {
+	var b strings.Builder
+	for _, c := range r.log {
+		fmt.Fprintf(&b, "  %q\n", c)
+	}
+	return b.String()
+}
+
+func containsInOrder(have, want []string) bool {
+	i := 0
+	for _, h := range have {
+		if i < len(want) && h == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+func tail(s string, lines int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(l) > lines {
+		l = l[len(l)-lines:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// bashOnly is syntax that dash parses without complaint (`sh -n` passes) but
+// that means something else, or fails only when reached, under dash.
+var bashOnly = []struct{ name, pattern string }{
+	{"&> redirection (dash runs the command in the background)", `&>`},
+	{"[[ ]] test", `\[\[`},
+	{"${var//pattern/} substitution", `\$\{[A-Za-z_][A-Za-z0-9_]*//?`},
+	{"${var:offset} substring", `\$\{[A-Za-z_][A-Za-z0-9_]*:[0-9 ]`},
+	{"source builtin", `(^|[;&|({]\s*)source\s`},
+	{"pipefail", `pipefail`},
+	{"$'...' quoting", `\$'`},
+	{"process substitution", `[<>]\(`},
+}
+
+// checkPosixSyntax runs the build's commands through a POSIX shell's -n and
+// looks for the bash-only syntax that -n does not catch. A buildspec that
+// asks for bash (env.shell) is checked with bash -n instead.
+func checkPosixSyntax(t *testing.T, p *codeBuildStep) {
+	var all []string
+	for _, ph := range p.phases {
+		all = append(all, ph.commands...)
+	}
+	if len(all) == 0 {
+		t.Fatalf("the buildspec has no commands")
+	}
+	bash := p.shell == "bash" || p.shell == "/bin/bash"
+	checker := "/bin/bash"
+	if !bash {
+		_, checker = chooseShells(t, p.shell)
+	}
+	if checker == "" {
+		t.Logf("note: no dash or posh on this machine: the syntax check is skipped; /bin/sh may be bash")
+	} else {
+		file := filepath.Join(t.TempDir(), "commands.sh")
+		if err := os.WriteFile(file, []byte(strings.Join(all, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(checker, "-n", file).CombinedOutput(); err != nil {
+			t.Errorf("%s -n rejects the build's commands: %v\n%s", checker, err, out)
+		}
+	}
+	if bash {
+		return
+	}
+	singleQuoted := regexp.MustCompile(`'[^']*'`)
+	for _, c := range all {
+		unquoted := singleQuoted.ReplaceAllString(c, "''")
+		for _, b := range bashOnly {
+			if regexp.MustCompile(b.pattern).MatchString(unquoted) {
+				t.Errorf("%s in %q: bash-only, CodeBuild runs the commands in dash", b.name, c)
+			}
+		}
+	}
+}
