@@ -23,8 +23,8 @@ var deputyConditions = map[string]string{
 	// Amazon VPC user guide, "IAM role for publishing flow logs to CloudWatch Logs".
 	"vpc-flow-logs.amazonaws.com": "ec2:<region>:<account>:vpc-flow-log/*",
 	// CodeBuild user guide, "Allow CodeBuild to interact with other AWS
-	// services": the project's ARN.
-	"codebuild.amazonaws.com": "codebuild:<region>:<account>:project/<prefix>-build",
+	// services": the ARN of the project whose service role it is.
+	"codebuild.amazonaws.com": "codebuild:<region>:<account>:project/<project>",
 	// Lambda documents no source keys for an execution role's trust policy.
 	"lambda.amazonaws.com": "",
 	// CodePipeline's service-role pages show a trust policy without conditions.
@@ -67,7 +67,7 @@ func TestServiceTrustPoliciesCarryDocumentedDeputyConditions(t *testing.T) {
 					t.Errorf("%s/%s: trust for %s: aws:SourceAccount = %s, want the stack's account", id, logical, service, compact(got))
 				}
 				got := flatArn(dig(cond, "ArnLike", "aws:SourceArn"))
-				if w := "arn:aws:" + strings.NewReplacer("<prefix>", prefixOf(id)).Replace(want); got != w {
+				if w := "arn:aws:" + strings.NewReplacer("<prefix>", prefixOf(id), "<project>", projectOf(t, id, logical)).Replace(want); got != w {
 					t.Errorf("%s/%s: trust for %s: aws:SourceArn = %s, want %s", id, logical, service, got, w)
 				}
 			}
@@ -116,4 +116,15 @@ func prefixOf(stackID string) string {
 		return app.Config.ResourcePrefix(&app.Config.Production)
 	}
 	return app.Config.PipelinePrefix()
+}
+
+// projectOf is the name of the CodeBuild project whose service role is the
+// given role, "" if none.
+func projectOf(t *testing.T, stackID, role string) string {
+	for _, r := range resources(t, stackID, "AWS::CodeBuild::Project") {
+		if fmt.Sprint(dig(r, "Properties", "ServiceRole", "Fn::GetAtt")) == fmt.Sprint([]interface{}{role, "Arn"}) {
+			return fmt.Sprint(dig(r, "Properties", "Name"))
+		}
+	}
+	return ""
 }

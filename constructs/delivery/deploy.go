@@ -40,6 +40,7 @@ func (p *pipeline) renderProject(r resolved, name func(string) *string) {
 		},
 		Timeout: awscdk.Duration_Minutes(jsii.Number(10)),
 	})
+	restrictToProject(p.render, name("-render"))
 	// Tagging the image for an environment: read its manifest, look the tag
 	// up, put the tag; on this repository only.
 	p.repo.Grant(p.render, jsii.String("ecr:BatchGetImage"), jsii.String("ecr:DescribeImages"), jsii.String("ecr:PutImage"))

@@ -475,15 +475,19 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 		},
 		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
 	})
-	// CodeBuild's confused-deputy conditions (CodeBuild user guide, "Allow
-	// CodeBuild to interact with other AWS services"): this account, and
-	// this project.
-	trust.Restrict(p.project.Role(), awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
-		Service: jsii.String("codebuild"), Resource: jsii.String("project"), ResourceName: name("-build"),
-		ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-	}))
+	restrictToProject(p.project, name("-build"))
 	p.repo.GrantPullPush(p.project)
 	p.repo.Grant(p.project, jsii.String("ecr:DescribeImages"))
+}
+
+// restrictToProject adds CodeBuild's confused-deputy conditions (CodeBuild
+// user guide, "Allow CodeBuild to interact with other AWS services") to a
+// project's role: this account, and this project.
+func restrictToProject(project awscodebuild.PipelineProject, name *string) {
+	trust.Restrict(project.Role(), awscdk.Stack_Of(project).FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("codebuild"), Resource: jsii.String("project"), ResourceName: name,
+		ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	}))
 }
 
 // addApproval adds the manual approval before e, linking to the environment
