@@ -54,8 +54,9 @@ type Egress struct {
 
 // PipelineSettings configures the pipeline stack's data.
 type PipelineSettings struct {
-	RemovalPolicy    string
-	LogRetentionDays int
+	RemovalPolicy        string
+	LogRetentionDays     int
+	ImagesPerEnvironment int
 }
 
 // SmokeCheck is one request the pre-traffic validation sends to the test listener.

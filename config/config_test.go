@@ -205,7 +205,9 @@ func TestLoadAcceptsValidValues(t *testing.T) {
 				return [][]config.Egress{c.Staging.TaskEgress, c.Production.TaskEgress}, [][]config.Egress{{{Cidr: "0.0.0.0/0", Port: 443}}, {{Cidr: "0.0.0.0/0", Port: 443}}}
 			}},
 		{"waf switched as -c strings and cdk.json booleans", fakeContext{"staging.waf": "true", "production.waf": false},
-			func(c *config.Config) (interface{}, interface{}) { return [2]bool{c.Staging.Waf, c.Production.Waf}, [2]bool{true, false} }},
+			func(c *config.Config) (interface{}, interface{}) {
+				return [2]bool{c.Staging.Waf, c.Production.Waf}, [2]bool{true, false}
+			}},
 		{"string values are trimmed", fakeContext{"githubBranch": " release/1.0 "},
 			func(c *config.Config) (interface{}, interface{}) { return c.GitHubBranch, "release/1.0" }},
 		{"account keeps leading zeros", fakeContext{"account": "012345678901"},
@@ -324,6 +326,7 @@ func globalRejectRows() []rejectRow {
 		one("project empty", "project", "", q(""), "must start with a lower-case letter"),
 		one("pipeline.removalPolicy snapshot", "pipeline.removalPolicy", "snapshot", q("snapshot"), "must be destroy or retain"),
 		one("pipeline.logRetentionDays 13", "pipeline.logRetentionDays", float64(13), "13", "must be a CloudWatch Logs retention"),
+		one("pipeline.imagesPerEnvironment 0", "pipeline.imagesPerEnvironment", 0.0, "0", "must be between 1 and 1000"),
 		{name: "project that makes load balancer names start with internal-", ctx: fakeContext{"project": "internal"}, key: "project",
 			shown: q("internal"), allowed: "internal"},
 		one("environmentSuffix empty", "environmentSuffix", "", q(""), suffixAllowed),

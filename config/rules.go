@@ -376,6 +376,8 @@ func readPipeline(r *reader) PipelineSettings {
 		RemovalPolicy: r.str("pipeline.removalPolicy", "retain",
 			"What happens to the pipeline's key, buckets, image repository and build logs when its stack is deleted: destroy or retain.", checkRemovalPolicy),
 		LogRetentionDays: r.integer("pipeline.logRetentionDays", 365, "Days CloudWatch Logs keeps the build logs.", checkRetention),
+		ImagesPerEnvironment: r.integer("pipeline.imagesPerEnvironment", 10,
+			"Images the repository always keeps per environment: the one it runs and those it may roll back to (ECR keeps other images up to 50).", between(1, 1000)),
 	}
 }
 

@@ -61,6 +61,8 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		// logs outlive the stack, like production's data.
 		RemovalPolicy: removalPolicy(cfg.Pipeline.RemovalPolicy),
 		LogRetention:  RetentionDays(cfg.Pipeline.LogRetentionDays),
+		// The images each environment runs or may roll back to.
+		ImagesKeptPerEnvironment: jsii.Number(float64(cfg.Pipeline.ImagesPerEnvironment)),
 		Environments: []*delivery.DeployEnvironment{
 			{Name: jsii.String(cfg.Staging.Name), Service: props.Staging.Service},
 			{Name: jsii.String(cfg.Production.Name), Service: props.Production.Service, RequireApproval: true},

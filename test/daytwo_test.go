@@ -65,6 +65,7 @@ var dayTwoChanges = map[string]interface{}{
 	"githubRepo":                        "another-service",
 	"githubBranch":                      "release",
 	"notificationEmail":                 "ops@example.com",
+	"pipeline.imagesPerEnvironment":     "20",
 }
 
 var (
