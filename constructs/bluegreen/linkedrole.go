@@ -45,6 +45,8 @@ func ensureEcsServiceLinkedRole(scope constructs.Construct, r resolved) construc
 		// SDK for JavaScript v3 names the error InvalidInputException.
 		IgnoreErrorCodesMatching: jsii.String("InvalidInput"),
 	}
+	// The function's role is CDK's (lambda.amazonaws.com, no condition):
+	// Lambda documents no confused-deputy keys for an execution role's trust.
 	cr := customresources.NewAwsCustomResource(scope, jsii.String("EcsServiceLinkedRole"), &customresources.AwsCustomResourceProps{
 		OnCreate: call,
 		// An update (a changed description) asks again: as idempotent as create.

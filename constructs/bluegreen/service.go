@@ -276,6 +276,10 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 	if s.accessLogs == nil {
 		s.accessLogs = s.newAccessLogBuckets(r)
 	}
+	// CDK's bucket policy for the delivery scopes the objects to this
+	// account's prefix (AWSLogs/<account>/), as the Elastic Load Balancing
+	// guide ("Enable access logs") says to; it documents no aws:SourceArn or
+	// aws:SourceAccount for the log delivery, so none is added.
 	s.alb.LogAccessLogs(s.accessLogs, nil)
 	// Only the production ports are open to the internet: the test port
 	// admits the VPC, the configured peers and the NAT gateways.
