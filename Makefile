@@ -45,7 +45,10 @@ cli-synth: $(TOOLS_STAMP)
 	@test -f cdk.out/validation-report.json || { echo "cdk synth ran no template validation (no cdk.out/validation-report.json)"; exit 1; }
 
 lint: ## cfn-lint every synthesized template (errors and warnings fail)
-	scripts/cfn-lint.sh cdk.out/*.template.json
+	@test -n "$$(ls cdk.out/*.template.json 2>/dev/null)" || { echo "no templates in cdk.out; run make synth first" >&2; exit 2; }
+	cfn-lint --version
+	cfn-lint --non-zero-exit-code warning -- cdk.out/*.template.json
+	@echo "cfn-lint: $$(ls cdk.out/*.template.json | wc -l) templates, no errors or warnings"
 
 guard: $(TOOLS_STAMP) ## cfn-guard every template against AWS Control Tower rules (exceptions: guard-exceptions.yaml)
 	scripts/cfn-guard.sh cdk.out/*.template.json
