@@ -67,7 +67,20 @@ func setUp(m *testing.M) int {
 	if !syntheses() && code == 0 {
 		code = 1
 	}
+	// Printed by TestMain, so they show in `go test` without -v.
+	for _, line := range summary {
+		fmt.Print(line)
+	}
 	return code
+}
+
+// summary holds the lines tests record for the run's output: counts of
+// suppressions, checked resources and the like.
+var summary []string
+
+// record adds a line to the run's summary (see summary).
+func record(format string, args ...interface{}) {
+	summary = append(summary, fmt.Sprintf(format, args...))
 }
 
 // syntheses prints how often the package synthesized each stack, and

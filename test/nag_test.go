@@ -195,10 +195,10 @@ func TestEverySuppressionIsExplainedAndUsed(t *testing.T) {
 		}
 		total += len(all[id])
 		t.Logf("%s: %d cdk-nag suppressions", id, len(all[id]))
-		fmt.Printf("nag: %s: %d suppressions\n", id, len(all[id]))
+		record("nag: %s: %d suppressions\n", id, len(all[id]))
 	}
 	t.Logf("%d cdk-nag suppressions in total", total)
-	fmt.Printf("nag: %d suppressions in total over %d stacks\n", total, len(all))
+	record("nag: %d suppressions in total over %d stacks\n", total, len(all))
 }
 
 // suppressedFindings reads cdk-nag's reports: each finding it suppressed,
@@ -360,7 +360,7 @@ func TestCdkNagEvaluatesEveryRoleAndFunction(t *testing.T) {
 				}
 			}
 		}
-		fmt.Printf("nag: %s: %d roles (%d plain) and %d functions (%d plain) evaluated; %d plain resources, %d findings on them, %d suppressed\n", id,
+		record("nag: %s: %d roles (%d plain) and %d functions (%d plain) evaluated; %d plain resources, %d findings on them, %d suppressed\n", id,
 			counts["AWS::IAM::Role"], counts["plain AWS::IAM::Role"], counts["AWS::Lambda::Function"], counts["plain AWS::Lambda::Function"],
 			len(ev.Resources), findings, suppressed)
 	}

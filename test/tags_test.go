@@ -67,7 +67,7 @@ func TestEveryTaggableResourceHasTheCommonTags(t *testing.T) {
 	if checked < 20 || plain == 0 {
 		t.Fatalf("only %d taggable resources checked (%d written as plain CfnResource); the walk is broken", checked, plain)
 	}
-	fmt.Printf("tags: %d resources of %d taggable types checked for %s, %d of them plain CfnResource\n", checked, len(types), strings.Join(commonTags, ", "), plain)
+	record("tags: %d resources of %d taggable types checked for %s, %d of them plain CfnResource\n", checked, len(types), strings.Join(commonTags, ", "), plain)
 }
 
 // TestUntaggedResourceTypesStillNeedTheException keeps
