@@ -31,6 +31,7 @@ synth: $(TOOLS_STAMP) ## synthesize every stack into cdk.out (no AWS credentials
 	@ls cdk.out/*.template.json
 
 test: tools ## everything that proves the project works
+	go mod tidy -diff
 	go vet ./...
 	node --test --test-reporter=spec constructs/bluegreen/smoketest/index.test.mjs
 	go tool gotestsum --format standard-quiet -- ./...
