@@ -216,3 +216,17 @@ func describeEgress(e *EgressRule) string {
 	}
 	return fmt.Sprintf("{Cidr: %s, Port: %s}", cidr, port)
 }
+
+func orFloat(v *float64, def float64) float64 {
+	if v == nil {
+		return def
+	}
+	return *v
+}
+
+func orString(v *string, def string) string {
+	if v == nil || *v == "" {
+		return def
+	}
+	return *v
+}
