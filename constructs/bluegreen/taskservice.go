@@ -129,8 +129,10 @@ func (s *service) buildService(props *ServiceProps, r resolved, name func(string
 	// Day-two safety: the service names its task definition by family, so
 	// CloudFormation never has a reason to update it when the task definition
 	// changes (CodeDeploy owns which revision runs after the first release).
-	// Without the reference, the creation order must be stated explicitly.
-	cfnService := s.svc.Node().DefaultChild().(awsecs.CfnService)
-	cfnService.AddPropertyOverride(jsii.String("TaskDefinition"), s.family)
-	s.svc.Node().AddDependency(s.taskDef, s.linkedRole)
+	// CDK's service does this itself under the CODE_DEPLOY controller: it
+	// sets TaskDefinition to the family and, without the reference, depends
+	// on the task definition (aws-ecs base-service.js); the deployment group
+	// refuses a service that names anything else (aws-codedeploy
+	// ecs/deployment-group.js). Only ECS's service-linked role is added here.
+	s.svc.Node().AddDependency(s.linkedRole)
 }
