@@ -130,7 +130,7 @@ func TestServiceConstructExposesWhatAPipelineNeeds(t *testing.T) {
 		t.Fatalf("Release() = %v, want a CodeDeploy release with its application and deployment group", svc.plain.Release())
 	}
 	if svc.plain.TaskDefinition() == nil ||
-		svc.plain.ExecutionRole() == nil || svc.plain.TaskRole() == nil || svc.plain.Cluster() == nil || svc.plain.Service() == nil ||
+		svc.plain.ExecutionRole() == nil || svc.plain.TaskRole() == nil || svc.plain.Cluster() == nil || svc.plain.FargateService() == nil ||
 		svc.plain.LoadBalancer() == nil || svc.plain.ProductionListener() == nil || svc.plain.TestListener() == nil ||
 		svc.plain.BlueTargetGroup() == nil || svc.plain.GreenTargetGroup() == nil {
 		t.Fatal("a getter returned nil")

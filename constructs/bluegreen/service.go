@@ -150,7 +150,8 @@ type SmokeCheck struct {
 type Service interface {
 	constructs.Construct
 	Cluster() awsecs.ICluster
-	Service() awsecs.FargateService
+	// FargateService runs the tasks, under the CODE_DEPLOY deployment controller.
+	FargateService() awsecs.FargateService
 	TaskDefinition() awsecs.FargateTaskDefinition
 	// TaskDefinitionFamily is the family every release registers a revision in.
 	TaskDefinitionFamily() *string
@@ -244,7 +245,7 @@ func NewService(scope constructs.Construct, id string, props *ServiceProps) Serv
 }
 
 func (s *service) Cluster() awsecs.ICluster                       { return s.cluster }
-func (s *service) Service() awsecs.FargateService                 { return s.svc }
+func (s *service) FargateService() awsecs.FargateService          { return s.svc }
 func (s *service) TaskDefinition() awsecs.FargateTaskDefinition   { return s.taskDef }
 func (s *service) TaskDefinitionFamily() *string                  { return s.family }
 func (s *service) ExecutionRole() awsiam.IRole                    { return s.executionRole }
