@@ -34,12 +34,12 @@ type ServiceProps struct {
 	// alarms). "<NamePrefix>-green" must fit in 32 characters. Required.
 	NamePrefix *string
 
-	// TaskCpu is the Fargate task CPU in units (256, 512, 1024, 2048, 4096,
+	// Cpu is the Fargate task CPU in units (256, 512, 1024, 2048, 4096,
 	// 8192 or 16384). Default: 256.
-	TaskCpu *float64
-	// TaskMemoryMiB is the Fargate task memory; it must be a size Fargate
-	// accepts with TaskCpu. Default: 512.
-	TaskMemoryMiB *float64
+	Cpu *float64
+	// MemoryLimitMiB is the Fargate task memory; it must be a size Fargate
+	// accepts with Cpu. Default: 512.
+	MemoryLimitMiB *float64
 	// MinCapacity is the fewest tasks Application Auto Scaling keeps
 	// running; the service's task count belongs to the scaler, and the
 	// template sets none. Default: 1.
@@ -84,13 +84,13 @@ type ServiceProps struct {
 	// TrafficShift is how production traffic moves to a new version.
 	// Default: AllAtOnce().
 	TrafficShift *TrafficShift
-	// TerminationWait keeps the old task set (and the deployment, with its
-	// alarm rollback) after all traffic moved: whole minutes, up to two days.
+	// TerminationWaitTime keeps the old task set (and the deployment, with
+	// its alarm rollback) after all traffic moved: whole minutes, up to two days.
 	// With the TrafficShift it must keep the deployment open until the alarms
 	// can fire, AlarmPeriod x AlarmEvaluationPeriods plus a minute of metric
 	// delay after production traffic first reaches the new version (3 minutes
 	// with all at once and the default alarms). Default: 5 minutes.
-	TerminationWait awscdk.Duration
+	TerminationWaitTime awscdk.Duration
 	// Alarm5xxThreshold is the per-minute count of target 5xx responses that,
 	// for AlarmEvaluationPeriods minutes running, rolls a deployment back. Default: 5.
 	Alarm5xxThreshold *float64
