@@ -32,7 +32,7 @@ synth: $(TOOLS_STAMP) ## synthesize every stack into cdk.out (no AWS credentials
 
 test: tools ## everything that proves the project works
 	go vet ./...
-	node --test --test-reporter=spec constructs/bluegreen/smoketest/index.test.mjs
+	node --test --test-reporter=spec constructs/bluegreen/pretraffic/index.test.mjs
 	set -o pipefail; go test -json ./... | go run ./internal/testsummary
 	$(MAKE) --no-print-directory cli-synth lint guard
 

@@ -128,8 +128,8 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		Alarm5xxThreshold:        jsii.Number(float64(env.Alarm5xxThreshold)),
 		AlarmPeriod:              awscdk.Duration_Seconds(jsii.Number(rules.AlarmPeriodSeconds)),
 		AlarmEvaluationPeriods:   jsii.Number(rules.AlarmEvaluationPeriods),
-		SmokeChecks:              smokeChecks(env),
-		SmokeRequests:            jsii.Number(float64(env.SmokeRequests)),
+		PreTrafficChecks:         preTrafficChecks(env),
+		PreTrafficRequests:       jsii.Number(float64(env.SmokeRequests)),
 		RemovalPolicy:            removal,
 		LogRetention:             retention,
 		LogEncryptionKey:         logKey,
@@ -194,10 +194,12 @@ func RetentionDays(days int) awslogs.RetentionDays {
 	panic(fmt.Sprintf("stacks: %d is not a CloudWatch Logs retention", days))
 }
 
-func smokeChecks(env *config.Environment) *[]*bluegreen.SmokeCheck {
-	checks := make([]*bluegreen.SmokeCheck, 0, len(env.SmokeChecks))
+// preTrafficChecks are the requests of the environment's smokeChecks key
+// (the configuration keeps its key names: they are what users write).
+func preTrafficChecks(env *config.Environment) *[]*bluegreen.PreTrafficCheck {
+	checks := make([]*bluegreen.PreTrafficCheck, 0, len(env.SmokeChecks))
 	for _, c := range env.SmokeChecks {
-		checks = append(checks, &bluegreen.SmokeCheck{Path: jsii.String(c.Path), Status: jsii.Number(float64(c.Status))})
+		checks = append(checks, &bluegreen.PreTrafficCheck{Path: jsii.String(c.Path), Status: jsii.Number(float64(c.Status))})
 	}
 	return &checks
 }

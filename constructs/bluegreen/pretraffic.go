@@ -16,17 +16,23 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"ecs-bluegreen/constructs/bluegreen/smoketest"
+	"ecs-bluegreen/constructs/bluegreen/pretraffic"
 )
 
-// smokeTimeoutMs bounds each validation request; a healthy service answers
-// its health check far faster, and a hung one must not hold the deployment.
-const smokeTimeoutMs = 3000
+// preTrafficTimeoutMs bounds each request of the pre-traffic check; a healthy
+// service answers its health check far faster, and a hung one must not hold
+// the deployment.
+const preTrafficTimeoutMs = 3000
 
-// buildPreTrafficHook creates the AfterAllowTestTraffic validation: a
-// function in the private subnets that requests the test listener through the
-// NAT gateways (the ALB is internet-facing, so its DNS name resolves to public
-// addresses) and reports the result to CodeDeploy.
+// buildPreTrafficHook creates the pre-traffic check CodeDeploy runs at
+// AfterAllowTestTraffic: a function in the private subnets that requests the
+// test listener through the NAT gateways (the ALB is internet-facing, so its
+// DNS name resolves to public addresses) and reports the result to CodeDeploy.
+//
+// The descriptions and the Purpose tag below still say "pre-traffic
+// validation" and "smoke test": they are deployed values (the build
+// contract test and the release-time tool find the function by its tag),
+// so they change only with a change that is meant to change the templates.
 func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func(string) *string) {
 	this := s.Construct
 	type check struct {
@@ -34,8 +40,8 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		Status *float64 `json:"status,omitempty"`
 	}
 	checks := []check{{Path: r.healthPath}}
-	if props.SmokeChecks != nil {
-		for _, c := range *props.SmokeChecks {
+	if props.PreTrafficChecks != nil {
+		for _, c := range *props.PreTrafficChecks {
 			checks = append(checks, check{Path: *c.Path, Status: c.Status})
 		}
 	}
@@ -44,7 +50,7 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		panic(err)
 	}
 	// Worst case every request times out; CodeDeploy waits for the report.
-	timeout := math.Min(900, math.Ceil(float64(len(checks))*r.smokeRequests*smokeTimeoutMs/1000)+30)
+	timeout := math.Min(900, math.Ceil(float64(len(checks))*r.preTrafficRequests*preTrafficTimeoutMs/1000)+30)
 
 	logGroup := awslogs.NewLogGroup(this, jsii.String("PreTrafficHookLogs"), &awslogs.LogGroupProps{
 		Retention:     r.retention,
@@ -93,8 +99,8 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		// nodejs22.x: the Node.js major the handler's unit tests run on.
 		Runtime:        awslambda.Runtime_NODEJS_22_X(),
 		Architecture:   awslambda.Architecture_ARM_64(),
-		Handler:        jsii.String(smoketest.Handler),
-		Code:           smoketest.Code(),
+		Handler:        jsii.String(pretraffic.Handler),
+		Code:           pretraffic.Code(),
 		MemorySize:     jsii.Number(128),
 		Timeout:        awscdk.Duration_Seconds(jsii.Number(timeout)),
 		Role:           role,
@@ -105,8 +111,8 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		Environment: &map[string]*string{
 			"TEST_URL":   s.testUrl,
 			"CHECKS":     jsii.String(string(checksJSON)),
-			"REQUESTS":   jsii.String(fmt.Sprint(r.smokeRequests)),
-			"TIMEOUT_MS": jsii.String(fmt.Sprint(smokeTimeoutMs)),
+			"REQUESTS":   jsii.String(fmt.Sprint(r.preTrafficRequests)),
+			"TIMEOUT_MS": jsii.String(fmt.Sprint(preTrafficTimeoutMs)),
 		},
 	})
 	awscdk.Tags_Of(fn).Add(jsii.String("Purpose"), jsii.String("pre-traffic validation"), nil)
@@ -134,11 +140,11 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 	// The function reaches the internet-facing ALB from the NAT gateways'
 	// public addresses: admit exactly those to the test listener.
 	peers := natPeers(props.Vpc)
-	if props.SmokeTestEgressPeers != nil {
-		peers = *props.SmokeTestEgressPeers
+	if props.PreTrafficEgressPeers != nil {
+		peers = *props.PreTrafficEgressPeers
 	}
 	if len(peers) == 0 {
-		panic(fmt.Errorf("bluegreen: cannot find NAT gateway addresses in the VPC; set SmokeTestEgressPeers"))
+		panic(fmt.Errorf("bluegreen: cannot find NAT gateway addresses in the VPC; set PreTrafficEgressPeers"))
 	}
 	for _, peer := range peers {
 		s.albSg.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(r.testPort)), jsii.String("test listener from the pre-traffic validation (NAT gateway)"), nil)

@@ -15,7 +15,7 @@ import (
 
 // The Service interface and ServiceProps describe a blue/green release
 // without naming what shifts the traffic: two target groups behind a
-// production and a test listener, rollback alarms, a pre-traffic validation
+// production and a test listener, rollback alarms, a pre-traffic check
 // function and a TrafficShift. The engine that carries a release out sits
 // behind Release, so that a second engine (such as ECS's native blue/green)
 // can be added without changing what the construct exposes.
@@ -26,7 +26,7 @@ type Engine string
 
 // EngineCodeDeploy is a CodeDeploy ECS deployment group: the service runs
 // under the CODE_DEPLOY deployment controller, and each release is a
-// CodeDeploy deployment that runs the pre-traffic validation at
+// CodeDeploy deployment that runs the pre-traffic check at
 // AfterAllowTestTraffic and rolls back on failure, stop or alarm.
 const EngineCodeDeploy Engine = "CodeDeploy"
 
@@ -57,7 +57,7 @@ func (r *codeDeployRelease) DeploymentGroup() codedeploy.IEcsDeploymentGroup {
 }
 
 // TrafficShift is how production traffic moves to a new version once it has
-// passed the pre-traffic validation: all at once, in two steps (canary) or in
+// passed the pre-traffic check: all at once, in two steps (canary) or in
 // equal steps (linear). Create one with AllAtOnce, Canary or Linear. It is
 // the domain's own type (rules.TrafficShift), so that the configuration and
 // the release-time tool read a shift the way the construct deploys it.

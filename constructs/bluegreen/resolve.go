@@ -22,7 +22,7 @@ type resolved struct {
 	cpuTarget, requestsPerTarget    float64
 	testPort, threshold, evaluation float64
 	containerName, healthPath       string
-	smokeRequests                   float64
+	preTrafficRequests              float64
 	image                           awsecs.ContainerImage
 	shift                           TrafficShift
 	terminationWait, alarmPeriod    awscdk.Duration
@@ -49,25 +49,25 @@ func resolve(p *ServiceProps) (resolved, error) {
 		add("NamePrefix is required")
 	}
 	r := resolved{
-		prefix:            orString(p.NamePrefix, ""),
-		cpu:               orFloat(p.Cpu, 256),
-		memory:            orFloat(p.MemoryLimitMiB, 512),
-		minCapacity:       orFloat(p.MinCapacity, 1),
-		cpuTarget:         orFloat(p.TargetUtilizationPercent, 60),
-		requestsPerTarget: orFloat(p.RequestsPerTarget, 1000),
-		port:              orFloat(p.ContainerPort, 80),
-		testPort:          orFloat(p.TestListenerPort, 8080),
-		threshold:         orFloat(p.Alarm5xxThreshold, 5),
-		evaluation:        orFloat(p.AlarmEvaluationPeriods, rules.AlarmEvaluationPeriods),
-		smokeRequests:     orFloat(p.SmokeRequests, 5),
-		containerName:     orString(p.ContainerName, "app"),
-		healthPath:        orString(p.HealthCheckPath, "/"),
-		image:             p.PlaceholderImage,
-		terminationWait:   p.TerminationWaitTime,
-		alarmPeriod:       p.AlarmPeriod,
-		removal:           p.RemovalPolicy,
-		retention:         p.LogRetention,
-		logKey:            p.LogEncryptionKey,
+		prefix:             orString(p.NamePrefix, ""),
+		cpu:                orFloat(p.Cpu, 256),
+		memory:             orFloat(p.MemoryLimitMiB, 512),
+		minCapacity:        orFloat(p.MinCapacity, 1),
+		cpuTarget:          orFloat(p.TargetUtilizationPercent, 60),
+		requestsPerTarget:  orFloat(p.RequestsPerTarget, 1000),
+		port:               orFloat(p.ContainerPort, 80),
+		testPort:           orFloat(p.TestListenerPort, 8080),
+		threshold:          orFloat(p.Alarm5xxThreshold, 5),
+		evaluation:         orFloat(p.AlarmEvaluationPeriods, rules.AlarmEvaluationPeriods),
+		preTrafficRequests: orFloat(p.PreTrafficRequests, 5),
+		containerName:      orString(p.ContainerName, "app"),
+		healthPath:         orString(p.HealthCheckPath, "/"),
+		image:              p.PlaceholderImage,
+		terminationWait:    p.TerminationWaitTime,
+		alarmPeriod:        p.AlarmPeriod,
+		removal:            p.RemovalPolicy,
+		retention:          p.LogRetention,
+		logKey:             p.LogEncryptionKey,
 	}
 	r.accessLogsExpiration = p.AccessLogsExpiration
 	r.maxCapacity = orFloat(p.MaxCapacity, 2*r.minCapacity)

@@ -99,16 +99,17 @@ type ServiceProps struct {
 	// AlarmEvaluationPeriods is how many periods in a row must breach. Default: 2.
 	AlarmEvaluationPeriods *float64
 
-	// SmokeChecks are requests the pre-traffic validation sends to the test
+	// PreTrafficChecks are requests the pre-traffic check sends to the test
 	// listener besides HealthCheckPath (which it always checks for 200-399).
 	// Default: - the health-check path only.
-	SmokeChecks *[]*SmokeCheck
-	// SmokeRequests is how many requests each check sends. Default: 5.
-	SmokeRequests *float64
-	// SmokeTestEgressPeers are the public addresses the validation function's
+	PreTrafficChecks *[]*PreTrafficCheck
+	// PreTrafficRequests is how many requests the pre-traffic check sends
+	// for each path. Default: 5.
+	PreTrafficRequests *float64
+	// PreTrafficEgressPeers are the public addresses the pre-traffic check's
 	// requests leave the VPC from; the test listener admits them. Default: -
 	// the Elastic IPs of the VPC's NAT gateways (a VPC created with awsec2.NewVpc).
-	SmokeTestEgressPeers *[]awsec2.IPeer
+	PreTrafficEgressPeers *[]awsec2.IPeer
 
 	// RemovalPolicy applies to the log groups and the access-log buckets
 	// created here (DESTROY empties the buckets first) and, when retained,
@@ -137,8 +138,8 @@ type EgressRule struct {
 	Port *float64
 }
 
-// SmokeCheck is one request of the pre-traffic validation.
-type SmokeCheck struct {
+// PreTrafficCheck is one request of the pre-traffic check.
+type PreTrafficCheck struct {
 	// Path is requested on the test listener. Required.
 	Path *string
 	// Status is the exact status expected. Default: - any 200-399.
@@ -169,8 +170,8 @@ type Service interface {
 	// Release is the engine that shifts traffic between the target groups,
 	// with what a pipeline needs to start a release.
 	Release() Release
-	// PreTrafficHook is the function CodeDeploy runs at AfterAllowTestTraffic;
-	// the AppSpec of every release names it.
+	// PreTrafficHook is the pre-traffic check's function, which CodeDeploy
+	// runs at AfterAllowTestTraffic; the AppSpec of every release names it.
 	PreTrafficHook() awslambda.IFunction
 	// Alarms are the rollback alarms, covering both target groups.
 	Alarms() []awscloudwatch.IAlarm
