@@ -35,11 +35,11 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 		DropInvalidHeaderFields: jsii.Bool(true),
 		DeletionProtection:      jsii.Bool(r.removal == awscdk.RemovalPolicy_RETAIN),
 	})
-	s.accessLogs = props.AccessLogsBucket
-	if s.accessLogs == nil {
-		s.accessLogs = s.newAccessLogBuckets(r)
+	accessLogs := props.AccessLogsBucket
+	if accessLogs == nil {
+		accessLogs = s.newAccessLogBuckets(r)
 	}
-	s.alb.LogAccessLogs(s.accessLogs, nil)
+	s.alb.LogAccessLogs(accessLogs, nil)
 	// Only the production ports are open to the internet: the test port
 	// admits the VPC, the configured peers and the NAT gateways.
 	cdknag.NagSuppressions_AddResourceSuppressions(albSg, &[]*cdknag.NagPackSuppression{{

@@ -117,7 +117,7 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 	})
 	awscdk.Tags_Of(fn).Add(jsii.String("Purpose"), jsii.String("pre-traffic validation"), nil)
 	s.hook = fn
-	s.keepWarm = keepWarm(this, fn, r.prefix)
+	keepWarm(this, fn, r.prefix)
 	cdknag.NagSuppressions_AddResourceSuppressions(fn, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-L1"),
 		Reason: jsii.String("nodejs22.x deliberately matches the Node.js major the handler's unit tests run on (package.json pins Node.js 22 for them); runtime and tests move to a new major together, in one change"),
@@ -160,8 +160,8 @@ const keepWarmHours = 24
 
 // keepWarm invokes fn on a schedule with EventBridge's scheduled event,
 // which the handler answers without reporting to any deployment.
-func keepWarm(scope constructs.Construct, fn awslambda.IFunction, prefix string) awsevents.Rule {
-	return awsevents.NewRule(scope, jsii.String("PreTrafficHookKeepWarm"), &awsevents.RuleProps{
+func keepWarm(scope constructs.Construct, fn awslambda.IFunction, prefix string) {
+	awsevents.NewRule(scope, jsii.String("PreTrafficHookKeepWarm"), &awsevents.RuleProps{
 		RuleName:    jsii.String(prefix + "-pretraffic-warm"),
 		Description: jsii.String(fmt.Sprintf("%s: invokes the pre-traffic function every %d hours so that Lambda keeps its network interfaces", prefix, keepWarmHours)),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(keepWarmHours))),

@@ -12,13 +12,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -161,8 +159,6 @@ type Service interface {
 	ContainerName() *string
 	ContainerPort() *float64
 	LoadBalancer() elbv2.ApplicationLoadBalancer
-	// AccessLogsBucket holds the load balancer's access logs.
-	AccessLogsBucket() awss3.IBucket
 	ProductionListener() elbv2.ApplicationListener
 	TestListener() elbv2.ApplicationListener
 	BlueTargetGroup() elbv2.ApplicationTargetGroup
@@ -175,13 +171,6 @@ type Service interface {
 	PreTrafficHook() awslambda.IFunction
 	// Alarms are the rollback alarms, covering both target groups.
 	Alarms() []awscloudwatch.IAlarm
-	// ScalableTarget owns the task count, between MinCapacity and MaxCapacity.
-	ScalableTarget() awsapplicationautoscaling.CfnScalableTarget
-	// KeepWarmRule invokes PreTrafficHook daily, so that Lambda never
-	// reclaims its network interfaces between releases.
-	KeepWarmRule() awsevents.Rule
-	// WebAcl is the firewall in front of the load balancer, nil without Firewall.
-	WebAcl() awswafv2.CfnWebACL
 	ProductionUrl() *string
 	TestUrl() *string
 }
@@ -197,7 +186,6 @@ type service struct {
 	containerName    *string
 	containerPort    *float64
 	alb              elbv2.ApplicationLoadBalancer
-	accessLogs       awss3.IBucket
 	prodListener     elbv2.ApplicationListener
 	testListener     elbv2.ApplicationListener
 	blue, green      elbv2.ApplicationTargetGroup
@@ -206,8 +194,6 @@ type service struct {
 	hook             awslambda.IFunction
 	deployRole       awsiam.IRole
 	scaling          awsapplicationautoscaling.CfnScalableTarget
-	keepWarm         awsevents.Rule
-	webAcl           awswafv2.CfnWebACL
 	linkedRole       constructs.IDependable
 	albSg            awsec2.SecurityGroup
 	prodUrl, testUrl *string
@@ -254,7 +240,6 @@ func (s *service) TaskRole() awsiam.IRole                         { return s.tas
 func (s *service) ContainerName() *string                         { return s.containerName }
 func (s *service) ContainerPort() *float64                        { return s.containerPort }
 func (s *service) LoadBalancer() elbv2.ApplicationLoadBalancer    { return s.alb }
-func (s *service) AccessLogsBucket() awss3.IBucket                { return s.accessLogs }
 func (s *service) ProductionListener() elbv2.ApplicationListener  { return s.prodListener }
 func (s *service) TestListener() elbv2.ApplicationListener        { return s.testListener }
 func (s *service) BlueTargetGroup() elbv2.ApplicationTargetGroup  { return s.blue }
@@ -262,7 +247,5 @@ func (s *service) GreenTargetGroup() elbv2.ApplicationTargetGroup { return s.gre
 func (s *service) Release() Release                               { return s.release }
 func (s *service) Alarms() []awscloudwatch.IAlarm                 { return s.alarms }
 func (s *service) PreTrafficHook() awslambda.IFunction            { return s.hook }
-func (s *service) KeepWarmRule() awsevents.Rule                   { return s.keepWarm }
-func (s *service) WebAcl() awswafv2.CfnWebACL                     { return s.webAcl }
 func (s *service) ProductionUrl() *string                         { return s.prodUrl }
 func (s *service) TestUrl() *string                               { return s.testUrl }
