@@ -321,10 +321,11 @@ func panicMessage(f func()) (msg string) {
 	return ""
 }
 
-// TestServiceConstructPreTrafficHook proves the AfterAllowTestTraffic validation: the
-// function's configuration, its role (report to CodeDeploy, write its own
-// logs, VPC networking; nothing else), its network path to the test listener
-// through the NAT gateways, and CodeDeploy's permission to invoke it.
+// TestServiceConstructPreTrafficHook proves the pre-traffic check CodeDeploy
+// runs at AfterAllowTestTraffic: the function's configuration, its role
+// (report to CodeDeploy, write its own logs, VPC networking; nothing else),
+// its network path to the test listener through the NAT gateways, and
+// CodeDeploy's permission to invoke it.
 func TestServiceConstructPreTrafficHook(t *testing.T) {
 	svcHas(t, "AWS::Lambda::Function", map[string]interface{}{
 		"FunctionName": "tls-svc-pretraffic", "Runtime": "nodejs22.x", "Handler": "index.handler",
