@@ -33,7 +33,7 @@ synth: $(TOOLS_STAMP) ## synthesize every stack into cdk.out (no AWS credentials
 test: tools ## everything that proves the project works
 	go mod tidy -diff
 	go vet ./...
-	node --test --test-reporter=spec constructs/bluegreen/smoketest/index.test.mjs
+	node --test --test-reporter=spec constructs/bluegreen/pretraffic/index.test.mjs
 	go tool gotestsum --format standard-quiet -- ./...
 	$(MAKE) --no-print-directory cli-synth lint guard
 

@@ -24,7 +24,7 @@ const (
 const MaxShiftMinutes = 2880
 
 // TrafficShift is how production traffic moves to a new version once it has
-// passed the pre-traffic validation: all at once, in two steps (canary) or in
+// passed the pre-traffic check: all at once, in two steps (canary) or in
 // equal steps (linear). Create one with AllAtOnce, Canary or Linear; the zero
 // value is all at once. Two shifts are equal (==) when they move traffic the
 // same way.

@@ -71,7 +71,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 
 	awscdk.NewCfnOutput(stack, jsii.String("PipelineName"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Name of the release pipeline"),
-		Value:       s.Pipeline.Pipeline().PipelineName(),
+		Value:       s.Pipeline.CodePipeline().PipelineName(),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("RepositoryUri"), &awscdk.CfnOutputProps{
 		Description: jsii.String("ECR repository of the released images"),

@@ -111,8 +111,8 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		TaskEgress:               egress,
 		Vpc:                      s.Vpc,
 		NamePrefix:               jsii.String(cfg.ResourcePrefix(env)),
-		TaskCpu:                  jsii.Number(float64(env.TaskCpu)),
-		TaskMemoryMiB:            jsii.Number(float64(env.TaskMemoryMiB)),
+		Cpu:                      jsii.Number(float64(env.TaskCpu)),
+		MemoryLimitMiB:           jsii.Number(float64(env.TaskMemoryMiB)),
 		MinCapacity:              jsii.Number(float64(env.MinCapacity)),
 		MaxCapacity:              jsii.Number(float64(env.MaxCapacity)),
 		TargetUtilizationPercent: jsii.Number(float64(env.CpuTargetPercent)),
@@ -124,12 +124,12 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		TestListenerPort:         jsii.Number(float64(env.TestListenerPort)),
 		TestListenerPeers:        testPeers,
 		TrafficShift:             trafficShift(env),
-		TerminationWait:          awscdk.Duration_Minutes(jsii.Number(float64(env.TerminationWaitMinutes))),
+		TerminationWaitTime:      awscdk.Duration_Minutes(jsii.Number(float64(env.TerminationWaitMinutes))),
 		Alarm5xxThreshold:        jsii.Number(float64(env.Alarm5xxThreshold)),
 		AlarmPeriod:              awscdk.Duration_Seconds(jsii.Number(rules.AlarmPeriodSeconds)),
 		AlarmEvaluationPeriods:   jsii.Number(rules.AlarmEvaluationPeriods),
-		SmokeChecks:              smokeChecks(env),
-		SmokeRequests:            jsii.Number(float64(env.SmokeRequests)),
+		PreTrafficChecks:         preTrafficChecks(env),
+		PreTrafficRequests:       jsii.Number(float64(env.SmokeRequests)),
 		RemovalPolicy:            removal,
 		LogRetention:             retention,
 		LogEncryptionKey:         logKey,
@@ -194,10 +194,12 @@ func RetentionDays(days int) awslogs.RetentionDays {
 	panic(fmt.Sprintf("stacks: %d is not a CloudWatch Logs retention", days))
 }
 
-func smokeChecks(env *config.Environment) *[]*bluegreen.SmokeCheck {
-	checks := make([]*bluegreen.SmokeCheck, 0, len(env.SmokeChecks))
+// preTrafficChecks are the requests of the environment's smokeChecks key
+// (the configuration keeps its key names: they are what users write).
+func preTrafficChecks(env *config.Environment) *[]*bluegreen.PreTrafficCheck {
+	checks := make([]*bluegreen.PreTrafficCheck, 0, len(env.SmokeChecks))
 	for _, c := range env.SmokeChecks {
-		checks = append(checks, &bluegreen.SmokeCheck{Path: jsii.String(c.Path), Status: jsii.Number(float64(c.Status))})
+		checks = append(checks, &bluegreen.PreTrafficCheck{Path: jsii.String(c.Path), Status: jsii.Number(float64(c.Status))})
 	}
 	return &checks
 }

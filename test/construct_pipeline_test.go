@@ -155,7 +155,7 @@ func TestPipelineConstructGetters(t *testing.T) {
 		name      string
 		got, want interface{}
 	}{
-		{"Pipeline", dlv.stack.Resolve(dlv.plain.Pipeline().PipelineName()), refToIn(t, dlv.tpl, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"})},
+		{"CodePipeline", dlv.stack.Resolve(dlv.plain.CodePipeline().PipelineName()), refToIn(t, dlv.tpl, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"})},
 		{"Repository", dlv.stack.Resolve(dlv.plain.Repository().RepositoryName()), refToIn(t, dlv.tpl, "AWS::ECR::Repository", map[string]interface{}{"RepositoryName": "plain"})},
 		{"BuildProject", dlv.stack.Resolve(dlv.plain.BuildProject().ProjectName()), refToIn(t, dlv.tpl, "AWS::CodeBuild::Project", map[string]interface{}{"Name": "plain-build"})},
 		{"RenderProject", dlv.stack.Resolve(dlv.plain.RenderProject().ProjectName()), refToIn(t, dlv.tpl, "AWS::CodeBuild::Project", map[string]interface{}{"Name": "plain-render"})},

@@ -32,7 +32,7 @@ func TestServiceConstructDefaults(t *testing.T) {
 		name, resourceType string
 		props              map[string]interface{}
 	}{
-		{"TaskCpu 256, TaskMemoryMiB 512, ContainerName app, ContainerPort 80, placeholder nginx", "AWS::ECS::TaskDefinition", map[string]interface{}{
+		{"Cpu 256, MemoryLimitMiB 512, ContainerName app, ContainerPort 80, placeholder nginx", "AWS::ECS::TaskDefinition", map[string]interface{}{
 			"Family": "plain-svc", "Cpu": "256", "Memory": "512",
 			"ContainerDefinitions": []interface{}{obj(map[string]interface{}{
 				"Name": "app", "Image": "public.ecr.aws/nginx/nginx:stable-alpine",
@@ -60,7 +60,7 @@ func TestServiceConstructDefaults(t *testing.T) {
 		{"production listener HTTP 80 without a certificate", "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{"Port": 80, "Protocol": "HTTP",
 			"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward"})}}},
 		{"TestListenerPort 8080", "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{"Port": 8080, "Protocol": "HTTP"}},
-		{"DeploymentConfig all at once, TerminationWait 5 minutes", "AWS::CodeDeploy::DeploymentGroup", map[string]interface{}{
+		{"DeploymentConfig all at once, TerminationWaitTime 5 minutes", "AWS::CodeDeploy::DeploymentGroup", map[string]interface{}{
 			"DeploymentGroupName": "plain-svc", "DeploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
 			"BlueGreenDeploymentConfiguration": obj(map[string]interface{}{"TerminateBlueInstancesOnDeploymentSuccess": obj(map[string]interface{}{"TerminationWaitTimeInMinutes": 5})}),
 		}},
@@ -130,7 +130,7 @@ func TestServiceConstructExposesWhatAPipelineNeeds(t *testing.T) {
 		t.Fatalf("Release() = %v, want a CodeDeploy release with its application and deployment group", svc.plain.Release())
 	}
 	if svc.plain.TaskDefinition() == nil ||
-		svc.plain.ExecutionRole() == nil || svc.plain.TaskRole() == nil || svc.plain.Cluster() == nil || svc.plain.Service() == nil ||
+		svc.plain.ExecutionRole() == nil || svc.plain.TaskRole() == nil || svc.plain.Cluster() == nil || svc.plain.FargateService() == nil ||
 		svc.plain.LoadBalancer() == nil || svc.plain.ProductionListener() == nil || svc.plain.TestListener() == nil ||
 		svc.plain.BlueTargetGroup() == nil || svc.plain.GreenTargetGroup() == nil {
 		t.Fatal("a getter returned nil")
@@ -151,7 +151,7 @@ func TestServiceConstructExposesWhatAPipelineNeeds(t *testing.T) {
 // what is allowed, and that it is the only problem reported. NewService
 // panics before it adds anything to the (already synthesized) stack.
 func TestServiceConstructRejectsInvalidProps(t *testing.T) {
-	const tooEarly = " the deployment would end %d s after production traffic first reaches the new version, before its alarms can fire (%d s: %s); use a TerminationWait of at least %s, or a shorter AlarmPeriod or fewer AlarmEvaluationPeriods"
+	const tooEarly = " the deployment would end %d s after production traffic first reaches the new version, before its alarms can fire (%d s: %s); use a TerminationWaitTime of at least %s, or a shorter AlarmPeriod or fewer AlarmEvaluationPeriods"
 	rows := []struct {
 		name   string
 		change func(p *bluegreen.ServiceProps)
@@ -161,10 +161,10 @@ func TestServiceConstructRejectsInvalidProps(t *testing.T) {
 		{"NamePrefix is required", func(p *bluegreen.ServiceProps) { p.NamePrefix = jsii.String("") }, "NamePrefix is required"},
 		{"the green target group's name fits 32 characters", func(p *bluegreen.ServiceProps) { p.NamePrefix = jsii.String(strings.Repeat("a", 27)) },
 			`NamePrefix "` + strings.Repeat("a", 27) + `" is too long: target group name "` + strings.Repeat("a", 27) + `-green" has 33 characters, AWS allows 32`},
-		{"TaskCpu is a size Fargate offers", func(p *bluegreen.ServiceProps) { p.TaskCpu = jsii.Number(300) },
-			"TaskCpu 300: Fargate accepts 256, 512, 1024, 2048, 4096, 8192 or 16384"},
-		{"TaskMemoryMiB is a size Fargate accepts with TaskCpu", func(p *bluegreen.ServiceProps) { p.TaskMemoryMiB = jsii.Number(4096) },
-			"TaskMemoryMiB 4096: with TaskCpu 256 Fargate accepts 512, 1024, 2048 MiB"},
+		{"Cpu is a size Fargate offers", func(p *bluegreen.ServiceProps) { p.Cpu = jsii.Number(300) },
+			"Cpu 300: Fargate accepts 256, 512, 1024, 2048, 4096, 8192 or 16384"},
+		{"MemoryLimitMiB is a size Fargate accepts with Cpu", func(p *bluegreen.ServiceProps) { p.MemoryLimitMiB = jsii.Number(4096) },
+			"MemoryLimitMiB 4096: with Cpu 256 Fargate accepts 512, 1024, 2048 MiB"},
 		{"MinCapacity at least 1", func(p *bluegreen.ServiceProps) { p.MinCapacity, p.MaxCapacity = jsii.Number(0), jsii.Number(2) }, "MinCapacity 0: must be at least 1"},
 		{"MaxCapacity at least MinCapacity", func(p *bluegreen.ServiceProps) { p.MinCapacity, p.MaxCapacity = jsii.Number(3), jsii.Number(2) },
 			"MaxCapacity 2: must be at least MinCapacity (3)"},
@@ -183,20 +183,20 @@ func TestServiceConstructRejectsInvalidProps(t *testing.T) {
 			"TrafficShift linear 100% every 1 minutes: the percentage must be a whole number from 1 to 99"},
 		{"TrafficShift: whole minutes", func(p *bluegreen.ServiceProps) { p.TrafficShift = bluegreen.Canary(10, 1.5) },
 			"TrafficShift canary 10%, the rest after 1.5 minutes: the interval must be a whole number of minutes from 1 to 2880"},
-		{"TerminationWait in whole minutes", func(p *bluegreen.ServiceProps) { p.TerminationWait = awscdk.Duration_Seconds(jsii.Number(270)) },
-			"TerminationWait 4 minutes 30 seconds: CodeDeploy accepts whole minutes from 0 to 2880"},
-		{"TerminationWait up to two days", func(p *bluegreen.ServiceProps) { p.TerminationWait = awscdk.Duration_Minutes(jsii.Number(2881)) },
-			"TerminationWait 2 days 1 minute: CodeDeploy accepts whole minutes from 0 to 2880"},
+		{"TerminationWaitTime in whole minutes", func(p *bluegreen.ServiceProps) { p.TerminationWaitTime = awscdk.Duration_Seconds(jsii.Number(270)) },
+			"TerminationWaitTime 4 minutes 30 seconds: CodeDeploy accepts whole minutes from 0 to 2880"},
+		{"TerminationWaitTime up to two days", func(p *bluegreen.ServiceProps) { p.TerminationWaitTime = awscdk.Duration_Minutes(jsii.Number(2881)) },
+			"TerminationWaitTime 2 days 1 minute: CodeDeploy accepts whole minutes from 0 to 2880"},
 		{"AlarmEvaluationPeriods at least 1", func(p *bluegreen.ServiceProps) { p.AlarmEvaluationPeriods = jsii.Number(0) },
 			"AlarmEvaluationPeriods 0: must be a whole number of at least 1"},
 		{"all at once: the alarms can fire before the deployment ends", func(p *bluegreen.ServiceProps) {
-			p.TrafficShift, p.TerminationWait = bluegreen.AllAtOnce(), awscdk.Duration_Minutes(jsii.Number(2))
-		}, "TerminationWait 2 minutes with TrafficShift all at once:" + fmt.Sprintf(tooEarly, 120, 180, "2 x 60 s alarm periods + 60 s metric delay", "3 minutes")},
+			p.TrafficShift, p.TerminationWaitTime = bluegreen.AllAtOnce(), awscdk.Duration_Minutes(jsii.Number(2))
+		}, "TerminationWaitTime 2 minutes with TrafficShift all at once:" + fmt.Sprintf(tooEarly, 120, 180, "2 x 60 s alarm periods + 60 s metric delay", "3 minutes")},
 		{"canary: the interval counts, the wait makes up the rest", func(p *bluegreen.ServiceProps) {
-			p.TrafficShift, p.TerminationWait = bluegreen.Canary(10, 1), awscdk.Duration_Minutes(jsii.Number(0))
-		}, "TerminationWait 0 minutes with TrafficShift canary 10%, the rest after 1 minutes:" + fmt.Sprintf(tooEarly, 60, 180, "2 x 60 s alarm periods + 60 s metric delay", "2 minutes")},
+			p.TrafficShift, p.TerminationWaitTime = bluegreen.Canary(10, 1), awscdk.Duration_Minutes(jsii.Number(0))
+		}, "TerminationWaitTime 0 minutes with TrafficShift canary 10%, the rest after 1 minutes:" + fmt.Sprintf(tooEarly, 60, 180, "2 x 60 s alarm periods + 60 s metric delay", "2 minutes")},
 		{"slower alarms need a longer wait", func(p *bluegreen.ServiceProps) { p.AlarmPeriod = awscdk.Duration_Minutes(jsii.Number(5)) },
-			"TerminationWait 5 minutes with TrafficShift all at once:" + fmt.Sprintf(tooEarly, 300, 660, "2 x 300 s alarm periods + 60 s metric delay", "11 minutes")},
+			"TerminationWaitTime 5 minutes with TrafficShift all at once:" + fmt.Sprintf(tooEarly, 300, 660, "2 x 300 s alarm periods + 60 s metric delay", "11 minutes")},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
@@ -225,17 +225,17 @@ func TestServiceConstructAcceptsWhatItCanRollBack(t *testing.T) {
 		name  string
 		props *bluegreen.ServiceProps
 	}{
-		{"all at once, waiting exactly the 180 s the alarms take", &bluegreen.ServiceProps{TrafficShift: bluegreen.AllAtOnce(), TerminationWait: awscdk.Duration_Minutes(jsii.Number(3))}},
-		{"a 1-minute canary and a 2-minute wait", &bluegreen.ServiceProps{TrafficShift: bluegreen.Canary(10, 1), TerminationWait: awscdk.Duration_Minutes(jsii.Number(2))}},
-		{"a 5-minute canary needs no wait", &bluegreen.ServiceProps{TrafficShift: bluegreen.Canary(10, 5), TerminationWait: awscdk.Duration_Minutes(jsii.Number(0))}},
+		{"all at once, waiting exactly the 180 s the alarms take", &bluegreen.ServiceProps{TrafficShift: bluegreen.AllAtOnce(), TerminationWaitTime: awscdk.Duration_Minutes(jsii.Number(3))}},
+		{"a 1-minute canary and a 2-minute wait", &bluegreen.ServiceProps{TrafficShift: bluegreen.Canary(10, 1), TerminationWaitTime: awscdk.Duration_Minutes(jsii.Number(2))}},
+		{"a 5-minute canary needs no wait", &bluegreen.ServiceProps{TrafficShift: bluegreen.Canary(10, 5), TerminationWaitTime: awscdk.Duration_Minutes(jsii.Number(0))}},
 		{"faster alarms allow a shorter wait", &bluegreen.ServiceProps{
-			TerminationWait: awscdk.Duration_Minutes(jsii.Number(2)), AlarmPeriod: awscdk.Duration_Seconds(jsii.Number(30)), AlarmEvaluationPeriods: jsii.Number(2)}},
-		{"the largest Fargate size", &bluegreen.ServiceProps{TaskCpu: jsii.Number(16384), TaskMemoryMiB: jsii.Number(122880)}},
-		{"the longest termination wait", &bluegreen.ServiceProps{TerminationWait: awscdk.Duration_Days(jsii.Number(2))}},
+			TerminationWaitTime: awscdk.Duration_Minutes(jsii.Number(2)), AlarmPeriod: awscdk.Duration_Seconds(jsii.Number(30)), AlarmEvaluationPeriods: jsii.Number(2)}},
+		{"the largest Fargate size", &bluegreen.ServiceProps{Cpu: jsii.Number(16384), MemoryLimitMiB: jsii.Number(122880)}},
+		{"the longest termination wait", &bluegreen.ServiceProps{TerminationWaitTime: awscdk.Duration_Days(jsii.Number(2))}},
 		{"deploy-time values", &bluegreen.ServiceProps{
-			NamePrefix: awscdk.Fn_Ref(jsii.String("Prefix")), TaskCpu: token("Cpu"), TaskMemoryMiB: token("Memory"),
+			NamePrefix: awscdk.Fn_Ref(jsii.String("Prefix")), Cpu: token("Cpu"), MemoryLimitMiB: token("Memory"),
 			MinCapacity: token("Min"), TestListenerPort: token("Port"), AlarmEvaluationPeriods: token("Evaluations"),
-			TerminationWait: awscdk.Duration_Minutes(token("Wait")), AlarmPeriod: awscdk.Duration_Seconds(token("Period")),
+			TerminationWaitTime: awscdk.Duration_Minutes(token("Wait")), AlarmPeriod: awscdk.Duration_Seconds(token("Period")),
 		}},
 	}
 	for _, r := range rows {
@@ -255,20 +255,20 @@ func TestServiceConstructAcceptsWhatItCanRollBack(t *testing.T) {
 func TestServiceConstructReportsEveryProblemAtOnce(t *testing.T) {
 	prefix := strings.Repeat("b", 30)
 	problems := serviceProblems(t, &bluegreen.ServiceProps{
-		NamePrefix:        jsii.String(prefix),
-		TaskMemoryMiB:     jsii.Number(1000),
-		TestListenerPort:  jsii.Number(80),
-		RequestsPerTarget: jsii.Number(0),
-		TrafficShift:      bluegreen.AllAtOnce(),
-		TerminationWait:   awscdk.Duration_Minutes(jsii.Number(1)),
+		NamePrefix:          jsii.String(prefix),
+		MemoryLimitMiB:      jsii.Number(1000),
+		TestListenerPort:    jsii.Number(80),
+		RequestsPerTarget:   jsii.Number(0),
+		TrafficShift:        bluegreen.AllAtOnce(),
+		TerminationWaitTime: awscdk.Duration_Minutes(jsii.Number(1)),
 	})
 	want := []string{
 		"Vpc is required",
 		`NamePrefix "` + prefix + `" is too long`,
-		"TaskMemoryMiB 1000: with TaskCpu 256 Fargate accepts 512, 1024, 2048 MiB",
+		"MemoryLimitMiB 1000: with Cpu 256 Fargate accepts 512, 1024, 2048 MiB",
 		"RequestsPerTarget 0: must be at least 1",
 		"TestListenerPort 80 collides with a production listener port",
-		"TerminationWait 1 minute with TrafficShift all at once: the deployment would end 60 s after production traffic first reaches the new version",
+		"TerminationWaitTime 1 minute with TrafficShift all at once: the deployment would end 60 s after production traffic first reaches the new version",
 	}
 	if len(problems) != len(want) {
 		t.Errorf("%d problems, want %d:\n  %s", len(problems), len(want), strings.Join(problems, "\n  "))
@@ -321,10 +321,11 @@ func panicMessage(f func()) (msg string) {
 	return ""
 }
 
-// TestServiceConstructPreTrafficHook proves the AfterAllowTestTraffic validation: the
-// function's configuration, its role (report to CodeDeploy, write its own
-// logs, VPC networking; nothing else), its network path to the test listener
-// through the NAT gateways, and CodeDeploy's permission to invoke it.
+// TestServiceConstructPreTrafficHook proves the pre-traffic check CodeDeploy
+// runs at AfterAllowTestTraffic: the function's configuration, its role
+// (report to CodeDeploy, write its own logs, VPC networking; nothing else),
+// its network path to the test listener through the NAT gateways, and
+// CodeDeploy's permission to invoke it.
 func TestServiceConstructPreTrafficHook(t *testing.T) {
 	svcHas(t, "AWS::Lambda::Function", map[string]interface{}{
 		"FunctionName": "tls-svc-pretraffic", "Runtime": "nodejs22.x", "Handler": "index.handler",

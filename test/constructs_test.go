@@ -26,8 +26,8 @@ const (
 
 // svc is the blue/green service construct under test: one stack holding two
 // services, one with every default and one with a certificate, custom
-// test-listener peers, smoke checks and a traffic shift CodeDeploy does not
-// predefine.
+// test-listener peers, pre-traffic checks and a traffic shift CodeDeploy
+// does not predefine.
 var svc struct {
 	stack   awscdk.Stack
 	vpc     awsec2.IVpc
@@ -75,15 +75,15 @@ func buildConstructStacks() {
 	svc.vpc = awsec2.NewVpc(svc.stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(1)})
 	svc.plain = bluegreen.NewService(svc.stack, "Plain", &bluegreen.ServiceProps{Vpc: svc.vpc, NamePrefix: jsii.String("plain-svc")})
 	svc.withTLS = bluegreen.NewService(svc.stack, "Tls", &bluegreen.ServiceProps{
-		Vpc:               svc.vpc,
-		NamePrefix:        jsii.String("tls-svc"),
-		Certificate:       awscertificatemanager.Certificate_FromCertificateArn(svc.stack, jsii.String("Cert"), jsii.String(testCertificateArn)),
-		TestListenerPort:  jsii.Number(9000),
-		TestListenerPeers: &[]awsec2.IPeer{awsec2.Peer_Ipv4(jsii.String("192.0.2.0/24"))},
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		SmokeChecks:       &[]*bluegreen.SmokeCheck{{Path: jsii.String("/api/ready"), Status: jsii.Number(204)}},
-		SmokeRequests:     jsii.Number(3),
-		TrafficShift:      bluegreen.Linear(20, 2),
+		Vpc:                svc.vpc,
+		NamePrefix:         jsii.String("tls-svc"),
+		Certificate:        awscertificatemanager.Certificate_FromCertificateArn(svc.stack, jsii.String("Cert"), jsii.String(testCertificateArn)),
+		TestListenerPort:   jsii.Number(9000),
+		TestListenerPeers:  &[]awsec2.IPeer{awsec2.Peer_Ipv4(jsii.String("192.0.2.0/24"))},
+		RemovalPolicy:      awscdk.RemovalPolicy_DESTROY,
+		PreTrafficChecks:   &[]*bluegreen.PreTrafficCheck{{Path: jsii.String("/api/ready"), Status: jsii.Number(204)}},
+		PreTrafficRequests: jsii.Number(3),
+		TrafficShift:       bluegreen.Linear(20, 2),
 	})
 
 	dlv.stack = awscdk.NewStack(a, jsii.String("PipelineConstructTest"), env)

@@ -150,6 +150,24 @@ func TestEnvironmentRequirements(t *testing.T) {
 	}
 }
 
+// TestServiceCreatedAfterItsTaskDefinition proves the creation order that
+// naming the task definition by family gives up: without a reference,
+// CloudFormation creates the service after the task definition only because
+// the service depends on it (CDK's service adds the dependency under the
+// CODE_DEPLOY controller; the construct relies on that).
+func TestServiceCreatedAfterItsTaskDefinition(t *testing.T) {
+	for id := range environments() {
+		t.Run(id, func(t *testing.T) {
+			taskDef := logicalID(t, id, "AWS::ECS::TaskDefinition", nil)
+			for logical, svc := range resources(t, id, "AWS::ECS::Service") {
+				if !containsValue(list(svc["DependsOn"]), taskDef) {
+					t.Errorf("service %s does not depend on task definition %s; DependsOn = %v", logical, taskDef, svc["DependsOn"])
+				}
+			}
+		})
+	}
+}
+
 // TestDeploymentGroupTargetGroupsAreBlueAndGreen proves LoadBalancerInfo
 // names exactly the two target groups of the environment.
 func TestDeploymentGroupTargetGroupsAreBlueAndGreen(t *testing.T) {

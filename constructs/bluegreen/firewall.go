@@ -73,7 +73,7 @@ func (s *service) buildFirewall(p *FirewallProps, r resolved) {
 		Action:           &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]interface{}{}},
 		VisibilityConfig: visibility("RateLimitPerAddress"),
 	})
-	s.webAcl = awswafv2.NewCfnWebACL(this, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{
+	webAcl := awswafv2.NewCfnWebACL(this, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{
 		Name:             jsii.String(r.prefix),
 		Description:      jsii.String(fmt.Sprintf("%s: AWS managed rules and %v requests per 5 minutes per address", r.prefix, limit)),
 		Scope:            jsii.String("REGIONAL"),
@@ -83,7 +83,7 @@ func (s *service) buildFirewall(p *FirewallProps, r resolved) {
 	})
 	awswafv2.NewCfnWebACLAssociation(this, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
 		ResourceArn: s.alb.LoadBalancerArn(),
-		WebAclArn:   s.webAcl.AttrArn(),
+		WebAclArn:   webAcl.AttrArn(),
 	})
 	logs := awslogs.NewLogGroup(this, jsii.String("WebAclLogs"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String("aws-waf-logs-" + r.prefix),
@@ -93,7 +93,7 @@ func (s *service) buildFirewall(p *FirewallProps, r resolved) {
 	})
 	// WAF takes the log group's ARN without the ":*" that LogGroupArn ends with.
 	awswafv2.NewCfnLoggingConfiguration(this, jsii.String("WebAclLogging"), &awswafv2.CfnLoggingConfigurationProps{
-		ResourceArn:           s.webAcl.AttrArn(),
+		ResourceArn:           webAcl.AttrArn(),
 		LogDestinationConfigs: &[]interface{}{logGroupArnWithoutStar(logs)},
 	})
 }

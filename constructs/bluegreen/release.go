@@ -2,16 +2,20 @@ package bluegreen
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"ecs-bluegreen/internal/trust"
 	"ecs-bluegreen/rules"
 )
 
 // The Service interface and ServiceProps describe a blue/green release
 // without naming what shifts the traffic: two target groups behind a
-// production and a test listener, rollback alarms, a pre-traffic validation
+// production and a test listener, rollback alarms, a pre-traffic check
 // function and a TrafficShift. The engine that carries a release out sits
 // behind Release, so that a second engine (such as ECS's native blue/green)
 // can be added without changing what the construct exposes.
@@ -22,7 +26,7 @@ type Engine string
 
 // EngineCodeDeploy is a CodeDeploy ECS deployment group: the service runs
 // under the CODE_DEPLOY deployment controller, and each release is a
-// CodeDeploy deployment that runs the pre-traffic validation at
+// CodeDeploy deployment that runs the pre-traffic check at
 // AfterAllowTestTraffic and rolls back on failure, stop or alarm.
 const EngineCodeDeploy Engine = "CodeDeploy"
 
@@ -53,7 +57,7 @@ func (r *codeDeployRelease) DeploymentGroup() codedeploy.IEcsDeploymentGroup {
 }
 
 // TrafficShift is how production traffic moves to a new version once it has
-// passed the pre-traffic validation: all at once, in two steps (canary) or in
+// passed the pre-traffic check: all at once, in two steps (canary) or in
 // equal steps (linear). Create one with AllAtOnce, Canary or Linear. It is
 // the domain's own type (rules.TrafficShift), so that the configuration and
 // the release-time tool read a shift the way the construct deploys it.
@@ -94,4 +98,56 @@ func codeDeployConfig(scope constructs.Construct, t TrafficShift, name *string) 
 		routing = codedeploy.TrafficRouting_AllAtOnce()
 	}
 	return codedeploy.NewEcsDeploymentConfig(scope, id, &codedeploy.EcsDeploymentConfigProps{DeploymentConfigName: name, TrafficRouting: routing})
+}
+
+// buildDeployment creates the CodeDeploy application and deployment group
+// that carry out each release, rolling back on failure, stop or alarm.
+func (s *service) buildDeployment(r resolved, name func(string) *string) {
+	this := s.Construct
+	application := codedeploy.NewEcsApplication(this, jsii.String("Application"), &codedeploy.EcsApplicationProps{
+		ApplicationName: name(""),
+	})
+	dg := codedeploy.NewEcsDeploymentGroup(this, jsii.String("DeploymentGroup"), &codedeploy.EcsDeploymentGroupProps{
+		Application:         application,
+		DeploymentGroupName: name(""),
+		Service:             s.svc,
+		DeploymentConfig:    codeDeployConfig(this, r.shift, name("")),
+		BlueGreenDeploymentConfig: &codedeploy.EcsBlueGreenDeploymentConfig{
+			Listener:            s.prodListener,
+			TestListener:        s.testListener,
+			BlueTargetGroup:     s.blue,
+			GreenTargetGroup:    s.green,
+			TerminationWaitTime: r.terminationWait,
+		},
+		Alarms: alarmRefs(s.alarms),
+		AutoRollback: &codedeploy.AutoRollbackConfig{
+			FailedDeployment:  jsii.Bool(true),
+			StoppedDeployment: jsii.Bool(true),
+			DeploymentInAlarm: jsii.Bool(true),
+		},
+	})
+	s.release = &codeDeployRelease{application: application, deploymentGroup: dg}
+	s.deployRole = dg.Role()
+	// CodeDeploy's confused-deputy conditions (CodeDeploy user guide,
+	// "Cross-service confused deputy prevention"): this account, and the
+	// deployment groups of this application.
+	trust.Restrict(dg.Role(), awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("codedeploy"), Resource: jsii.String("deploymentgroup"),
+		ResourceName: jsii.String(r.prefix + "/*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	}))
+	cdknag.NagSuppressions_AddResourceSuppressions(dg.Role(), &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM4"),
+		Reason: jsii.String("AWSCodeDeployRoleForECS is the policy AWS documents for CodeDeploy's ECS blue/green service role and maintains as the service changes; " +
+			"an inline copy could not be verified without an account and a missing action fails a deployment mid-traffic-shift. Invoking the validation function is granted separately"),
+		AppliesTo: &[]interface{}{"Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS"},
+	}}, jsii.Bool(false))
+}
+
+// alarmRefs lists alarms as the references a deployment group takes.
+func alarmRefs(alarms []awscloudwatch.IAlarm) *[]interfacesawscloudwatch.IAlarmRef {
+	refs := make([]interfacesawscloudwatch.IAlarmRef, len(alarms))
+	for i, a := range alarms {
+		refs[i] = a
+	}
+	return &refs
 }

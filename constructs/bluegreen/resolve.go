@@ -22,7 +22,7 @@ type resolved struct {
 	cpuTarget, requestsPerTarget    float64
 	testPort, threshold, evaluation float64
 	containerName, healthPath       string
-	smokeRequests                   float64
+	preTrafficRequests              float64
 	image                           awsecs.ContainerImage
 	shift                           TrafficShift
 	terminationWait, alarmPeriod    awscdk.Duration
@@ -49,25 +49,25 @@ func resolve(p *ServiceProps) (resolved, error) {
 		add("NamePrefix is required")
 	}
 	r := resolved{
-		prefix:            orString(p.NamePrefix, ""),
-		cpu:               orFloat(p.TaskCpu, 256),
-		memory:            orFloat(p.TaskMemoryMiB, 512),
-		minCapacity:       orFloat(p.MinCapacity, 1),
-		cpuTarget:         orFloat(p.TargetUtilizationPercent, 60),
-		requestsPerTarget: orFloat(p.RequestsPerTarget, 1000),
-		port:              orFloat(p.ContainerPort, 80),
-		testPort:          orFloat(p.TestListenerPort, 8080),
-		threshold:         orFloat(p.Alarm5xxThreshold, 5),
-		evaluation:        orFloat(p.AlarmEvaluationPeriods, rules.AlarmEvaluationPeriods),
-		smokeRequests:     orFloat(p.SmokeRequests, 5),
-		containerName:     orString(p.ContainerName, "app"),
-		healthPath:        orString(p.HealthCheckPath, "/"),
-		image:             p.PlaceholderImage,
-		terminationWait:   p.TerminationWait,
-		alarmPeriod:       p.AlarmPeriod,
-		removal:           p.RemovalPolicy,
-		retention:         p.LogRetention,
-		logKey:            p.LogEncryptionKey,
+		prefix:             orString(p.NamePrefix, ""),
+		cpu:                orFloat(p.Cpu, 256),
+		memory:             orFloat(p.MemoryLimitMiB, 512),
+		minCapacity:        orFloat(p.MinCapacity, 1),
+		cpuTarget:          orFloat(p.TargetUtilizationPercent, 60),
+		requestsPerTarget:  orFloat(p.RequestsPerTarget, 1000),
+		port:               orFloat(p.ContainerPort, 80),
+		testPort:           orFloat(p.TestListenerPort, 8080),
+		threshold:          orFloat(p.Alarm5xxThreshold, 5),
+		evaluation:         orFloat(p.AlarmEvaluationPeriods, rules.AlarmEvaluationPeriods),
+		preTrafficRequests: orFloat(p.PreTrafficRequests, 5),
+		containerName:      orString(p.ContainerName, "app"),
+		healthPath:         orString(p.HealthCheckPath, "/"),
+		image:              p.PlaceholderImage,
+		terminationWait:    p.TerminationWaitTime,
+		alarmPeriod:        p.AlarmPeriod,
+		removal:            p.RemovalPolicy,
+		retention:          p.LogRetention,
+		logKey:             p.LogEncryptionKey,
 	}
 	r.accessLogsExpiration = p.AccessLogsExpiration
 	r.maxCapacity = orFloat(p.MaxCapacity, 2*r.minCapacity)
@@ -100,9 +100,9 @@ func resolve(p *ServiceProps) (resolved, error) {
 	}
 	if !unresolved(r.cpu) {
 		if _, ok := rules.FargateMemory(int(r.cpu)); !ok || r.cpu != math.Trunc(r.cpu) {
-			add("TaskCpu %v: Fargate accepts %s", r.cpu, rules.DescribeFargateCpus())
+			add("Cpu %v: Fargate accepts %s", r.cpu, rules.DescribeFargateCpus())
 		} else if !unresolved(r.memory) && (r.memory != math.Trunc(r.memory) || !rules.FargateAccepts(int(r.cpu), int(r.memory))) {
-			add("TaskMemoryMiB %v: with TaskCpu %v Fargate accepts %s MiB", r.memory, r.cpu, rules.DescribeFargateMemory(int(r.cpu)))
+			add("MemoryLimitMiB %v: with Cpu %v Fargate accepts %s MiB", r.memory, r.cpu, rules.DescribeFargateMemory(int(r.cpu)))
 		}
 	}
 	if !unresolved(r.minCapacity) && r.minCapacity < 1 {
@@ -157,7 +157,7 @@ func checkRollback(r resolved) []error {
 	if waitKnown {
 		wait = *r.terminationWait.ToSeconds(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)}) / 60
 		if wait != math.Trunc(wait) || wait < 0 || wait > rules.MaxTerminationWaitMinutes {
-			add("TerminationWait %s: CodeDeploy accepts whole minutes from 0 to %d", *r.terminationWait.ToHumanString(), rules.MaxTerminationWaitMinutes)
+			add("TerminationWaitTime %s: CodeDeploy accepts whole minutes from 0 to %d", *r.terminationWait.ToHumanString(), rules.MaxTerminationWaitMinutes)
 			waitKnown = false
 		}
 	}
@@ -175,8 +175,8 @@ func checkRollback(r resolved) []error {
 		EvaluationPeriods: int(r.evaluation),
 	}
 	if minimum, ok := alarms.CheckTerminationWait(r.shift, int(wait)); !ok {
-		add("TerminationWait %s with TrafficShift %s: the deployment would end %d s after production traffic first reaches the new version, "+
-			"before its alarms can fire (%d s: %s); use a TerminationWait of at least %s, or a shorter AlarmPeriod or fewer AlarmEvaluationPeriods",
+		add("TerminationWaitTime %s with TrafficShift %s: the deployment would end %d s after production traffic first reaches the new version, "+
+			"before its alarms can fire (%d s: %s); use a TerminationWaitTime of at least %s, or a shorter AlarmPeriod or fewer AlarmEvaluationPeriods",
 			*r.terminationWait.ToHumanString(), r.shift, rules.OpenSeconds(r.shift, int(wait)), alarms.DetectionSeconds(), alarms, minutes(minimum))
 	}
 	return problems
@@ -215,4 +215,18 @@ func describeEgress(e *EgressRule) string {
 		port = fmt.Sprint(*e.Port)
 	}
 	return fmt.Sprintf("{Cidr: %s, Port: %s}", cidr, port)
+}
+
+func orFloat(v *float64, def float64) float64 {
+	if v == nil {
+		return def
+	}
+	return *v
+}
+
+func orString(v *string, def string) string {
+	if v == nil || *v == "" {
+		return def
+	}
+	return *v
 }

@@ -102,7 +102,3 @@ func (s *service) targetTracking(id, name string, target float64, config *awsapp
 		TargetTrackingScalingPolicyConfiguration: config,
 	})
 }
-
-// ScalableTarget is the Application Auto Scaling target that owns the
-// service's task count.
-func (s *service) ScalableTarget() awsapplicationautoscaling.CfnScalableTarget { return s.scaling }

@@ -107,7 +107,7 @@ type DeployEnvironment struct {
 // Pipeline is the delivery pipeline and the resources it owns.
 type Pipeline interface {
 	constructs.Construct
-	Pipeline() awscodepipeline.Pipeline
+	CodePipeline() awscodepipeline.Pipeline
 	// Role is the pipeline's role; the source, build, render and approval
 	// actions use it, and it assumes the deploy roles.
 	Role() awsiam.Role
@@ -510,7 +510,7 @@ func (p *pipeline) addApproval(e environment, before []environment) {
 	})
 }
 
-func (p *pipeline) Pipeline() awscodepipeline.Pipeline           { return p.pipeline }
+func (p *pipeline) CodePipeline() awscodepipeline.Pipeline       { return p.pipeline }
 func (p *pipeline) Role() awsiam.Role                            { return p.role }
 func (p *pipeline) Key() awskms.Key                              { return p.key }
 func (p *pipeline) ArtifactBucket() awss3.Bucket                 { return p.bucket }

@@ -1,7 +1,7 @@
-// Package smoketest carries the pre-traffic validation function's source
+// Package pretraffic carries the pre-traffic check function's source
 // (index.mjs, unit-tested with `node --test`) inside the Go binary, so the
 // construct works from any working directory and deploys without Docker.
-package smoketest
+package pretraffic
 
 import (
 	_ "embed"
@@ -30,13 +30,13 @@ const Handler = "index.handler"
 // the source, so templates are stable across runs.
 func Code() awslambda.Code {
 	once.Do(func() {
-		dir, err = os.MkdirTemp("", "smoketest-asset-")
+		dir, err = os.MkdirTemp("", "pretraffic-asset-")
 		if err == nil {
 			err = os.WriteFile(filepath.Join(dir, "index.mjs"), source, 0o644)
 		}
 	})
 	if err != nil {
-		panic("smoketest: writing the function asset: " + err.Error())
+		panic("pretraffic: writing the function asset: " + err.Error())
 	}
 	return awslambda.Code_FromAsset(jsii.String(dir), nil)
 }
