@@ -58,7 +58,7 @@ bench: ## time warm synth, warm tests and the cold path (min/median/max)
 	scripts/bench.sh
 
 release-time: synth ## minimum release time and worst-case exposure, from the templates
-	go run ./internal/releasetime cdk.out
+	go run ./tools/releasetime cdk.out
 
 deploy: $(TOOLS_STAMP) ## deploy staging, production, then the pipeline
 	$(CDK) deploy --all

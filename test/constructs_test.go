@@ -12,7 +12,7 @@ import (
 
 	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/constructs/delivery"
-	"ecs-bluegreen/internal/testapp"
+	"ecs-bluegreen/test/testapp"
 )
 
 // The L3 constructs are also tested on their own, outside the app's wiring,

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 
 	"ecs-bluegreen/config"
-	"ecs-bluegreen/internal/testapp"
+	"ecs-bluegreen/test/testapp"
 )
 
 // dayTwoChanges are what a user changes after the first release, as `-c

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"ecs-bluegreen/internal/testapp"
+	"ecs-bluegreen/test/testapp"
 )
 
 // synthesisBudget is the number of app syntheses this package may run: the

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"ecs-bluegreen/config"
-	"ecs-bluegreen/internal/testapp"
+	"ecs-bluegreen/test/testapp"
 )
 
 // TestReadmeConfigurationTableMatchesTheCode fails when a context key is
@@ -26,7 +26,7 @@ func TestReadmeConfigurationTableMatchesTheCode(t *testing.T) {
 	table := readme[start:end]
 	table = table[strings.Index(table, "\n")+1:]
 	if want := config.MarkdownTable(); table != want {
-		t.Errorf("README configuration table is out of date; regenerate it with `go run ./internal/configdoc`.\n got:\n%s\nwant:\n%s", table, want)
+		t.Errorf("README configuration table is out of date; regenerate it with `go run ./tools/configdoc`.\n got:\n%s\nwant:\n%s", table, want)
 	}
 	for _, k := range config.Keys() {
 		if !strings.Contains(table, "| `"+k.Name+"` |") {

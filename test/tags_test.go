@@ -15,8 +15,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 
 	"ecs-bluegreen/internal/providertags"
-	"ecs-bluegreen/internal/testapp"
 	"ecs-bluegreen/stacks"
+	"ecs-bluegreen/test/testapp"
 )
 
 // commonTags are the tags DESIGN.md puts on every taggable resource.

@@ -1,5 +1,5 @@
 // Command configdoc prints the README's configuration table from the keys
-// the config package reads: `go run ./internal/configdoc`.
+// the config package reads: `go run ./tools/configdoc`.
 package main
 
 import (

@@ -5,7 +5,7 @@
 // rollback starts. Everything comes from the templates: health checks,
 // deployment configurations, termination waits, alarm periods.
 //
-//	go run ./internal/releasetime [cdk.out]
+//	go run ./tools/releasetime [cdk.out]
 package main
 
 import (
