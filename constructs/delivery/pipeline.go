@@ -290,6 +290,11 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 		Versioned:         jsii.Bool(true),
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:        jsii.Bool(true),
+		// ACLs disabled: the bucket owns every artifact, and access is the
+		// policies' alone. CodePipeline, CodeBuild and CodeDeploy write and
+		// read the artifacts of this account through IAM; S3 accepts a PUT
+		// without an ACL (or with bucket-owner-full-control) on such a bucket.
+		ObjectOwnership: awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("expire-artifacts"),
 			Expiration:                          awscdk.Duration_Days(jsii.Number(90)),
