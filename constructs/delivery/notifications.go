@@ -23,10 +23,10 @@ import (
 //     which only EventBridge acting for this rule in this account may
 //     assume. No service principal is trusted by the topic or key policy for
 //     it: a resource policy would let every rule of every account's
-//     EventBridge publish, and SNS documents that the source keys do not
-//     reach the key policy on that path.
-//   - EventBridge retries a failed delivery for up to failureMaxEventAge
-//     (failureRetryAttempts at most), then parks the notice in a dead-letter
+//     EventBridge publish, and the SNS guide says that aws:SourceArn and
+//     aws:SourceAccount are not supported in a key policy on that path.
+//   - EventBridge retries a failed delivery for up to failureMaxEventAgeH
+//     hours (failureRetryAttempts at most), then parks the notice in a dead-letter
 //     queue that keeps it 14 days. Deliveries refused for permissions skip the
 //     retries and go to the queue at once.
 //   - An alarm on that queue announces on the topic that a notice was not
@@ -60,7 +60,7 @@ const failureRuleSuffix = "-failures"
 const maxRuleName = 64
 
 const (
-	// failureRetryAttempts and failureMaxEventAge bound EventBridge's retries
+	// failureRetryAttempts and failureMaxEventAgeH bound EventBridge's retries
 	// of a failure notice, whichever comes first: a notice an hour late is
 	// still worth its email; past that, the alarm on the dead-letter queue
 	// says that notices are not getting through.
