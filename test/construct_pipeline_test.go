@@ -63,6 +63,7 @@ func TestPipelineConstructDefaults(t *testing.T) {
 		{"artifact bucket", *dlv.stack.GetLogicalId(dlv.plain.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement))},
 		{"repository", *dlv.stack.GetLogicalId(dlv.plain.Repository().Node().DefaultChild().(awscdk.CfnElement))},
 		{"build logs", *dlv.stack.GetLogicalId(dlv.plain.BuildLogGroup().Node().DefaultChild().(awscdk.CfnElement))},
+		{"failure dead-letter queue", *dlv.stack.GetLogicalId(dlv.plain.FailureDeadLetterQueue().Node().DefaultChild().(awscdk.CfnElement))},
 	} {
 		res := (*dlv.tpl.ToJSON())["Resources"].(map[string]interface{})[r.logical].(map[string]interface{})
 		if res["DeletionPolicy"] != "Retain" {
@@ -179,6 +180,8 @@ func TestPipelineConstructGetters(t *testing.T) {
 	if dlv.plain.FailureRule() == nil || dlv.plain.BuildLogGroup() == nil || dlv.plain.RenderLogGroup() == nil {
 		t.Errorf("FailureRule, BuildLogGroup and RenderLogGroup must be set")
 	}
+	// FailureRole, FailureDeadLetterQueue and FailureDeadLetterAlarm:
+	// notifications_test.go reads the failure wiring through them.
 }
 
 // TestPipelineConstructRejectsInvalidProps has one row per validation rule; each asserts its message.
@@ -201,6 +204,9 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 			`NamePrefix "` + strings.Repeat("a", 33) + `" has 33 characters; the connection it names allows 32`},
 		{"at least one environment", func(p *delivery.PipelineProps) { p.Environments = nil }, "Environments needs at least one environment"},
 		{"each environment has a service", func(p *delivery.PipelineProps) { p.Environments[0].Service = nil }, "Environments[0] needs a Name and a Service"},
+		{"the failure rule's name fits 64 characters", func(p *delivery.PipelineProps) {
+			p.NamePrefix, p.ConnectionArn = jsii.String(strings.Repeat("a", 56)), jsii.String(testConnectionArn)
+		}, `NamePrefix "` + strings.Repeat("a", 56) + `" has 56 characters; the failure rule it names allows 55`},
 		{"environment names are lower-case letters and digits", func(p *delivery.PipelineProps) { p.Environments[0].Name = jsii.String("Pre-Prod") },
 			`Environments[0].Name "Pre-Prod" must be lower-case letters and digits`},
 		{"a service released by an engine the pipeline cannot deploy with", func(p *delivery.PipelineProps) { p.Environments[0].Service = otherEngine{dlv.staging} },

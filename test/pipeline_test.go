@@ -94,8 +94,9 @@ func TestPipelineRequirements(t *testing.T) {
 				"EncryptionKey": map[string]interface{}{"Id": key, "Type": "KMS"},
 			}),
 		})},
-		{"artifact bucket: versioned, KMS with our key, public access blocked, lifecycle", "AWS::S3::Bucket", obj(map[string]interface{}{
+		{"artifact bucket: versioned, KMS with our key, public access blocked, ACLs disabled, lifecycle", "AWS::S3::Bucket", obj(map[string]interface{}{
 			"VersioningConfiguration": map[string]interface{}{"Status": "Enabled"},
+			"OwnershipControls":       map[string]interface{}{"Rules": []interface{}{map[string]interface{}{"ObjectOwnership": "BucketOwnerEnforced"}}},
 			"BucketEncryption": obj(map[string]interface{}{"ServerSideEncryptionConfiguration": []interface{}{obj(map[string]interface{}{
 				"ServerSideEncryptionByDefault": map[string]interface{}{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
 			})}}),
@@ -171,15 +172,9 @@ func TestPipelineRequirements(t *testing.T) {
 			"Effect": "Deny", "Action": "sns:Publish",
 			"Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
 		})},
-		{"EventBridge may publish failures to the topic", "AWS::SNS::TopicPolicy", statement(map[string]interface{}{
-			"Effect": "Allow", "Action": "sns:Publish", "Principal": map[string]interface{}{"Service": "events.amazonaws.com"}, "Resource": topic,
-		})},
-		{"EventBridge may use the key to publish to the encrypted topic", "AWS::KMS::Key", obj(map[string]interface{}{
-			"KeyPolicy": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
-				"Effect": "Allow", "Principal": map[string]interface{}{"Service": "events.amazonaws.com"}, "Action": arrayWith("kms:Decrypt"),
-			}))}),
-		})},
-		{"failed executions are announced on the topic", "AWS::Events::Rule", obj(map[string]interface{}{
+		// How they get there, and only theirs: notifications_test.go.
+		{"failed executions are announced on the topic, by a rule named with the prefix", "AWS::Events::Rule", obj(map[string]interface{}{
+			"Name": prefix + "-failures",
 			"EventPattern": obj(map[string]interface{}{
 				"source":      []interface{}{"aws.codepipeline"},
 				"detail-type": []interface{}{"CodePipeline Pipeline Execution State Change"},

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -54,6 +55,16 @@ func (p *pipeline) suppressDocumentedWildcards(r resolved) {
 		}
 		suppressWildcards(p.deployRoles[e.name], deploy)
 	}
+}
+
+// suppressEventBridgeDeadLetterQueue records why the dead-letter queue of an
+// EventBridge target has no dead-letter queue of its own.
+func suppressEventBridgeDeadLetterQueue(queue awssqs.Queue) {
+	cdknag.NagSuppressions_AddResourceSuppressions(queue, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("the queue is the dead-letter queue of the failure rule's EventBridge target (cdk-nag recognises only SQS and Lambda dead-letter queues); " +
+			"nothing consumes it, so no message is ever redriven, and an alarm announces any message it receives"),
+	}}, jsii.Bool(false))
 }
 
 // projectGrants are the wildcards of CDK's grants to a CodeBuild project's

@@ -13,19 +13,19 @@ import (
 	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodeconnections"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	targets "github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	subscriptions "github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -59,8 +59,8 @@ const maxConnectionName = 32
 type PipelineProps struct {
 	// NamePrefix is the physical name of the pipeline, the ECR repository and
 	// the created connection, and starts the other physical names (build
-	// project, topic, key alias). At most 32 characters when a connection is
-	// created. Required.
+	// project, topic, failure rule, key alias). At most 55 characters (the
+	// failure rule's name), and 32 when a connection is created. Required.
 	NamePrefix *string
 	// GitHubOwner is the user or organisation owning the application
 	// repository. Required.
@@ -82,7 +82,8 @@ type PipelineProps struct {
 	// environment runs and the ones it may roll back to. Default: 10.
 	ImagesKeptPerEnvironment *float64
 	// RemovalPolicy applies to the key, the artifact and access-log buckets,
-	// the repository and the build and render logs. Default: RETAIN.
+	// the repository, the build and render logs and the dead-letter queue of
+	// failure notices. Default: RETAIN.
 	RemovalPolicy awscdk.RemovalPolicy
 	// LogRetention is how long build and render logs are kept. Default: one month.
 	LogRetention awslogs.RetentionDays
@@ -132,6 +133,15 @@ type Pipeline interface {
 	Topic() awssns.Topic
 	// FailureRule announces failed pipeline executions on Topic.
 	FailureRule() awsevents.Rule
+	// FailureRole is the role FailureRule publishes to Topic through; only
+	// EventBridge acting for that rule in this account may assume it.
+	FailureRole() awsiam.Role
+	// FailureDeadLetterQueue keeps the failure notices FailureRule could not
+	// deliver, 14 days.
+	FailureDeadLetterQueue() awssqs.Queue
+	// FailureDeadLetterAlarm announces on Topic that FailureDeadLetterQueue
+	// holds a notice.
+	FailureDeadLetterAlarm() awscloudwatch.Alarm
 	// DeployRole is the role of the deploy action of an environment, nil for
 	// an unknown name.
 	DeployRole(environment string) awsiam.Role
@@ -153,6 +163,9 @@ type pipeline struct {
 	renderLogs    awslogs.LogGroup
 	topic         awssns.Topic
 	failureRule   awsevents.Rule
+	failureRole   awsiam.Role
+	failureQueue  awssqs.Queue
+	failureAlarm  awscloudwatch.Alarm
 	deployRoles   map[string]awsiam.Role
 }
 
@@ -215,6 +228,9 @@ func resolve(p *PipelineProps) (resolved, error) {
 	}
 	if r.connectionArn == "" && !isToken(r.prefix) && len(r.prefix) > maxConnectionName {
 		problems = append(problems, fmt.Errorf("NamePrefix %q has %d characters; the connection it names allows %d (or give ConnectionArn)", r.prefix, len(r.prefix), maxConnectionName))
+	}
+	if !isToken(r.prefix) && len(r.prefix)+len(failureRuleSuffix) > maxRuleName {
+		problems = append(problems, fmt.Errorf("NamePrefix %q has %d characters; the failure rule it names allows %d", r.prefix, len(r.prefix), maxRuleName-len(failureRuleSuffix)))
 	}
 	if len(p.Environments) == 0 {
 		problems = append(problems, errors.New("Environments needs at least one environment"))
@@ -290,6 +306,11 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 		Versioned:         jsii.Bool(true),
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:        jsii.Bool(true),
+		// ACLs disabled: the bucket owns every artifact, and access is the
+		// policies' alone. CodePipeline, CodeBuild and CodeDeploy write and
+		// read the artifacts of this account through IAM; S3 accepts a PUT
+		// without an ACL (or with bucket-owner-full-control) on such a bucket.
+		ObjectOwnership: awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("expire-artifacts"),
 			Expiration:                          awscdk.Duration_Days(jsii.Number(90)),
@@ -395,33 +416,9 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 		p.addDeploy(r, e, buildOutput)
 	}
 
-	p.failureRule = p.pipeline.OnStateChange(jsii.String("FailureNotification"), &awsevents.OnEventOptions{
-		Description: jsii.String(fmt.Sprintf("%s pipeline: announce failed executions", r.prefix)),
-		EventPattern: &awsevents.EventPattern{
-			Detail: &map[string]interface{}{"state": []interface{}{"FAILED"}},
-		},
-		Target: targets.NewSnsTopic(p.topic, &targets.SnsTopicProps{
-			Message: awsevents.RuleTargetInput_FromText(jsii.String(fmt.Sprintf(
-				"Pipeline %s: execution %s failed. Open the pipeline in the CodePipeline console to see the failed action.",
-				*awsevents.EventField_FromPath(jsii.String("$.detail.pipeline")),
-				*awsevents.EventField_FromPath(jsii.String("$.detail.execution-id"))))),
-		}),
-	})
+	p.announceFailures(r, name)
 	p.suppressDocumentedWildcards(r)
 	return p
-}
-
-// buildTopic creates the topic of approval requests and failures.
-func (p *pipeline) buildTopic(r resolved, name func(string) *string) {
-	p.topic = awssns.NewTopic(p.Construct, jsii.String("Topic"), &awssns.TopicProps{
-		TopicName:   name("-releases"),
-		DisplayName: jsii.String(fmt.Sprintf("%s releases", r.prefix)),
-		MasterKey:   p.key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	if r.email != "" {
-		p.topic.AddSubscription(subscriptions.NewEmailSubscription(jsii.String(r.email), nil))
-	}
 }
 
 // buildSource uses the given connection or creates one.
@@ -524,6 +521,9 @@ func (p *pipeline) RenderProject() awscodebuild.PipelineProject  { return p.rend
 func (p *pipeline) RenderLogGroup() awslogs.LogGroup             { return p.renderLogs }
 func (p *pipeline) Topic() awssns.Topic                          { return p.topic }
 func (p *pipeline) FailureRule() awsevents.Rule                  { return p.failureRule }
+func (p *pipeline) FailureRole() awsiam.Role                     { return p.failureRole }
+func (p *pipeline) FailureDeadLetterQueue() awssqs.Queue         { return p.failureQueue }
+func (p *pipeline) FailureDeadLetterAlarm() awscloudwatch.Alarm  { return p.failureAlarm }
 func (p *pipeline) DeployRole(environment string) awsiam.Role    { return p.deployRoles[environment] }
 
 // engineOf names the engine of a service's release, for messages.
