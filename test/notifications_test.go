@@ -19,14 +19,6 @@ import (
 // may assume; no topic or key policy trusts EventBridge; an undelivered
 // notice waits in a dead-letter queue whose alarm announces it.
 
-func init() {
-	// The failure rule's role (see TestFailureRulePublishesThroughItsOwnRole).
-	// EventBridge user guide, "Cross-service confused deputy prevention in
-	// Amazon EventBridge": for event bus rule targets, aws:SourceArn is the
-	// rule's ARN.
-	deputyConditions["events.amazonaws.com"] = "events:<region>:<account>:rule/<prefix>-failures"
-}
-
 // failureWiring is what a pipeline builds to announce failed executions, as
 // synthesized: each resource's logical ID and template entry.
 type failureWiring struct {

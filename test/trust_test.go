@@ -25,6 +25,11 @@ var deputyConditions = map[string]string{
 	// CodeBuild user guide, "Allow CodeBuild to interact with other AWS
 	// services": the ARN of the project whose service role it is.
 	"codebuild.amazonaws.com": "codebuild:<region>:<account>:project/<project>",
+	// The failure rule's role (see TestFailureRulePublishesThroughItsOwnRole).
+	// EventBridge user guide, "Cross-service confused deputy prevention in
+	// Amazon EventBridge": for event bus rule targets, aws:SourceArn is the
+	// rule's ARN.
+	"events.amazonaws.com": "events:<region>:<account>:rule/<prefix>-failures",
 	// Lambda documents no source keys for an execution role's trust policy.
 	"lambda.amazonaws.com": "",
 	// CodePipeline's service-role pages show a trust policy without conditions.
