@@ -434,7 +434,7 @@ func (p *pipeline) buildSource(r resolved) {
 	p.connectionArn = p.connection.AttrConnectionArn()
 	awscdk.NewCfnOutput(p.Construct, jsii.String("ConnectionArn"), &awscdk.CfnOutputProps{
 		Description: jsii.String(fmt.Sprintf(
-			"GitHub connection %s, created PENDING. Approve it once: AWS console > Developer Tools > Settings > Connections > %s > Update pending connection; then choose Release change on the pipeline.",
+			"GitHub connection %s, created PENDING. Approve it once: AWS console > Developer Tools > Settings > Connections > %s > Update pending connection; then run make connect, which saves the pipeline again so that its push trigger registers, and push or choose Release change.",
 			r.prefix, r.prefix)),
 		Value: p.connectionArn,
 	})
