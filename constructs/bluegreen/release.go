@@ -30,9 +30,10 @@ type Engine string
 // AfterAllowTestTraffic and rolls back on failure, stop or alarm.
 const EngineCodeDeploy Engine = "CodeDeploy"
 
-// Release is how new versions reach a Service. A pipeline type-switches on
-// the engine's own interface (CodeDeployRelease) for what it needs to start
-// a release, and refuses an engine it does not support.
+// Release is how new versions reach a Service. Each engine has an
+// interface of its own (CodeDeployRelease) with what a pipeline needs to
+// start a release; the delivery pipeline has one deploy path per engine
+// (constructs/delivery/engine.go) and refuses an engine it has none for.
 type Release interface {
 	// Engine names the engine.
 	Engine() Engine

@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
-	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -67,22 +66,7 @@ func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipel
 		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
 		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
 	})
-	for _, s := range []*awsiam.PolicyStatementProps{
-		{
-			Sid:       jsii.String("CreateDeployment"),
-			Actions:   jsii.Strings("codedeploy:CreateDeployment", "codedeploy:GetDeployment"),
-			Resources: &[]*string{t.groupArn},
-		},
-		{
-			Sid:       jsii.String("RegisterRevision"),
-			Actions:   jsii.Strings("codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"),
-			Resources: &[]*string{t.applicationArn},
-		},
-		{
-			Sid:       jsii.String("ReadDeploymentConfig"),
-			Actions:   jsii.Strings("codedeploy:GetDeploymentConfig"),
-			Resources: &[]*string{t.configArn},
-		},
+	statements := append(t.engine.statements(), []*awsiam.PolicyStatementProps{
 		{
 			// The service authorization reference gives RegisterTaskDefinition
 			// the task-definition resource type: only this family is allowed.
@@ -108,7 +92,8 @@ func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipel
 			Actions:   jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
 			Resources: &[]*string{p.key.KeyArn()},
 		},
-	} {
+	}...)
+	for _, s := range statements {
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
 	}
 	p.deployRoles[e.name] = role
@@ -127,28 +112,7 @@ func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipel
 		EnvironmentVariables: &variables,
 	})
 
-	// The action names the application and deployment group by their fixed
-	// names: the group is imported here by name rather than referenced
-	// across stacks.
-	group := codedeploy.EcsDeploymentGroup_FromEcsDeploymentGroupAttributes(p.Construct, jsii.String("DeploymentGroup-"+e.name), &codedeploy.EcsDeploymentGroupAttributes{
-		Application:         codedeploy.EcsApplication_FromEcsApplicationName(p.Construct, jsii.String("Application-"+e.name), jsii.String(t.application)),
-		DeploymentGroupName: jsii.String(t.group),
-		DeploymentConfig:    codedeploy.EcsDeploymentConfig_FromEcsDeploymentConfigName(p.Construct, jsii.String("DeploymentConfig-"+e.name), jsii.String(t.config)),
-	})
-	deploy := actions.NewCodeDeployEcsDeployAction(&actions.CodeDeployEcsDeployActionProps{
-		ActionName:                 jsii.String("BlueGreen"),
-		RunOrder:                   jsii.Number(2),
-		DeploymentGroup:            group,
-		TaskDefinitionTemplateFile: rendered.AtPath(jsii.String(TaskDefinitionFile(e.name))),
-		AppSpecTemplateFile:        rendered.AtPath(jsii.String(AppSpecFile(e.name))),
-		ContainerImageInputs: &[]*actions.CodeDeployEcsContainerImageInput{{
-			Input:                     buildOutput,
-			TaskDefinitionPlaceholder: jsii.String(ImagePlaceholder),
-		}},
-		// Without policy updates, CDK cannot add its "*" statements: the
-		// role has exactly the statements above.
-		Role: role.WithoutPolicyUpdates(nil),
-	})
+	deploy := t.engine.action(p, e, role, rendered, buildOutput)
 	p.pipeline.AddStage(&awscodepipeline.StageOptions{
 		StageName: jsii.String(DeployStageName(e.name)),
 		Actions:   &[]awscodepipeline.IAction{render, deploy},

@@ -6,14 +6,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-
-	"ecs-bluegreen/constructs/bluegreen"
 )
 
 // The pipeline usually lives in a stack of its own, and what it knows of an
@@ -38,36 +35,33 @@ import (
 // policy that names it.
 
 // target is what the pipeline names of one environment: physical names
-// read from the L1 resources, and ARNs built from them.
+// read from the L1 resources, and ARNs built from them. What belongs to the
+// release engine is in engine.
 type target struct {
-	family, containerName      string
-	containerPort              float64
-	executionRole, taskRole    string
-	application, group, config string
-	hookFunction               string
+	family, containerName   string
+	containerPort           float64
+	executionRole, taskRole string
+	hookFunction            string
 
-	executionRoleArn, taskRoleArn       *string
-	applicationArn, groupArn, configArn *string
-	taskDefinitionsArn                  *string
+	executionRoleArn, taskRoleArn *string
+	taskDefinitionsArn            *string
+
+	// engine is the release engine's part: its names, its permissions and
+	// its deploy action (one deploy path per engine, see engine.go).
+	engine engineTarget
 }
 
 // readTarget reads the fixed names of an environment's resources. A name
 // that is not a literal (an unresolved token) is reported: a policy built
 // from it would depend on a value that can go stale.
-func readTarget(index int, s bluegreen.Service, release bluegreen.CodeDeployRelease) (target, error) {
+func readTarget(index int, s ReleaseTarget) (target, error) {
 	var problems []error
 	fixed := func(what string, owner constructs.IConstruct, name *string) string {
-		if name == nil || *name == "" || isToken(*name) {
-			path := "none given"
-			if isConstruct(owner) {
-				path = *owner.Node().Path()
-			}
-			problems = append(problems, fmt.Errorf(
-				"Environments[%d]: the %s (%s) has no fixed physical name: a policy would depend on a value that can go stale (a cross-stack reference is resolved only when the pipeline stack is updated); give the resource a fixed name",
-				index, what, path))
-			return ""
+		n, err := fixedName(index, what, owner, name)
+		if err != nil {
+			problems = append(problems, err)
 		}
-		return *name
+		return n
 	}
 
 	t := target{containerName: *s.ContainerName(), containerPort: *s.ContainerPort()}
@@ -79,10 +73,6 @@ func readTarget(index int, s bluegreen.Service, release bluegreen.CodeDeployRele
 	t.executionRole = fixed("execution role", s.ExecutionRole(), roleName(s.ExecutionRole()))
 	t.taskRole = fixed("task role", s.TaskRole(), roleName(s.TaskRole()))
 	t.hookFunction = fixed("pre-traffic function", s.PreTrafficHook(), functionName(s.PreTrafficHook()))
-	group := release.DeploymentGroup()
-	t.application = fixed("CodeDeploy application", group.Application(), applicationName(group.Application()))
-	t.group = fixed("CodeDeploy deployment group", group, deploymentGroupName(group))
-	t.config = fixed("CodeDeploy deployment configuration", group, deploymentConfigName(group.DeploymentConfig()))
 	for _, r := range []awsiam.IRole{s.ExecutionRole(), s.TaskRole()} {
 		if r == nil {
 			continue
@@ -91,29 +81,53 @@ func readTarget(index int, s bluegreen.Service, release bluegreen.CodeDeployRele
 			fixed("role path", r, cfn.Path())
 		}
 	}
+	engine, err := readEngine(index, s)
+	if err != nil {
+		problems = append(problems, err)
+	}
 	if len(problems) > 0 {
 		return target{}, errors.Join(problems...)
 	}
+	t.engine = engine
 
 	// ARNs in the environment stack's partition, account and region. (The
 	// service itself is a Go value embedding its construct: jsii is handed
 	// one of its resources.)
-	stack := awscdk.Stack_Of(s.TaskDefinition())
-	arn := func(service, resource, name string, format awscdk.ArnFormat) *string {
+	arn := arnIn(awscdk.Stack_Of(s.TaskDefinition()))
+	t.executionRoleArn = arn("iam", "role", rolePath(s.ExecutionRole())+t.executionRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME)
+	t.taskRoleArn = arn("iam", "role", rolePath(s.TaskRole())+t.taskRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME)
+	// Every revision of the family: ECS numbers each one at registration.
+	t.taskDefinitionsArn = arn("ecs", "task-definition", t.family+":*", awscdk.ArnFormat_SLASH_RESOURCE_NAME)
+
+	return t, nil
+}
+
+// fixedName returns a resource's physical name, or reports that it has none
+// a policy could rely on: a name that is not a literal (an unresolved token)
+// can go stale.
+func fixedName(index int, what string, owner constructs.IConstruct, name *string) (string, error) {
+	if name == nil || *name == "" || isToken(*name) {
+		path := "none given"
+		if isConstruct(owner) {
+			path = *owner.Node().Path()
+		}
+		return "", fmt.Errorf(
+			"Environments[%d]: the %s (%s) has no fixed physical name: a policy would depend on a value that can go stale (a cross-stack reference is resolved only when the pipeline stack is updated); give the resource a fixed name",
+			index, what, path)
+	}
+	return *name, nil
+}
+
+// arnIn formats ARNs in a stack's partition, account and region (IAM's
+// without a region: it is global).
+func arnIn(stack awscdk.Stack) func(service, resource, name string, format awscdk.ArnFormat) *string {
+	return func(service, resource, name string, format awscdk.ArnFormat) *string {
 		c := &awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource), ResourceName: jsii.String(name), ArnFormat: format}
 		if service == "iam" {
-			c.Region = jsii.String("") // IAM is global
+			c.Region = jsii.String("")
 		}
 		return stack.FormatArn(c)
 	}
-	t.executionRoleArn = arn("iam", "role", rolePath(s.ExecutionRole())+t.executionRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME)
-	t.taskRoleArn = arn("iam", "role", rolePath(s.TaskRole())+t.taskRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME)
-	t.applicationArn = arn("codedeploy", "application", t.application, awscdk.ArnFormat_COLON_RESOURCE_NAME)
-	t.groupArn = arn("codedeploy", "deploymentgroup", t.application+"/"+t.group, awscdk.ArnFormat_COLON_RESOURCE_NAME)
-	t.configArn = arn("codedeploy", "deploymentconfig", t.config, awscdk.ArnFormat_COLON_RESOURCE_NAME)
-	// Every revision of the family: ECS numbers each one at registration.
-	t.taskDefinitionsArn = arn("ecs", "task-definition", t.family+":*", awscdk.ArnFormat_SLASH_RESOURCE_NAME)
-	return t, nil
 }
 
 // roleName is the RoleName of the role's CfnRole, or for an imported role the
@@ -145,34 +159,6 @@ func functionName(f awslambda.IFunction) *string {
 		return cfn.FunctionName()
 	}
 	return f.FunctionName()
-}
-
-func applicationName(a codedeploy.IEcsApplication) *string {
-	if cfn, ok := a.Node().DefaultChild().(codedeploy.CfnApplication); ok {
-		return cfn.ApplicationName()
-	}
-	return a.ApplicationName()
-}
-
-func deploymentGroupName(g codedeploy.IEcsDeploymentGroup) *string {
-	if cfn, ok := g.Node().DefaultChild().(codedeploy.CfnDeploymentGroup); ok {
-		return cfn.DeploymentGroupName()
-	}
-	return g.DeploymentGroupName()
-}
-
-// deploymentConfigName is the name of a configuration the app defines, or of
-// a predefined one (CodeDeployDefault.*), which keeps CodeDeploy's name.
-func deploymentConfigName(c codedeploy.IEcsDeploymentConfig) *string {
-	// The predefined configurations CDK offers as constants
-	// (EcsDeploymentConfig_ALL_AT_ONCE) are not constructs.
-	if !isConstruct(c) {
-		return c.DeploymentConfigName()
-	}
-	if cfn, ok := c.Node().DefaultChild().(codedeploy.CfnDeploymentConfig); ok {
-		return cfn.DeploymentConfigName()
-	}
-	return c.DeploymentConfigName()
 }
 
 // isConstruct tells a construct from nil and from the values CDK returns

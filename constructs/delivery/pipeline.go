@@ -29,7 +29,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/internal/keypolicy"
 	"ecs-bluegreen/internal/logbucket"
 	"ecs-bluegreen/internal/trust"
@@ -98,8 +97,9 @@ type DeployEnvironment struct {
 	// the files rendered for it and the image tag it gives the images it
 	// releases (ImageTagPrefix). Required.
 	Name *string
-	// Service receives the release. Required.
-	Service bluegreen.Service
+	// Service receives the release: a bluegreen.Service, or anything else
+	// that provides what ReleaseTarget lists. Required.
+	Service ReleaseTarget
 	// RequireApproval adds a manual approval stage before this environment,
 	// linking to the previous environment's production URL. Default: false.
 	RequireApproval bool
@@ -181,8 +181,7 @@ type resolved struct {
 
 type environment struct {
 	name            string
-	service         bluegreen.Service
-	release         bluegreen.CodeDeployRelease
+	service         ReleaseTarget
 	requireApproval bool
 	// target holds the environment's fixed names, from which every policy,
 	// the deploy action and the build variables are built (see names.go).
@@ -249,14 +248,8 @@ func resolve(p *PipelineProps) (resolved, error) {
 			problems = append(problems, fmt.Errorf("Environments[%d].Name %q is used twice", i, name))
 		}
 		seen[name] = true
-		// The deploy stage drives a CodeDeploy deployment; a service released
-		// by another engine needs a deploy action of its own.
-		release, ok := e.Service.Release().(bluegreen.CodeDeployRelease)
-		if !ok {
-			problems = append(problems, fmt.Errorf("Environments[%d].Service is released by %s; this pipeline deploys with %s only", i, engineOf(e.Service), bluegreen.EngineCodeDeploy))
-			continue
-		}
-		t, err := readTarget(i, e.Service, release)
+		// The engine's deploy path (engine.go) reads its part of the target.
+		t, err := readTarget(i, e.Service)
 		if err == nil {
 			err = checkRenderVariables(i, name, t)
 		}
@@ -264,7 +257,7 @@ func resolve(p *PipelineProps) (resolved, error) {
 			problems = append(problems, err)
 			continue
 		}
-		r.envs = append(r.envs, environment{name: name, service: e.Service, release: release, requireApproval: e.RequireApproval, target: t})
+		r.envs = append(r.envs, environment{name: name, service: e.Service, requireApproval: e.RequireApproval, target: t})
 	}
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("delivery: invalid pipeline props: %w", errors.Join(problems...))
@@ -525,14 +518,6 @@ func (p *pipeline) FailureRole() awsiam.Role                     { return p.fail
 func (p *pipeline) FailureDeadLetterQueue() awssqs.Queue         { return p.failureQueue }
 func (p *pipeline) FailureDeadLetterAlarm() awscloudwatch.Alarm  { return p.failureAlarm }
 func (p *pipeline) DeployRole(environment string) awsiam.Role    { return p.deployRoles[environment] }
-
-// engineOf names the engine of a service's release, for messages.
-func engineOf(s bluegreen.Service) string {
-	if r := s.Release(); r != nil {
-		return string(r.Engine())
-	}
-	return "no engine"
-}
 
 func orString(v *string, def string) string {
 	if v == nil || *v == "" {

@@ -117,12 +117,15 @@ func renderSpec() map[string]interface{} {
 // renderVariables are what the render action tells the render project about
 // an environment: only its fixed names, literals in the pipeline template.
 func renderVariables(environment string, t target) map[string]string {
-	return map[string]string{
+	v := map[string]string{
 		deployEnvironmentVar: environment,
 		taskFamilyVar:        t.family,
 		containerNameVar:     t.containerName,
-		appSpecVar:           renderAppSpec(t),
 	}
+	for k, x := range t.engine.renderVariables(t) {
+		v[k] = x
+	}
+	return v
 }
 
 // checkRenderVariables reports variables too long for CodePipeline, which
