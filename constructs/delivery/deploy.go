@@ -118,3 +118,23 @@ func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipel
 		Actions:   &[]awscodepipeline.IAction{render, deploy},
 	})
 }
+
+// addApproval adds the manual approval before e, linking to the environment
+// released just before it.
+func (p *pipeline) addApproval(e environment, before []environment) {
+	props := &actions.ManualApprovalActionProps{
+		ActionName:            jsii.String("Approve"),
+		NotificationTopic:     p.topic,
+		AdditionalInformation: jsii.String(fmt.Sprintf("Approve to release this build to %s.", e.name)),
+	}
+	if len(before) > 0 {
+		prev := before[len(before)-1]
+		url := prev.service.ProductionUrl()
+		props.AdditionalInformation = jsii.String(fmt.Sprintf("This build is live in %s at %s. Check it there, then approve to release it to %s.", prev.name, *url, e.name))
+		props.ExternalEntityLink = url
+	}
+	p.pipeline.AddStage(&awscodepipeline.StageOptions{
+		StageName: jsii.String(ApprovalStageName(e.name)),
+		Actions:   &[]awscodepipeline.IAction{actions.NewManualApprovalAction(props)},
+	})
+}

@@ -7,10 +7,7 @@
 package delivery
 
 import (
-	"errors"
 	"fmt"
-	"math"
-	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -31,7 +28,6 @@ import (
 
 	"ecs-bluegreen/internal/keypolicy"
 	"ecs-bluegreen/internal/logbucket"
-	"ecs-bluegreen/internal/trust"
 )
 
 // Stage names, in the order the pipeline runs them; each environment adds
@@ -167,102 +163,6 @@ type pipeline struct {
 	failureQueue  awssqs.Queue
 	failureAlarm  awscloudwatch.Alarm
 	deployRoles   map[string]awsiam.Role
-}
-
-// resolved holds the props with defaults applied; the caller's props are never modified.
-type resolved struct {
-	prefix, owner, repo, branch string
-	connectionArn, email        string
-	removal                     awscdk.RemovalPolicy
-	retention                   awslogs.RetentionDays
-	imagesPerEnvironment        float64
-	envs                        []environment
-}
-
-type environment struct {
-	name            string
-	service         ReleaseTarget
-	requireApproval bool
-	// target holds the environment's fixed names, from which every policy,
-	// the deploy action and the build variables are built (see names.go).
-	target target
-}
-
-var environmentNameRe = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
-
-func resolve(p *PipelineProps) (resolved, error) {
-	if p == nil {
-		return resolved{}, errors.New("delivery: props are required")
-	}
-	var problems []error
-	required := func(field string, v *string) string {
-		if v == nil || *v == "" {
-			problems = append(problems, fmt.Errorf("%s is required", field))
-			return ""
-		}
-		return *v
-	}
-	r := resolved{
-		prefix:        required("NamePrefix", p.NamePrefix),
-		owner:         required("GitHubOwner", p.GitHubOwner),
-		repo:          required("GitHubRepo", p.GitHubRepo),
-		branch:        orString(p.GitHubBranch, "main"),
-		connectionArn: orString(p.ConnectionArn, ""),
-		email:         orString(p.NotificationEmail, ""),
-		removal:       p.RemovalPolicy,
-		retention:     p.LogRetention,
-	}
-	if r.removal == "" {
-		r.removal = awscdk.RemovalPolicy_RETAIN
-	}
-	if r.retention == "" {
-		r.retention = awslogs.RetentionDays_ONE_MONTH
-	}
-	r.imagesPerEnvironment = 10
-	if n := p.ImagesKeptPerEnvironment; n != nil {
-		if *n < 1 || *n != math.Trunc(*n) {
-			problems = append(problems, fmt.Errorf("ImagesKeptPerEnvironment %v must be a whole number of at least 1", *n))
-		}
-		r.imagesPerEnvironment = *n
-	}
-	if r.connectionArn == "" && !isToken(r.prefix) && len(r.prefix) > maxConnectionName {
-		problems = append(problems, fmt.Errorf("NamePrefix %q has %d characters; the connection it names allows %d (or give ConnectionArn)", r.prefix, len(r.prefix), maxConnectionName))
-	}
-	if !isToken(r.prefix) && len(r.prefix)+len(failureRuleSuffix) > maxRuleName {
-		problems = append(problems, fmt.Errorf("NamePrefix %q has %d characters; the failure rule it names allows %d", r.prefix, len(r.prefix), maxRuleName-len(failureRuleSuffix)))
-	}
-	if len(p.Environments) == 0 {
-		problems = append(problems, errors.New("Environments needs at least one environment"))
-	}
-	seen := map[string]bool{}
-	for i, e := range p.Environments {
-		if e == nil || e.Service == nil || e.Name == nil {
-			problems = append(problems, fmt.Errorf("Environments[%d] needs a Name and a Service", i))
-			continue
-		}
-		name := *e.Name
-		switch {
-		case !environmentNameRe.MatchString(name):
-			problems = append(problems, fmt.Errorf("Environments[%d].Name %q must be lower-case letters and digits, starting with a letter", i, name))
-		case seen[name]:
-			problems = append(problems, fmt.Errorf("Environments[%d].Name %q is used twice", i, name))
-		}
-		seen[name] = true
-		// The engine's deploy path (engine.go) reads its part of the target.
-		t, err := readTarget(i, e.Service)
-		if err == nil {
-			err = checkRenderVariables(i, name, t)
-		}
-		if err != nil {
-			problems = append(problems, err)
-			continue
-		}
-		r.envs = append(r.envs, environment{name: name, service: e.Service, requireApproval: e.RequireApproval, target: t})
-	}
-	if len(problems) > 0 {
-		return resolved{}, fmt.Errorf("delivery: invalid pipeline props: %w", errors.Join(problems...))
-	}
-	return r, nil
 }
 
 // NewPipeline creates the delivery pipeline. It panics on props that cannot
@@ -412,92 +312,6 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	p.announceFailures(r, name)
 	p.suppressDocumentedWildcards(r)
 	return p
-}
-
-// buildSource uses the given connection or creates one.
-func (p *pipeline) buildSource(r resolved) {
-	if r.connectionArn != "" {
-		p.connectionArn = jsii.String(r.connectionArn)
-		return
-	}
-	p.connection = awscodeconnections.NewCfnConnection(p.Construct, jsii.String("Connection"), &awscodeconnections.CfnConnectionProps{
-		ConnectionName: jsii.String(r.prefix),
-		ProviderType:   jsii.String("GitHub"),
-	})
-	p.connectionArn = p.connection.AttrConnectionArn()
-	awscdk.NewCfnOutput(p.Construct, jsii.String("ConnectionArn"), &awscdk.CfnOutputProps{
-		Description: jsii.String(fmt.Sprintf(
-			"GitHub connection %s, created PENDING. Approve it once: AWS console > Developer Tools > Settings > Connections > %s > Update pending connection; then run make connect, which saves the pipeline again so that its push trigger registers, and push or choose Release change.",
-			r.prefix, r.prefix)),
-		Value: p.connectionArn,
-	})
-}
-
-// buildProject creates the CodeBuild project that builds and pushes the
-// image and writes imageDetail.json.
-func (p *pipeline) buildProject(r resolved, name func(string) *string) {
-	this := p.Construct
-	p.logGroup = awslogs.NewLogGroup(this, jsii.String("BuildLogs"), &awslogs.LogGroupProps{
-		Retention:     r.retention,
-		RemovalPolicy: r.removal,
-		EncryptionKey: p.key,
-	})
-	spec := buildSpec()
-	p.project = awscodebuild.NewPipelineProject(this, jsii.String("Build"), &awscodebuild.PipelineProjectProps{
-		ProjectName:   name("-build"),
-		Description:   jsii.String(fmt.Sprintf("%s: builds the image, pushes it to ECR and writes imageDetail.json", r.prefix)),
-		EncryptionKey: p.key,
-		Environment: &awscodebuild.BuildEnvironment{
-			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
-			ComputeType: awscodebuild.ComputeType_SMALL,
-			// Docker builds need a privileged container.
-			Privileged: jsii.Bool(true),
-		},
-		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-			"AWS_ACCOUNT_ID":  {Value: awscdk.Aws_ACCOUNT_ID()},
-			"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
-			"REPOSITORY_URI":  {Value: p.repo.RepositoryUri()},
-		},
-		BuildSpec: awscodebuild.BuildSpec_FromObject(&spec),
-		Cache:     awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER),
-		Logging: &awscodebuild.LoggingOptions{
-			CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: p.logGroup},
-		},
-		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
-	})
-	restrictToProject(p.project, name("-build"))
-	p.repo.GrantPullPush(p.project)
-	p.repo.Grant(p.project, jsii.String("ecr:DescribeImages"))
-}
-
-// restrictToProject adds CodeBuild's confused-deputy conditions (CodeBuild
-// user guide, "Allow CodeBuild to interact with other AWS services") to a
-// project's role: this account, and this project.
-func restrictToProject(project awscodebuild.PipelineProject, name *string) {
-	trust.Restrict(project.Role(), awscdk.Stack_Of(project).FormatArn(&awscdk.ArnComponents{
-		Service: jsii.String("codebuild"), Resource: jsii.String("project"), ResourceName: name,
-		ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-	}))
-}
-
-// addApproval adds the manual approval before e, linking to the environment
-// released just before it.
-func (p *pipeline) addApproval(e environment, before []environment) {
-	props := &actions.ManualApprovalActionProps{
-		ActionName:            jsii.String("Approve"),
-		NotificationTopic:     p.topic,
-		AdditionalInformation: jsii.String(fmt.Sprintf("Approve to release this build to %s.", e.name)),
-	}
-	if len(before) > 0 {
-		prev := before[len(before)-1]
-		url := prev.service.ProductionUrl()
-		props.AdditionalInformation = jsii.String(fmt.Sprintf("This build is live in %s at %s. Check it there, then approve to release it to %s.", prev.name, *url, e.name))
-		props.ExternalEntityLink = url
-	}
-	p.pipeline.AddStage(&awscodepipeline.StageOptions{
-		StageName: jsii.String(ApprovalStageName(e.name)),
-		Actions:   &[]awscodepipeline.IAction{actions.NewManualApprovalAction(props)},
-	})
 }
 
 func (p *pipeline) CodePipeline() awscodepipeline.Pipeline       { return p.pipeline }
