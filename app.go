@@ -22,7 +22,7 @@ func run() (code int) {
 	// Validate the CLI's context before the CDK runtime starts: a bad value
 	// fails in milliseconds and nothing is synthesized. Warnings come first:
 	// a likely typo often explains the error.
-	warnings, checked, err := config.CheckCLIContext()
+	cfg, warnings, checked, err := config.CheckCLIContext()
 	for _, w := range warnings {
 		fmt.Fprintln(os.Stderr, "warning:", w)
 	}
@@ -41,14 +41,14 @@ func run() (code int) {
 		}
 	}()
 	app := awscdk.NewApp(nil)
-	cfg, err := config.Load(app.Node())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	// The CLI's context was checked above, with its warnings printed; they
-	// are printed here only for an app the CLI did not start.
+	// The configuration is read once: from the CLI's context above, or, for
+	// an app the CLI did not start, from the app's own context here.
 	if !checked {
+		cfg, err = config.Load(app.Node())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 		for _, w := range cfg.Warnings {
 			fmt.Fprintln(os.Stderr, "warning:", w)
 		}

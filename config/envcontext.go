@@ -56,26 +56,27 @@ func ContextFromEnv() (ctx Context, ok bool, err error) {
 
 // CheckCLIContext validates the context the CDK CLI passed before the CDK
 // runtime starts, so that bad configuration fails in milliseconds and
-// nothing is synthesized. checked is false when the app was not started by
-// the CLI; then nothing was read and the caller must report the warnings of
-// its own Load.
+// nothing is synthesized, and returns the configuration for the app to
+// build, so that it is read once. checked is false when the app was not
+// started by the CLI; then nothing was read and the caller must Load the
+// app's own context (and report its warnings).
 //
 // warnings, such as likely typos in key names, are returned whether or not
 // the configuration is valid, for the caller to print before the error. A
 // *Error returned here leaves its Warnings empty, so that printing both shows
 // each warning once.
-func CheckCLIContext() (warnings []string, checked bool, err error) {
+func CheckCLIContext() (cfg *Config, warnings []string, checked bool, err error) {
 	ctx, checked, err := ContextFromEnv()
 	if err != nil || !checked {
-		return nil, checked, err
+		return nil, nil, checked, err
 	}
-	cfg, err := Load(ctx)
+	cfg, err = Load(ctx)
 	var cfgErr *Error
 	if errors.As(err, &cfgErr) {
-		return cfgErr.Warnings, true, &Error{Problems: cfgErr.Problems}
+		return nil, cfgErr.Warnings, true, &Error{Problems: cfgErr.Problems}
 	}
 	if err != nil {
-		return nil, true, err
+		return nil, nil, true, err
 	}
-	return cfg.Warnings, true, nil
+	return cfg, cfg.Warnings, true, nil
 }

@@ -53,7 +53,7 @@ func TestCheckCLIContext(t *testing.T) {
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
 			setCLIContext(t, row.contextJSON, "")
-			warnings, checked, err := config.CheckCLIContext()
+			_, warnings, checked, err := config.CheckCLIContext()
 			if checked != row.wantChecked {
 				t.Errorf("checked = %v, want %v", checked, row.wantChecked)
 			}

@@ -153,7 +153,7 @@ func checkInProcess(t *testing.T, overrides map[string]interface{}) string {
 		os.Unsetenv(name) // t.Setenv restores it afterwards
 	}
 	t.Setenv("CDK_CONTEXT_JSON", contextJSON(t, overrides))
-	warnings, checked, err := config.CheckCLIContext()
+	_, warnings, checked, err := config.CheckCLIContext()
 	if !checked {
 		t.Fatal("CheckCLIContext did not read CDK_CONTEXT_JSON")
 	}
