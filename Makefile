@@ -52,7 +52,7 @@ lint: ## cfn-lint every synthesized template (errors and warnings fail)
 	@echo "cfn-lint: $$(ls cdk.out/*.template.json | wc -l) templates, no errors or warnings"
 
 guard: $(TOOLS_STAMP) ## cfn-guard every template against AWS Control Tower rules (exceptions: guard-exceptions.yaml)
-	scripts/cfn-guard.sh cdk.out/*.template.json
+	go run ./tools/cfnguard cdk.out/*.template.json
 
 bench: ## time warm synth, warm tests and the cold path (min/median/max)
 	scripts/bench.sh
