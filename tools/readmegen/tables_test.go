@@ -8,26 +8,26 @@ import (
 )
 
 func TestSuppressionTable(t *testing.T) {
-	stacks, err := readAssembly("testdata/cdk.out")
+	stacks, err := readAssembly("testdata/assembly")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "### cdk-nag suppressions (9: 4 in Blue, 5 in Green)\n" +
+	want := "### cdk-nag suppressions (10: 5 in Blue, 5 in Green)\n" +
 		"\n" +
 		"Each row applies once in every stack it names.\n" +
 		"\n" +
 		"| rule (finding) | resource | reason |\n" +
 		"|---|---|---|\n" +
-		// Paths with the same stacks share them; Another::Provider is in
-		// Green only.
+		// Each path names its stacks.
 		"| AwsSolutions-IAM4 (`Policy::basic`) | `Another::Provider/Role` (Green), `Custom::Provider/Role` (Blue, Green) | CDK's provider attaches it |\n" +
 		// A reference names the construct path; the row holds in both
 		// stacks although the logical IDs could differ.
 		"| AwsSolutions-IAM5 (`Resource::<App/Bucket.Arn>/*`) | `App/Role/DefaultPolicy` (Blue, Green) | objects of the app's own bucket |\n" +
 		// The stacks' regions and Green's account read the same.
 		"| AwsSolutions-IAM5 (`Resource::arn:aws:logs:<region>:<AWS::AccountId>:log-group:app:*`) | `App/Role/DefaultPolicy` (Blue, Green) | logs of the app's \\| own group |\n" +
-		// No appliesTo: no finding.
-		"| AwsSolutions-SQS3 | `App/Queue` (Blue) | the queue is itself a dead-letter queue |\n" +
+		// No appliesTo: no finding. Consecutive paths in the same stacks
+		// name them once.
+		"| AwsSolutions-SQS3 | `App/OtherQueue`, `App/Queue` (Blue) | the queue is itself a dead-letter queue |\n" +
 		// Rows first seen in a later stack come after; several findings
 		// in one suppression are listed together.
 		"| AwsSolutions-IAM5 (`regex /^Resource::<Fn[A-Z0-9]+.Arn>:\\*$/g`, `Resource::*`) | `App/Role/DefaultPolicy` (Green) | any version of the app's functions |\n"
