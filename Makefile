@@ -12,7 +12,7 @@ CDK := node_modules/.bin/cdk
 TOOLS_STAMP := node_modules/.tools-installed
 CFN_LINT_VERSION := 1.51.0
 
-.PHONY: help tools synth test unit-test cli-synth lint guard deploy diff destroy clean bench release-time
+.PHONY: help tools synth test unit-test cli-synth lint guard readme-check deploy diff destroy clean bench release-time
 .PHONY: connect
 
 help: ## list the targets
@@ -35,7 +35,7 @@ test: tools ## everything that proves the project works
 	go vet ./...
 	node --test --test-reporter=spec constructs/bluegreen/pretraffic/index.test.mjs
 	go tool gotestsum --format standard-quiet -- ./...
-	$(MAKE) --no-print-directory cli-synth lint guard
+	$(MAKE) --no-print-directory cli-synth lint guard readme-check
 
 unit-test: ## go test only
 	go test ./...
@@ -52,7 +52,10 @@ lint: ## cfn-lint every synthesized template (errors and warnings fail)
 	@echo "cfn-lint: $$(ls cdk.out/*.template.json | wc -l) templates, no errors or warnings"
 
 guard: $(TOOLS_STAMP) ## cfn-guard every template against AWS Control Tower rules (exceptions: guard-exceptions.yaml)
-	scripts/cfn-guard.sh cdk.out/*.template.json
+	go run ./tools/cfnguard cdk.out/*.template.json
+
+readme-check: ## fail when a generated README block is not what `go generate ./...` writes (reads cdk.out)
+	go run ./tools/readmegen -check
 
 bench: ## time warm synth, warm tests and the cold path (min/median/max)
 	scripts/bench.sh

@@ -1,0 +1,18 @@
+// Command readmegen writes the generated blocks of README.md, each between
+// its <!-- name:start ... --> and <!-- name:end --> markers, from the code
+// and the synthesized templates:
+//
+//   - config-table: the context keys the config package reads
+//   - nag-suppressions: the cdk-nag suppressions the templates in cdk.out
+//     carry (Metadata.cdk_nag.rules_to_suppress), by rule, finding and reason
+//   - guard-exceptions: the entries of guard-exceptions.yaml
+//   - release-time: the output of `go run ./tools/releasetime cdk.out`
+//
+// `go generate ./...` synthesizes the app (make synth) and rewrites the
+// blocks in place. `go run ./tools/readmegen -check` (make readme-check, part
+// of make test) reads the existing cdk.out instead, and fails when README.md
+// differs from what it would write.
+package main
+
+//go:generate make --no-print-directory -C ../.. synth
+//go:generate go run .
