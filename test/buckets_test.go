@@ -13,7 +13,7 @@ func TestEveryBucketDisablesAcls(t *testing.T) {
 	want := map[string]interface{}{"Rules": []interface{}{map[string]interface{}{"ObjectOwnership": "BucketOwnerEnforced"}}}
 	checked := map[string]int{}
 	for name, tpl := range synthesizedTemplates(t) {
-		res, _ := (*tpl.ToJSON())["Resources"].(map[string]interface{})
+		res := templateResources(t, tpl)
 		for logical, r := range res {
 			if dig(r, "Type") != "AWS::S3::Bucket" {
 				continue

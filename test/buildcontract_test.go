@@ -368,7 +368,7 @@ func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[st
 	}
 	// Apart from the image and the read-only fields, the template is exactly
 	// what was registered: nothing is lost or written twice.
-	want := normalizeJSON(registered).(map[string]interface{})
+	want := normalize(registered).(map[string]interface{})
 	for _, f := range append(ecsReadOnlyFields, ecsDroppedFields...) {
 		delete(want, f)
 	}

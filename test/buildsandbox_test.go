@@ -114,7 +114,7 @@ func (b *buildSandbox) register(t *testing.T, envID string, td map[string]interf
 // <environment>.taskMemory would.
 func (b *buildSandbox) registerNewRevision(t *testing.T, envID string) {
 	t.Helper()
-	td := normalizeJSON(b.taskDefinitions[envID]).(map[string]interface{})
+	td := normalize(b.taskDefinitions[envID]).(map[string]interface{})
 	double := func(v interface{}) interface{} {
 		switch x := v.(type) {
 		case string:

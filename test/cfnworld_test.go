@@ -3,9 +3,7 @@ package test
 import (
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -400,7 +398,7 @@ func (w *cfnWorld) ecsTaskDefinition(t *testing.T, s *cfnStack, logical string, 
 	// Returned since the API gained it, whether or not it was registered.
 	td["enableFaultInjection"] = false
 	// Round-trip through JSON, as the stand-in's answer is read back.
-	return normalizeJSON(td).(map[string]interface{})
+	return normalize(td).(map[string]interface{})
 }
 
 // apiShape turns a CloudFormation property value into the ECS API's shape:
@@ -435,38 +433,4 @@ func lowerCamel(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
-}
-
-// ---------------------------------------------------------------------------
-// Small helpers over decoded JSON.
-
-func asMap(v interface{}) map[string]interface{} {
-	m, _ := v.(map[string]interface{})
-	return m
-}
-
-func asList(v interface{}) []interface{} {
-	l, _ := v.([]interface{})
-	return l
-}
-
-func containsValue(list []interface{}, v interface{}) bool {
-	for _, e := range list {
-		if reflect.DeepEqual(e, v) {
-			return true
-		}
-	}
-	return false
-}
-
-func normalizeJSON(v interface{}) interface{} {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	var out interface{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(err)
-	}
-	return out
 }

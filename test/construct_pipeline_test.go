@@ -27,7 +27,7 @@ import (
 func dlvResource(t *testing.T, resourceType string, props map[string]interface{}) map[string]interface{} {
 	t.Helper()
 	id := logicalIDIn(t, dlv.tpl, resourceType, props)
-	return (*dlv.tpl.ToJSON())["Resources"].(map[string]interface{})[id].(map[string]interface{})
+	return templateResources(t, dlv.tpl)[id]
 }
 
 // TestPipelineConstructDefaults proves the documented default of every optional prop.
@@ -59,13 +59,13 @@ func TestPipelineConstructDefaults(t *testing.T) {
 	})
 	// RemovalPolicy RETAIN: every stateful resource of the plain pipeline is kept.
 	for _, r := range []struct{ name, logical string }{
-		{"key", *dlv.stack.GetLogicalId(dlv.plain.Key().Node().DefaultChild().(awscdk.CfnElement))},
-		{"artifact bucket", *dlv.stack.GetLogicalId(dlv.plain.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement))},
-		{"repository", *dlv.stack.GetLogicalId(dlv.plain.Repository().Node().DefaultChild().(awscdk.CfnElement))},
-		{"build logs", *dlv.stack.GetLogicalId(dlv.plain.BuildLogGroup().Node().DefaultChild().(awscdk.CfnElement))},
-		{"failure dead-letter queue", *dlv.stack.GetLogicalId(dlv.plain.FailureDeadLetterQueue().Node().DefaultChild().(awscdk.CfnElement))},
+		{"key", logicalOf(dlv.plain.Key())},
+		{"artifact bucket", logicalOf(dlv.plain.ArtifactBucket())},
+		{"repository", logicalOf(dlv.plain.Repository())},
+		{"build logs", logicalOf(dlv.plain.BuildLogGroup())},
+		{"failure dead-letter queue", logicalOf(dlv.plain.FailureDeadLetterQueue())},
 	} {
-		res := (*dlv.tpl.ToJSON())["Resources"].(map[string]interface{})[r.logical].(map[string]interface{})
+		res := templateResources(t, dlv.tpl)[r.logical]
 		if res["DeletionPolicy"] != "Retain" {
 			t.Errorf("RemovalPolicy defaults to RETAIN: %s has DeletionPolicy %v", r.name, res["DeletionPolicy"])
 		}
@@ -144,7 +144,7 @@ func TestPipelineConstructOptionalProps(t *testing.T) {
 func TestPipelineConstructGetters(t *testing.T) {
 	deployAction := func(env string) interface{} {
 		for _, st := range dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "Stages").([]interface{}) {
-			for _, a := range list(dig(st, "Actions")) {
+			for _, a := range asList(dig(st, "Actions")) {
 				if dig(st, "Name") == delivery.DeployStageName(env) && dig(a, "ActionTypeId", "Provider") == "CodeDeployToECS" {
 					return a
 				}
@@ -367,7 +367,7 @@ func dlvRenderVariables(t *testing.T, env string) map[string]string {
 		if dig(st, "Name") != delivery.DeployStageName(env) {
 			continue
 		}
-		for _, a := range list(dig(st, "Actions")) {
+		for _, a := range asList(dig(st, "Actions")) {
 			if dig(a, "ActionTypeId", "Provider") == "CodeBuild" {
 				return actionVariables(t, asMap(a))
 			}
@@ -435,7 +435,7 @@ if [ "$1" = login ]; then cat > /dev/null; fi
 		spec := dlvBuildSpec(t, project)
 		var commands []string
 		for _, phase := range []string{"pre_build", "build", "post_build"} {
-			for _, c := range list(dig(spec, "phases", phase, "commands")) {
+			for _, c := range asList(dig(spec, "phases", phase, "commands")) {
 				if c != nil {
 					commands = append(commands, c.(string))
 				}
@@ -519,11 +519,11 @@ if [ "$1" = login ]; then cat > /dev/null; fi
 			t.Errorf("%s: AppSpec is not JSON: %v", env.name, err)
 			continue
 		}
-		target := dig(list(spec["Resources"])[0], "TargetService", "Properties", "LoadBalancerInfo")
+		target := dig(asList(spec["Resources"])[0], "TargetService", "Properties", "LoadBalancerInfo")
 		if dig(target, "ContainerName") != env.container || dig(target, "ContainerPort") != env.port {
 			t.Errorf("%s: AppSpec routes to %v, want %s on %v", env.name, target, env.container, env.port)
 		}
-		if hook := dig(list(spec["Hooks"])[0], "AfterAllowTestTraffic"); hook != env.hook {
+		if hook := dig(asList(spec["Hooks"])[0], "AfterAllowTestTraffic"); hook != env.hook {
 			t.Errorf("%s: AppSpec hook %v, want %s", env.name, hook, env.hook)
 		}
 	}

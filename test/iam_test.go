@@ -40,7 +40,7 @@ func policyDocuments(t *testing.T, stackID string) map[string]interface{} {
 				docs[logical+" (repository policy)"] = p
 			}
 		case "AWS::IAM::Role":
-			for i, p := range list(dig(props, "Policies")) {
+			for i, p := range asList(dig(props, "Policies")) {
 				if p != nil {
 					docs[fmt.Sprintf("%s (inline %d)", logical, i)] = dig(p, "PolicyDocument")
 				}
@@ -60,13 +60,13 @@ func TestNoWildcardActionsAnywhere(t *testing.T) {
 	for _, id := range app.StackIDs() {
 		for label, doc := range policyDocuments(t, id) {
 			isKeyPolicy := strings.HasSuffix(label, "(key policy)")
-			for _, st := range list(dig(doc, "Statement")) {
+			for _, st := range asList(dig(doc, "Statement")) {
 				if dig(st, "Effect") != "Allow" {
 					continue // a Deny of "s3:*" without TLS is what a TLS-only policy is
 				}
 				statements++
-				onStar := slicesContain(list(dig(st, "Resource")), "*") && !isKeyPolicy // in a key policy "*" is the key itself
-				for _, a := range list(dig(st, "Action")) {
+				onStar := containsValue(asList(dig(st, "Resource")), "*") && !isKeyPolicy // in a key policy "*" is the key itself
+				for _, a := range asList(dig(st, "Action")) {
 					action := fmt.Sprint(a)
 					if strings.Contains(action, "*") {
 						t.Errorf("%s/%s: Allow of wildcard action %q", id, label, action)

@@ -275,7 +275,7 @@ func TestPipelineStageOrder(t *testing.T) {
 	}
 	for i, w := range want {
 		var have []action
-		for _, a := range list(dig(got[i], "Actions")) {
+		for _, a := range asList(dig(got[i], "Actions")) {
 			order, _ := dig(a, "RunOrder").(float64)
 			have = append(have, action{fmt.Sprint(dig(a, "ActionTypeId", "Category")), fmt.Sprint(dig(a, "ActionTypeId", "Provider")), order})
 		}
@@ -303,7 +303,7 @@ func projectBuildSpec(t *testing.T, name string) (spec map[string]interface{}, p
 		if err := json.Unmarshal([]byte(raw), &spec); err != nil {
 			t.Fatalf("%s: buildspec: %v", name, err)
 		}
-		for _, v := range list(dig(pr, "Properties", "Environment", "EnvironmentVariables")) {
+		for _, v := range asList(dig(pr, "Properties", "Environment", "EnvironmentVariables")) {
 			if v != nil {
 				projectVars[dig(v, "Name").(string)] = true
 			}
@@ -336,7 +336,7 @@ func codeBuildActions(t *testing.T) map[string]map[string]interface{} {
 	t.Helper()
 	out := map[string]map[string]interface{}{}
 	for _, s := range stages(t) {
-		for _, a := range list(dig(s, "Actions")) {
+		for _, a := range asList(dig(s, "Actions")) {
 			if dig(a, "ActionTypeId", "Provider") == "CodeBuild" {
 				out[s["Name"].(string)] = asMap(a)
 			}
@@ -375,7 +375,7 @@ func TestDeployActionsReadWhatTheirStageRenders(t *testing.T) {
 	}
 	renderSpec, _ := projectBuildSpec(t, renderProjectName())
 	builds := codeBuildActions(t)
-	buildOutput := dig(list(dig(builds[delivery.BuildStageName], "OutputArtifacts"))[0], "Name")
+	buildOutput := dig(asList(dig(builds[delivery.BuildStageName], "OutputArtifacts"))[0], "Name")
 	byName := map[string]map[string]interface{}{}
 	for _, s := range stages(t) {
 		byName[s["Name"].(string)] = s
@@ -388,19 +388,19 @@ func TestDeployActionsReadWhatTheirStageRenders(t *testing.T) {
 			continue
 		}
 		var deploy map[string]interface{}
-		for _, a := range list(dig(byName[stage], "Actions")) {
+		for _, a := range asList(dig(byName[stage], "Actions")) {
 			if dig(a, "ActionTypeId", "Provider") == "CodeDeployToECS" {
 				deploy = asMap(a)
 			}
 		}
-		rendered := dig(list(dig(render, "OutputArtifacts"))[0], "Name")
+		rendered := dig(asList(dig(render, "OutputArtifacts"))[0], "Name")
 		cfg := asMap(dig(deploy, "Configuration"))
 		for _, c := range []struct {
 			name      string
 			got, want interface{}
 		}{
 			{"render project", dig(render, "Configuration", "ProjectName"), inPipeline(app.System.Pipeline.Pipeline.RenderProject().ProjectName())},
-			{"render input", dig(list(dig(render, "InputArtifacts"))[0], "Name"), buildOutput},
+			{"render input", dig(asList(dig(render, "InputArtifacts"))[0], "Name"), buildOutput},
 			{"render environment", actionVariables(t, render)["DEPLOY_ENVIRONMENT"], env.name},
 			{"TaskDefinitionTemplateArtifact", cfg["TaskDefinitionTemplateArtifact"], rendered},
 			{"AppSpecTemplateArtifact", cfg["AppSpecTemplateArtifact"], rendered},
@@ -555,13 +555,13 @@ func TestPipelineIamScope(t *testing.T) {
 				continue
 			}
 			checked++
-			actions := list(dig(st, "Action"))
-			resources := list(dig(st, "Resource"))
+			actions := asList(dig(st, "Action"))
+			resources := asList(dig(st, "Resource"))
 			for _, a := range actions {
 				if onDeployRole && strings.Contains(a.(string), "*") {
 					t.Errorf("%s: deploy role action %q has a wildcard", logical, a)
 				}
-				if slicesContain(resources, "*") && !wildcardOnly[a.(string)] {
+				if containsValue(resources, "*") && !wildcardOnly[a.(string)] {
 					t.Errorf("%s: %q allowed on \"*\"", logical, a)
 				}
 			}
@@ -573,31 +573,6 @@ func TestPipelineIamScope(t *testing.T) {
 	if len(deployRoles) != 2 {
 		t.Fatalf("want one deploy role per environment, got %v", deployRoles)
 	}
-}
-
-func list(v interface{}) []interface{} {
-	if l, ok := v.([]interface{}); ok {
-		return l
-	}
-	return []interface{}{v}
-}
-
-func slicesContain(l []interface{}, want string) bool {
-	for _, v := range l {
-		if v == want {
-			return true
-		}
-	}
-	return false
-}
-
-// normalize round-trips a value through JSON so that resolved tokens and
-// template values compare equal.
-func normalize(v interface{}) interface{} {
-	b, _ := json.Marshal(v)
-	var out interface{}
-	_ = json.Unmarshal(b, &out)
-	return out
 }
 
 // TestPipelineDeploysAfterEnvironments proves `cdk deploy --all` order: the

@@ -73,7 +73,7 @@ func TestProductionLoadBalancerIsProtected(t *testing.T) {
 		}
 		for logical, lb := range lbs {
 			got := false
-			for _, a := range list(dig(lb, "Properties", "LoadBalancerAttributes")) {
+			for _, a := range asList(dig(lb, "Properties", "LoadBalancerAttributes")) {
 				if dig(a, "Key") == "deletion_protection.enabled" && dig(a, "Value") == "true" {
 					got = true
 				}
@@ -140,7 +140,7 @@ func TestDeploymentGroupsRollBackOnAlarms(t *testing.T) {
 			if dig(p, "AlarmConfiguration", "Enabled") != true {
 				t.Errorf("%s: alarm configuration not enabled", where)
 			}
-			alarms := list(dig(p, "AlarmConfiguration", "Alarms"))
+			alarms := asList(dig(p, "AlarmConfiguration", "Alarms"))
 			if len(alarms) < 2 || alarms[0] == nil {
 				t.Errorf("%s: %d alarms, want the rollback alarms", where, len(alarms))
 			}
@@ -153,7 +153,7 @@ func TestDeploymentGroupsRollBackOnAlarms(t *testing.T) {
 				t.Errorf("%s: automatic rollback not enabled", where)
 			}
 			var events []string
-			for _, e := range list(dig(p, "AutoRollbackConfiguration", "Events")) {
+			for _, e := range asList(dig(p, "AutoRollbackConfiguration", "Events")) {
 				events = append(events, fmt.Sprint(e))
 			}
 			sort.Strings(events)
@@ -212,7 +212,7 @@ func TestTeardownEmptiesLogBucketsAfterTheirWriters(t *testing.T) {
 			t.Errorf("%s: missing resource (emptying %v)", c.what, emptying)
 			continue
 		}
-		if !containsValue(list(dig(res[c.dependent], "DependsOn")), c.emptying) {
+		if !containsValue(asList(dig(res[c.dependent], "DependsOn")), c.emptying) {
 			t.Errorf("%s: %s does not depend on %s", c.what, c.dependent, c.emptying)
 		}
 	}

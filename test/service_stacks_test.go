@@ -17,11 +17,6 @@ func environments() map[string]*config.Environment {
 	return map[string]*config.Environment{"Staging": &app.Config.Staging, "Production": &app.Config.Production}
 }
 
-func obj(m map[string]interface{}) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
-func arrayWith(items ...interface{}) assertions.Matcher {
-	return assertions.Match_ArrayWith(&items)
-}
-
 // TestEnvironmentRequirements proves every property the blue/green service
 // must have, in both environments, with the values from cdk.json.
 func TestEnvironmentRequirements(t *testing.T) {
@@ -160,7 +155,7 @@ func TestServiceCreatedAfterItsTaskDefinition(t *testing.T) {
 		t.Run(id, func(t *testing.T) {
 			taskDef := logicalID(t, id, "AWS::ECS::TaskDefinition", nil)
 			for logical, svc := range resources(t, id, "AWS::ECS::Service") {
-				if !containsValue(list(svc["DependsOn"]), taskDef) {
+				if !containsValue(asList(svc["DependsOn"]), taskDef) {
 					t.Errorf("service %s does not depend on task definition %s; DependsOn = %v", logical, taskDef, svc["DependsOn"])
 				}
 			}
@@ -310,7 +305,7 @@ func TestVpcSpansTwoZones(t *testing.T) {
 
 // subnetType is the aws-cdk:subnet-type tag CDK puts on every subnet it creates.
 func subnetType(props map[string]interface{}) string {
-	for _, tag := range list(props["Tags"]) {
+	for _, tag := range asList(props["Tags"]) {
 		if dig(tag, "Key") == "aws-cdk:subnet-type" {
 			return fmt.Sprint(dig(tag, "Value"))
 		}
@@ -371,18 +366,6 @@ func refTo(t *testing.T, stackID, resourceType, name string) map[string]interfac
 // whose properties contain props.
 func refToIn(t *testing.T, tpl assertions.Template, resourceType string, props map[string]interface{}) map[string]interface{} {
 	return map[string]interface{}{"Ref": logicalIDIn(t, tpl, resourceType, props)}
-}
-
-// dig walks nested maps of a template.
-func dig(v interface{}, path ...string) interface{} {
-	for _, p := range path {
-		m, ok := v.(map[string]interface{})
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
 }
 
 // requestMetric matches one metric query of the request-scaling policy: an

@@ -49,7 +49,7 @@ func TestServiceTrustPoliciesCarryDocumentedDeputyConditions(t *testing.T) {
 			if dig(r, "Type") != "AWS::IAM::Role" {
 				continue
 			}
-			for _, st := range list(dig(r, "Properties", "AssumeRolePolicyDocument", "Statement")) {
+			for _, st := range asList(dig(r, "Properties", "AssumeRolePolicyDocument", "Statement")) {
 				service, ok := dig(st, "Principal", "Service").(string)
 				if !ok {
 					continue
@@ -101,9 +101,9 @@ func flatArn(v interface{}) string {
 		if ref, ok := x["Ref"]; ok {
 			return map[string]string{"AWS::AccountId": "<account>", "AWS::Region": "<region>", "AWS::Partition": "aws"}[fmt.Sprint(ref)]
 		}
-		if j := list(x["Fn::Join"]); len(j) == 2 {
+		if j := asList(x["Fn::Join"]); len(j) == 2 {
 			var b strings.Builder
-			for _, p := range list(j[1]) {
+			for _, p := range asList(j[1]) {
 				b.WriteString(flatArn(p))
 			}
 			return strings.ReplaceAll(b.String(), ":"+app.Config.Region+":", ":<region>:")
