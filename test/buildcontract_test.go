@@ -19,10 +19,8 @@ import (
 	"ecs-bluegreen/constructs/delivery"
 )
 
-// The stand-in account the build runs in.
+// What the stand-ins answer.
 const (
-	standInAccount = "123456789012"
-	standInRegion  = "us-east-1"
 	// standInCommit is the commit the source action hands to the build.
 	standInCommit = "3f9c2a7b1e4d5c6a8b9f0e1d2c3b4a5968778695"
 	// standInToken is what `aws ecr get-login-password` prints.
@@ -686,7 +684,7 @@ func (p *pipelineUnderTest) readCodeBuildAction(t *testing.T, w *cfnWorld, stage
 		t.Fatalf("%s: ProjectName must refer to a project of this stack, got %v", c.name(), dig(action, "Configuration", "ProjectName"))
 	}
 	c.project = asMap(dig(project, "Properties"))
-	c.projectName = w.physicalName(s, ref)
+	c.projectName = w.physicalName(t, s, ref)
 
 	// Variables the action passes: StartBuild overrides, pipeline variables resolved.
 	c.actionVars = map[string]string{}
@@ -763,7 +761,7 @@ func findEnvironment(t *testing.T, w *cfnWorld, stage, group string) *environmen
 	t.Helper()
 	for _, s := range w.stacks {
 		for logical := range s.resourcesOfType("AWS::CodeDeploy::DeploymentGroup") {
-			if w.physicalName(s, logical) != group {
+			if w.physicalName(t, s, logical) != group {
 				continue
 			}
 			e := &environmentUnderTest{id: s.id}
@@ -783,7 +781,7 @@ func findEnvironment(t *testing.T, w *cfnWorld, stage, group string) *environmen
 			for logical, fn := range s.resourcesOfType("AWS::Lambda::Function") {
 				for _, tag := range asList(dig(fn, "Properties", "Tags")) {
 					if dig(tag, "Key") == "Purpose" && dig(tag, "Value") == "pre-traffic validation" {
-						hooks = append(hooks, w.physicalName(s, logical))
+						hooks = append(hooks, w.physicalName(t, s, logical))
 					}
 				}
 			}

@@ -60,7 +60,7 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 	}
 	var immutable bool
 	for logical, r := range repos {
-		b.repositoryName = w.physicalName(p.stack, logical)
+		b.repositoryName = w.physicalName(t, p.stack, logical)
 		immutable = dig(r, "Properties", "ImageTagMutability") == "IMMUTABLE"
 	}
 	b.registry = standInAccount + ".dkr.ecr." + standInRegion + ".amazonaws.com"
@@ -69,11 +69,11 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 	// What DescribeTaskDefinition answers: each environment's task
 	// definition as CloudFormation registered it.
 	for _, s := range w.stacks {
-		for logical, r := range s.resourcesOfType("AWS::ECS::TaskDefinition") {
+		for logical := range s.resourcesOfType("AWS::ECS::TaskDefinition") {
 			if _, ok := b.taskDefinitions[s.id]; ok {
 				t.Fatalf("%s has more than one task definition; the build handles one per environment", s.id)
 			}
-			b.register(t, s.id, w.ecsTaskDefinition(t, s, logical, r))
+			b.register(t, s.id, w.ecsTaskDefinition(t, s, logical))
 		}
 	}
 	b.write(t, "account", standInAccount)

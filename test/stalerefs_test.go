@@ -237,13 +237,13 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 	for _, r := range pipe.resourcesOfType("AWS::ECR::Repository") {
 		repoPolicy = statements(dig(r, "Properties", "RepositoryPolicyText"))
 	}
-	prefix := "arn:aws:codedeploy:" + standInRegion + ":" + standInAccount + ":"
 	for _, env := range releaseOrder() {
 		svc := env.service
 		es := stackByID[*awscdk.Stack_Of(svc.TaskDefinition()).Node().Id()]
+		prefix := es.arn("codedeploy", "")
 		group := deploymentGroup(t, svc)
 		groupProps := es.resources[logicalOf(group)]["Properties"]
-		application := w.physicalName(es, logicalOf(group.Application()))
+		application := w.physicalName(t, es, logicalOf(group.Application()))
 		executionRole := resolved(es, map[string]interface{}{"Fn::GetAtt": []interface{}{logicalOf(svc.ExecutionRole()), "Arn"}})
 		taskRole := resolved(es, map[string]interface{}{"Fn::GetAtt": []interface{}{logicalOf(svc.TaskRole()), "Arn"}})
 		family := resolved(es, dig(es.resources[logicalOf(svc.TaskDefinition())], "Properties", "Family"))
@@ -263,10 +263,10 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 		}{
 			{"repository policy: the execution role pulls", dig(repoPolicy["Pull"+strings.ToUpper(env.name)], "Principal", "AWS"), executionRole},
 			{"deploy role: iam:PassRole", dig(deploy["PassTaskRoles"], "Resource"), []interface{}{executionRole, taskRole}},
-			{"deploy role: the deployment group", dig(deploy["CreateDeployment"], "Resource"), prefix + "deploymentgroup:" + application + "/" + w.physicalName(es, logicalOf(group))},
+			{"deploy role: the deployment group", dig(deploy["CreateDeployment"], "Resource"), prefix + "deploymentgroup:" + application + "/" + w.physicalName(t, es, logicalOf(group))},
 			{"deploy role: the application", dig(deploy["RegisterRevision"], "Resource"), prefix + "application:" + application},
 			{"deploy role: the deployment configuration", dig(deploy["ReadDeploymentConfig"], "Resource"), prefix + "deploymentconfig:" + fmt.Sprint(resolved(es, dig(groupProps, "DeploymentConfigName")))},
-			{"deploy role: the task family", dig(deploy["RegisterTaskDefinition"], "Resource"), "arn:aws:ecs:" + standInRegion + ":" + standInAccount + ":task-definition/" + fmt.Sprint(family) + ":*"},
+			{"deploy role: the task family", dig(deploy["RegisterTaskDefinition"], "Resource"), es.arn("ecs", "task-definition/"+fmt.Sprint(family)+":*")},
 		} {
 			if !reflect.DeepEqual(normalize(c.got), normalize(c.want)) {
 				t.Errorf("%s: %s names %v, want %v", env.name, c.what, compact(c.got), compact(c.want))
