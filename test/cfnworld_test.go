@@ -500,6 +500,32 @@ func (w *cfnWorld) sub(s *cfnStack, arg interface{}) (interface{}, error) {
 	return strings.ReplaceAll(out, "${!", "${"), nil
 }
 
+// roleStatements returns the statements, resolved, of every identity
+// policy of a stack attached to the role with the given ARN.
+func (w *cfnWorld) roleStatements(t *testing.T, s *cfnStack, roleArn string) []interface{} {
+	t.Helper()
+	var out []interface{}
+	for logical, pol := range s.resources {
+		if typ := pol["Type"]; typ != "AWS::IAM::Policy" && typ != "AWS::IAM::ManagedPolicy" {
+			continue
+		}
+		attached := false
+		for _, r := range asList(dig(pol, "Properties", "Roles")) {
+			name := w.mustString(t, s, r)
+			attached = attached || "arn:aws:iam::"+s.account+":role/"+name == roleArn
+		}
+		if !attached {
+			continue
+		}
+		doc, err := w.resolve(s, dig(pol, "Properties", "PolicyDocument"))
+		if err != nil {
+			t.Fatalf("%s: policy %s: %v", s.id, logical, err)
+		}
+		out = append(out, asList(dig(doc, "Statement"))...)
+	}
+	return out
+}
+
 // namedBy is the property that names a resource of a type, when the
 // template may set it.
 var namedBy = map[string]string{
