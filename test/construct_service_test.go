@@ -67,10 +67,6 @@ func TestServiceConstructDefaults(t *testing.T) {
 		{"Alarm5xxThreshold 5, AlarmPeriod 1 minute, AlarmEvaluationPeriods 2", "AWS::CloudWatch::Alarm", map[string]interface{}{
 			"AlarmName": "plain-svc-blue-5xx", "Threshold": 5, "Period": 60, "EvaluationPeriods": 2, "DatapointsToAlarm": 2,
 		}},
-		{"RemovalPolicy RETAIN protects the load balancer", "AWS::ElasticLoadBalancingV2::LoadBalancer", map[string]interface{}{
-			"Name":                   "plain-svc",
-			"LoadBalancerAttributes": arrayWith(map[string]interface{}{"Key": "deletion_protection.enabled", "Value": "true"}),
-		}},
 		{"LogRetention one month", "AWS::Logs::LogGroup", map[string]interface{}{"LogGroupName": "/ecs/plain-svc", "RetentionInDays": 30}},
 	}
 	for _, r := range rows {
@@ -82,6 +78,8 @@ func TestServiceConstructDefaults(t *testing.T) {
 	if len(*retained) != 1 {
 		t.Errorf("default RemovalPolicy: log group not retained")
 	}
+	// RemovalPolicy RETAIN also protects the load balancer:
+	// TestLoadBalancerDeletionProtection.
 }
 
 // TestServiceConstructCertificateServesHttpsAndRedirects proves that a certificate turns the

@@ -129,13 +129,6 @@ func TestEnvironmentRequirements(t *testing.T) {
 					}),
 				}),
 			})},
-			{"auto-rollback on failed, stopped and in-alarm deployments", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{
-				"AutoRollbackConfiguration": map[string]interface{}{
-					"Enabled": true,
-					"Events":  assertions.Match_ArrayWith(&[]interface{}{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"}),
-				},
-				"AlarmConfiguration": obj(map[string]interface{}{"Enabled": true}),
-			})},
 			{"VPC flow logs capture all traffic", "AWS::EC2::FlowLog", obj(map[string]interface{}{
 				"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
 			})},
@@ -187,45 +180,6 @@ func TestDeploymentGroupTargetGroupsAreBlueAndGreen(t *testing.T) {
 	}
 }
 
-// TestRollbackAlarmsWatchBothTargetGroups proves that 5xx and unhealthy-host
-// alarms exist for the blue AND the green target group and are all wired to
-// the deployment group, with a period short enough to fire within the
-// deployment's open window.
-func TestRollbackAlarmsWatchBothTargetGroups(t *testing.T) {
-	for id, env := range environments() {
-		prefix := app.Config.ResourcePrefix(env)
-		alarms := resources(t, id, "AWS::CloudWatch::Alarm")
-		wired := map[string]bool{}
-		for _, dg := range resources(t, id, "AWS::CodeDeploy::DeploymentGroup") {
-			for _, a := range dig(dg, "Properties", "AlarmConfiguration", "Alarms").([]interface{}) {
-				wired[fmt.Sprint(dig(a, "Name"))] = true
-			}
-		}
-		for _, color := range []string{"blue", "green"} {
-			tgID := logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": prefix + "-" + color})
-			for metric, stat := range map[string]string{"HTTPCode_Target_5XX_Count": "Sum", "UnHealthyHostCount": "Maximum"} {
-				found := ""
-				for alarmID, a := range alarms {
-					p := a["Properties"].(map[string]interface{})
-					if p["MetricName"] != metric || !strings.Contains(fmt.Sprint(p["Dimensions"]), tgID) {
-						continue
-					}
-					found = alarmID
-					if p["Statistic"] != stat || p["Period"] != float64(rules.AlarmPeriodSeconds) || p["EvaluationPeriods"] != float64(rules.AlarmEvaluationPeriods) {
-						t.Errorf("%s: alarm %s on %s: statistic/period/evaluation = %v/%v/%v", id, metric, color, p["Statistic"], p["Period"], p["EvaluationPeriods"])
-					}
-					if !wired[fmt.Sprint(map[string]interface{}{"Ref": alarmID})] {
-						t.Errorf("%s: alarm %s on %s target group is not in the deployment group's AlarmConfiguration", id, metric, color)
-					}
-				}
-				if found == "" {
-					t.Errorf("%s: no %s alarm watches the %s target group", id, metric, color)
-				}
-			}
-		}
-	}
-}
-
 // TestDeploymentStaysOpenUntilAlarmsCanFire proves, from the templates, that
 // each environment keeps its deployment open (traffic-shift time plus
 // termination wait) at least as long as its slowest alarm takes to fire.
@@ -254,29 +208,17 @@ func TestDeploymentStaysOpenUntilAlarmsCanFire(t *testing.T) {
 	}
 }
 
-// TestEnvironmentDefaults proves the documented per-environment defaults:
-// staging shifts all at once and is disposable; production uses a canary and
-// keeps its data and load balancer.
+// TestEnvironmentDefaults proves the documented per-environment traffic
+// shift: staging all at once, production a canary. (That staging is
+// disposable and production keeps its data and load balancer:
+// TestDataIsKeptWhereItMatters and TestLoadBalancerDeletionProtection.)
 func TestEnvironmentDefaults(t *testing.T) {
 	checkRequirements(t, []string{"Staging"}, []requirement{
 		{"staging shifts traffic all at once", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{"DeploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"})},
-		{"staging load balancer can be deleted", "AWS::ElasticLoadBalancingV2::LoadBalancer", obj(map[string]interface{}{
-			"LoadBalancerAttributes": arrayWith(map[string]interface{}{"Key": "deletion_protection.enabled", "Value": "false"}),
-		})},
 	})
 	checkRequirements(t, []string{"Production"}, []requirement{
 		{"production shifts 10% then the rest after 5 minutes", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{"DeploymentConfigName": "CodeDeployDefault.ECSCanary10Percent5Minutes"})},
-		{"production load balancer has deletion protection", "AWS::ElasticLoadBalancingV2::LoadBalancer", obj(map[string]interface{}{
-			"LoadBalancerAttributes": arrayWith(map[string]interface{}{"Key": "deletion_protection.enabled", "Value": "true"}),
-		})},
 	})
-	for id, policy := range map[string]string{"Staging": "Delete", "Production": "Retain"} {
-		for logical, lg := range resources(t, id, "AWS::Logs::LogGroup") {
-			if lg["DeletionPolicy"] != policy {
-				t.Errorf("%s: log group %s DeletionPolicy = %v, want %s", id, logical, lg["DeletionPolicy"], policy)
-			}
-		}
-	}
 }
 
 // TestVpcSpansTwoZones proves two public and two private subnets in distinct AZs.
