@@ -7,7 +7,8 @@ import (
 )
 
 // starOnlyActions are the actions that the AWS service authorization
-// reference lists without a resource type: they accept only "*".
+// reference lists without a resource type: they accept only "*". It is the
+// package's one list of them.
 var starOnlyActions = map[string]bool{
 	"ecr:GetAuthorizationToken":  true,
 	"ecs:DescribeTaskDefinition": true,
@@ -51,10 +52,12 @@ func policyDocuments(t *testing.T, stackID string) map[string]interface{} {
 }
 
 // TestNoWildcardActionsAnywhere proves least privilege across every stack:
-// no Allow statement names an action containing "*"; ECS and iam:PassRole
-// actions are never allowed on "*" (except the ECS read AWS documents as
-// "*"-only); "*" resources appear only for "*"-only actions; every PassRole
-// is limited to ECS tasks.
+// no Allow statement names an action containing "*" (the pipeline's deploy
+// roles included); ECS and iam:PassRole actions are never allowed on "*"
+// (except the ECS read AWS documents as "*"-only); "*" resources appear only
+// for "*"-only actions; every PassRole is limited to ECS tasks.
+//
+// Contract home: wildcard actions and "*" resources in IAM statements.
 func TestNoWildcardActionsAnywhere(t *testing.T) {
 	statements := 0
 	for _, id := range app.StackIDs() {

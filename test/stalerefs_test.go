@@ -207,14 +207,11 @@ func l1Names(t *testing.T, s bluegreen.Service) physicalNames {
 // TestPipelinePoliciesNameTheEnvironmentsResources proves that the ARNs the
 // pipeline builds from fixed names are those of the environments' resources:
 // both sides are resolved as CloudFormation would in the stand-in account,
-// the pipeline's from its template, the environments' from theirs.
+// the pipeline's from its template, the environments' from theirs. Each
+// environment has a deploy role of its own.
 func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 	w := newCfnWorld(t)
-	stackByID := map[string]*cfnStack{}
-	for _, s := range w.stacks {
-		stackByID[s.id] = s
-	}
-	pipe := stackByID[pipelineID]
+	pipe := w.stack(pipelineID)
 	resolved := func(s *cfnStack, v interface{}) interface{} {
 		r, err := w.resolve(s, v)
 		if err != nil {
@@ -237,9 +234,10 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 	for _, r := range pipe.resourcesOfType("AWS::ECR::Repository") {
 		repoPolicy = statements(dig(r, "Properties", "RepositoryPolicyText"))
 	}
+	deployRoles := map[string]string{} // logical ID -> environment
 	for _, env := range releaseOrder() {
 		svc := env.service
-		es := stackByID[*awscdk.Stack_Of(svc.TaskDefinition()).Node().Id()]
+		es := w.stack(*awscdk.Stack_Of(svc.TaskDefinition()).Node().Id())
 		prefix := es.arn("codedeploy", "")
 		group := deploymentGroup(t, svc)
 		groupProps := es.resources[logicalOf(group)]["Properties"]
@@ -249,6 +247,10 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 		family := resolved(es, dig(es.resources[logicalOf(svc.TaskDefinition())], "Properties", "Family"))
 
 		role := app.System.Pipeline.Pipeline.DeployRole(env.name)
+		if other, ok := deployRoles[logicalOf(role)]; ok {
+			t.Errorf("%s and %s share a deploy role; each environment needs its own", other, env.name)
+		}
+		deployRoles[logicalOf(role)] = env.name
 		var deploy map[string]interface{}
 		for _, pol := range pipe.resourcesOfType("AWS::IAM::Policy") {
 			for _, r := range asList(dig(pol, "Properties", "Roles")) {
