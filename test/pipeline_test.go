@@ -159,7 +159,7 @@ func TestPipelineRequirements(t *testing.T) {
 				"Status": "ENABLED", "GroupName": inPipeline(p.BuildLogGroup().LogGroupName()),
 			}},
 		})},
-		{"build logs are kept for a year", "AWS::Logs::LogGroup", obj(map[string]interface{}{"RetentionInDays": 365})},
+		// Build logs are kept for a year: TestEveryLogGroupHasRetention.
 		{"build pushes to the repository", "AWS::IAM::Policy", statement(map[string]interface{}{
 			"Action":   arrayWith("ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"),
 			"Resource": inPipeline(p.Repository().RepositoryArn()),

@@ -218,7 +218,11 @@ func TestDeploymentGroupsRollBackOnAlarms(t *testing.T) {
 }
 
 // TestEveryLogGroupHasRetention proves that no log group in any stack keeps
-// its logs forever: each sets RetentionInDays, to the configured days.
+// its logs forever: each sets RetentionInDays, to the configured days (the
+// environments' logRetentionDays; the pipeline's build logs a year).
+//
+// Contract home: log retention in the app. (The construct props LogRetention
+// are tested with the constructs.)
 func TestEveryLogGroupHasRetention(t *testing.T) {
 	want := map[string]float64{
 		"Staging":    float64(app.Config.Staging.LogRetentionDays),

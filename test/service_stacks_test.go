@@ -62,8 +62,9 @@ func TestEnvironmentRequirements(t *testing.T) {
 					"LogConfiguration": obj(map[string]interface{}{"LogDriver": "awslogs"}),
 				})},
 			})},
-			{"container log group with retention", "AWS::Logs::LogGroup", obj(map[string]interface{}{
-				"LogGroupName": "/ecs/" + prefix, "RetentionInDays": env.LogRetentionDays,
+			// Its retention: TestEveryLogGroupHasRetention.
+			{"container log group named for the service", "AWS::Logs::LogGroup", obj(map[string]interface{}{
+				"LogGroupName": "/ecs/" + prefix,
 			})},
 			{"Fargate service in private subnets under the CODE_DEPLOY controller", "AWS::ECS::Service", obj(map[string]interface{}{
 				"ServiceName": prefix, "LaunchType": "FARGATE",
