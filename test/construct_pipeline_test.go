@@ -245,15 +245,7 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			props := valid()
 			r.change(props)
-			msg := func() (msg string) {
-				defer func() {
-					if p := recover(); p != nil {
-						msg = strings.TrimSpace(toString(p))
-					}
-				}()
-				delivery.NewPipeline(dlv.stack, "Invalid"+string(rune('A'+i)), props)
-				return ""
-			}()
+			msg := strings.TrimSpace(panicMessage(func() { delivery.NewPipeline(dlv.stack, "Invalid"+string(rune('A'+i)), props) }))
 			if !strings.Contains(msg, r.want) {
 				t.Errorf("got %q, want it to contain %q", msg, r.want)
 			}
@@ -321,13 +313,3 @@ func (otherEngine) Release() bluegreen.Release { return ecsRelease{} }
 type ecsRelease struct{}
 
 func (ecsRelease) Engine() bluegreen.Engine { return "ECS" }
-
-func toString(p interface{}) string {
-	if err, ok := p.(error); ok {
-		return err.Error()
-	}
-	if s, ok := p.(string); ok {
-		return s
-	}
-	return ""
-}

@@ -18,12 +18,7 @@ import (
 // svcHas asserts that the service test stack has a resource with these properties.
 func svcHas(t *testing.T, resourceType string, props map[string]interface{}) {
 	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			t.Errorf("%v", r)
-		}
-	}()
-	svc.tpl.HasResourceProperties(jsii.String(resourceType), assertions.Match_ObjectLike(&props))
+	check(t, func() { svc.tpl.HasResourceProperties(jsii.String(resourceType), obj(props)) })
 }
 
 // TestServiceConstructDefaults proves the documented default of every optional prop.
@@ -347,14 +342,9 @@ func TestServiceConstructPreTrafficHook(t *testing.T) {
 	}
 	var actions []string
 	for _, p := range *policies {
-		for _, st := range (*p)["Properties"].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
-			switch a := st.(map[string]interface{})["Action"].(type) {
-			case string:
-				actions = append(actions, a)
-			case []interface{}:
-				for _, x := range a {
-					actions = append(actions, x.(string))
-				}
+		for _, st := range asList(dig(*p, "Properties", "PolicyDocument", "Statement")) {
+			for _, a := range asList(dig(st, "Action")) {
+				actions = append(actions, fmt.Sprint(a))
 			}
 		}
 	}
