@@ -9,6 +9,8 @@ import (
 // every template this package synthesizes: BucketOwnerEnforced, so ACLs are
 // disabled, the bucket owns every object and only policies grant access; and
 // no bucket sets a canned ACL, which that setting refuses.
+//
+// Contract home: bucket ACLs.
 func TestEveryBucketDisablesAcls(t *testing.T) {
 	want := map[string]interface{}{"Rules": []interface{}{map[string]interface{}{"ObjectOwnership": "BucketOwnerEnforced"}}}
 	checked := map[string]int{}

@@ -34,7 +34,7 @@ func TestServiceConstructDefaults(t *testing.T) {
 				"PortMappings": []interface{}{obj(map[string]interface{}{"ContainerPort": 80})},
 			})},
 		}},
-		{"no DesiredCount: the scalable target owns the count", "AWS::ECS::Service", map[string]interface{}{"ServiceName": "plain-svc", "DesiredCount": assertions.Match_Absent()}},
+		// No DesiredCount, the scalable target owns the count: TestScalableTargetOwnsTheTaskCount.
 		{"MinCapacity 1, MaxCapacity twice that", "AWS::ApplicationAutoScaling::ScalableTarget", map[string]interface{}{
 			"MinCapacity": 1, "MaxCapacity": 2,
 			"ResourceId": map[string]interface{}{"Fn::Join": []interface{}{"", arrayWith("service/", "/")}},

@@ -93,9 +93,9 @@ func TestPipelineRequirements(t *testing.T) {
 				"EncryptionKey": map[string]interface{}{"Id": key, "Type": "KMS"},
 			}),
 		})},
-		{"artifact bucket: versioned, KMS with our key, public access blocked, ACLs disabled, lifecycle", "AWS::S3::Bucket", obj(map[string]interface{}{
+		// ACLs disabled, as on every bucket: TestEveryBucketDisablesAcls.
+		{"artifact bucket: versioned, KMS with our key, public access blocked, lifecycle", "AWS::S3::Bucket", obj(map[string]interface{}{
 			"VersioningConfiguration": map[string]interface{}{"Status": "Enabled"},
-			"OwnershipControls":       map[string]interface{}{"Rules": []interface{}{map[string]interface{}{"ObjectOwnership": "BucketOwnerEnforced"}}},
 			"BucketEncryption": obj(map[string]interface{}{"ServerSideEncryptionConfiguration": []interface{}{obj(map[string]interface{}{
 				"ServerSideEncryptionByDefault": map[string]interface{}{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
 			})}}),

@@ -68,9 +68,7 @@ func TestEnvironmentRequirements(t *testing.T) {
 			})},
 			{"Fargate service in private subnets under the CODE_DEPLOY controller", "AWS::ECS::Service", obj(map[string]interface{}{
 				"ServiceName": prefix, "LaunchType": "FARGATE",
-				// The scalable target owns the count; a template value would
-				// reset it on every update.
-				"DesiredCount":         assertions.Match_Absent(),
+				// No DesiredCount: TestScalableTargetOwnsTheTaskCount.
 				"DeploymentController": map[string]interface{}{"Type": "CODE_DEPLOY"},
 				"NetworkConfiguration": obj(map[string]interface{}{"AwsvpcConfiguration": obj(map[string]interface{}{"AssignPublicIp": "DISABLED"})}),
 				"LoadBalancers":        []interface{}{obj(map[string]interface{}{"ContainerName": "app", "ContainerPort": env.ContainerPort})},
@@ -136,6 +134,43 @@ func TestEnvironmentRequirements(t *testing.T) {
 			{"VPC with the configured CIDR", "AWS::EC2::VPC", obj(map[string]interface{}{"CidrBlock": env.VpcCidr})},
 		}
 		checkRequirements(t, []string{id}, reqs)
+	}
+}
+
+// TestScalableTargetOwnsTheTaskCount proves that no ECS service of any
+// template this package synthesizes (the app, the day-two app, the
+// construct test) sets DesiredCount, and that a scalable target of its
+// desired count names each one: the scaler owns the task count, and a
+// template value would reset it on every update.
+//
+// Contract home: who owns the task count.
+func TestScalableTargetOwnsTheTaskCount(t *testing.T) {
+	services := 0
+	for name, tpl := range synthesizedTemplates(t) {
+		res := templateResources(t, tpl)
+		scaled := map[string]bool{}
+		for _, r := range res {
+			if r["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget" && dig(r, "Properties", "ScalableDimension") == "ecs:service:DesiredCount" {
+				for _, id := range referencedIDs(dig(r, "Properties", "ResourceId")) {
+					scaled[id] = true
+				}
+			}
+		}
+		for logical, r := range res {
+			if r["Type"] != "AWS::ECS::Service" {
+				continue
+			}
+			services++
+			if v, ok := asMap(r["Properties"])["DesiredCount"]; ok {
+				t.Errorf("%s/%s sets DesiredCount %v; the scalable target owns the task count", name, logical, v)
+			}
+			if !scaled[logical] {
+				t.Errorf("%s/%s: no scalable target of its desired count", name, logical)
+			}
+		}
+	}
+	if services < 8 {
+		t.Fatalf("only %d services found; the walk is broken", services)
 	}
 }
 
