@@ -548,7 +548,8 @@ func tail(s string, lines int) string {
 	return strings.Join(l, "\n")
 }
 
-// bashOnly is syntax of bash (or ksh) that CodeBuild's dash does not have.
+// bashOnly is syntax of bash (or ksh) that CodeBuild's dash does not have,
+// the package's one list of it (checkPosixSyntax reads it).
 // Some of it dash -n rejects (arrays, here-strings); the rest it parses
 // without complaint (sh -n passes) but runs as something else, or fails only
 // when the line is reached.

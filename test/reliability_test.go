@@ -19,6 +19,8 @@ var dataTypes = []string{"AWS::S3::Bucket", "AWS::ECR::Repository", "AWS::KMS::K
 // and log groups when their stack is deleted or a resource is replaced
 // (DeletionPolicy and UpdateReplacePolicy Retain); staging is disposable
 // (Delete), and its buckets are emptied first so that deletion succeeds.
+//
+// Contract home: what the app's stacks keep when deleted or replaced.
 func TestDataIsKeptWhereItMatters(t *testing.T) {
 	want := map[string]string{"Staging": "Delete", "Production": "Retain", "Pipeline": "Retain"}
 	for _, id := range app.StackIDs() {

@@ -112,6 +112,8 @@ func TestNoPolicyDependsOnAValueThatCanGoStale(t *testing.T) {
 // action's application and deployment group are the environment's fixed
 // names, and every build variable (the project's and the action's) is a
 // literal, the environment's task family and pre-traffic function included.
+//
+// Contract home: the names the deploy actions are given.
 func TestReleaseInputsAreLiterals(t *testing.T) {
 	res := allResources(t, pipelineID)
 	var literals []string
