@@ -9,11 +9,13 @@ import (
 // every template this package synthesizes: BucketOwnerEnforced, so ACLs are
 // disabled, the bucket owns every object and only policies grant access; and
 // no bucket sets a canned ACL, which that setting refuses.
+//
+// Contract home: bucket ACLs.
 func TestEveryBucketDisablesAcls(t *testing.T) {
 	want := map[string]interface{}{"Rules": []interface{}{map[string]interface{}{"ObjectOwnership": "BucketOwnerEnforced"}}}
 	checked := map[string]int{}
 	for name, tpl := range synthesizedTemplates(t) {
-		res, _ := (*tpl.ToJSON())["Resources"].(map[string]interface{})
+		res := templateResources(t, tpl)
 		for logical, r := range res {
 			if dig(r, "Type") != "AWS::S3::Bucket" {
 				continue

@@ -13,16 +13,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"gopkg.in/yaml.v3"
 
 	"ecs-bluegreen/constructs/delivery"
 )
 
-// The stand-in account the build runs in.
+// What the stand-ins answer.
 const (
-	standInAccount = "123456789012"
-	standInRegion  = "us-east-1"
 	// standInCommit is the commit the source action hands to the build.
 	standInCommit = "3f9c2a7b1e4d5c6a8b9f0e1d2c3b4a5968778695"
 	// standInToken is what `aws ecr get-login-password` prints.
@@ -130,22 +130,42 @@ func wronglyCasedKeys(typ reflect.Type, v interface{}, path string) []string {
 	return out
 }
 
-// TestBuildContract runs the CodeBuild actions of the synthesized pipeline,
-// stage by stage, as CodeBuild would, and checks that they hand every deploy
-// action what that action reads. Everything comes from the synthesized
-// templates: each action's project, buildspec and variables, the files and
-// artifacts the CodeDeploy actions name, and each environment's task
-// definition, service and pre-traffic function. The commands run in
+// TestBuildContract runs the CodeBuild actions of each synthesized
+// pipeline, stage by stage, as CodeBuild would, and checks that they hand
+// every deploy action what that action reads. Everything comes from the
+// synthesized templates: each action's project, buildspec and variables, the
+// files and artifacts the CodeDeploy actions name, and each environment's
+// task definition, service and pre-traffic function. The commands run in
 // CodeBuild's shell with only the variables CodeBuild would give them,
 // against stand-ins for docker, aws and git that answer as the real tools do.
+//
+// Contract home: the pipeline's builds and what they hand the deploy
+// actions (the buildspecs, their shell and variables, the image tag, the
+// files rendered for each environment). No other test asserts on a
+// buildspec. It holds for every pipeline this package synthesizes: the
+// app's, and the construct test's two, whose production service listens
+// as "web" on 8000 rather than as "app" on the configured port.
 //
 // A release waits between its stages (an approval can wait days), and a
 // `cdk deploy` may register a new revision of an environment's task family
 // meanwhile. The run registers one before each deploy stage: what that
 // stage deploys must carry it, or the release would undo the change.
 func TestBuildContract(t *testing.T) {
-	w := newCfnWorld(t)
-	p := findPipeline(t, w)
+	constructs := constructWorld(t)
+	for _, c := range []struct {
+		name, pipeline string
+		w              *cfnWorld
+	}{
+		{"app", app.Config.PipelinePrefix(), newCfnWorld(t)},
+		{"construct, every default", "plain", constructs},
+		{"construct, every prop set", "custom", constructs},
+	} {
+		t.Run(c.name, func(t *testing.T) { checkBuildContract(t, c.w, c.pipeline) })
+	}
+}
+
+func checkBuildContract(t *testing.T, w *cfnWorld, pipelineName string) {
+	p := findPipeline(t, w, pipelineName)
 	b := newBuildSandbox(t, w, p)
 	image := b.repositoryURI + ":" + standInCommit[:12]
 
@@ -155,10 +175,20 @@ func TestBuildContract(t *testing.T) {
 		}
 	})
 
+	t.Run("every variable is defined before it is read", func(t *testing.T) {
+		for _, step := range p.builds {
+			t.Run(step.name(), func(t *testing.T) { checkVariablesDefined(t, step) })
+		}
+	})
+
+	t.Run("the image is tagged with the commit, never latest", func(t *testing.T) {
+		checkImageTag(t, p)
+	})
+
 	t.Run("first release of a commit", func(t *testing.T) {
 		runs := b.release(t, func(t *testing.T, st *stageUnderTest) {
 			for _, d := range st.deploys {
-				b.registerNewRevision(t, d.environment.id)
+				b.registerNewRevision(t, d.environment)
 			}
 		})
 		build := runs[p.build().name()]
@@ -180,7 +210,7 @@ func TestBuildContract(t *testing.T) {
 		// and tags the image for its environment.
 		for _, d := range p.deploys {
 			if producer := p.producer(d.artifacts["TaskDefinitionTemplateArtifact"]); producer != nil {
-				family := fmt.Sprint(b.taskDefinitions[d.environment.id]["family"])
+				family := fmt.Sprint(b.taskDefinitions[d.environment.key]["family"])
 				runs[producer.name()].requireCall(t, "aws", "ecs", "describe-task-definition", "--task-definition", family)
 				checkEnvironmentTag(t, b, d, runs[producer.name()], true)
 			}
@@ -206,6 +236,14 @@ func TestBuildContract(t *testing.T) {
 	})
 }
 
+// constructWorld is the construct test's stacks (see constructs_test.go).
+func constructWorld(t *testing.T) *cfnWorld {
+	t.Helper()
+	return worldOf(t, []awscdk.Stack{svc.stack, dlv.stack}, func(s awscdk.Stack) assertions.Template {
+		return constructTemplates[*s.Node().Id()]
+	})
+}
+
 // checkEnvironmentTag proves that a deploy stage gives the image it releases
 // the tag "<environment prefix><commit tag>", on the same image (same
 // digest) as the commit tag, that the repository's lifecycle policy keeps
@@ -214,8 +252,7 @@ func TestBuildContract(t *testing.T) {
 func checkEnvironmentTag(t *testing.T, b *buildSandbox, d deployAction, run *buildRun, firstTime bool) {
 	t.Helper()
 	commitTag := standInCommit[:12]
-	envName := strings.TrimPrefix(d.stage, delivery.DeployStageName(""))
-	tag := delivery.ImageTagPrefix(envName) + commitTag
+	tag := delivery.ImageTagPrefix(d.environmentName()) + commitTag
 	puts := run.calls("aws", "ecr", "put-image")
 	if firstTime {
 		run.requireCall(t, "aws", "ecr", "batch-get-image", "--repository-name", b.repositoryName, "--image-ids", "imageTag="+commitTag)
@@ -229,7 +266,7 @@ func checkEnvironmentTag(t *testing.T, b *buildSandbox, d deployAction, run *bui
 	if got, want := b.imageDigest(t, tag), b.imageDigest(t, commitTag); got != want || got == "" {
 		t.Errorf("%s: tag %s names image %q, want the image of %s, %q", d.stage, tag, got, commitTag, want)
 	}
-	rules := repositoryLifecycleRules(t)
+	rules := b.lifecycleRules
 	catchAll := 0
 	for _, r := range rules {
 		if r.Selection.TagStatus == "any" {
@@ -298,6 +335,16 @@ func checkDeployInputs(t *testing.T, p *pipelineUnderTest, b *buildSandbox, imag
 		env := d.environment
 		container := env.containerName
 
+		// The files have the names the delivery package gives them.
+		for _, f := range []struct{ got, want string }{
+			{d.taskDefinitionPath, delivery.TaskDefinitionFile(d.environmentName())},
+			{d.appSpecPath, delivery.AppSpecFile(d.environmentName())},
+		} {
+			if f.got != f.want {
+				t.Errorf("%s: the deploy action reads %s, want %s", d.stage, f.got, f.want)
+			}
+		}
+
 		// imageDetail.json names the image that was pushed.
 		if d.imageArtifact != "" {
 			if data := readFile("Image1ArtifactName", imageDetailName); data != nil {
@@ -319,13 +366,44 @@ func checkDeployInputs(t *testing.T, p *pipelineUnderTest, b *buildSandbox, imag
 		// time, with the image placeholder, and nothing
 		// RegisterTaskDefinition rejects.
 		if data := readFile("TaskDefinitionTemplateArtifact", d.taskDefinitionPath); data != nil {
-			checkTaskDefinitionTemplate(t, d, b.taskDefinitions[env.id], container, env.containerPort, data)
+			checkTaskDefinitionTemplate(t, d, b.taskDefinitions[env.key], container, env.containerPort, data)
 		}
 
 		// The AppSpec names the task definition placeholder, the container
 		// CodeDeploy routes to and the environment's pre-traffic function.
 		if data := readFile("AppSpecTemplateArtifact", d.appSpecPath); data != nil {
 			checkAppSpec(t, d, container, env.containerPort, env.hookFunction, data)
+		}
+	}
+
+	// Each artifact a deploy action reads holds what the deploy actions
+	// read from it and nothing else: the build publishes imageDetail.json
+	// only, each render its environment's two files only.
+	read := map[string][]string{}
+	for _, d := range p.deploys {
+		read[d.artifacts["TaskDefinitionTemplateArtifact"]] = append(read[d.artifacts["TaskDefinitionTemplateArtifact"]], d.taskDefinitionPath)
+		read[d.artifacts["AppSpecTemplateArtifact"]] = append(read[d.artifacts["AppSpecTemplateArtifact"]], d.appSpecPath)
+		if d.imageArtifact != "" {
+			read[d.imageArtifact] = append(read[d.imageArtifact], imageDetailName)
+		}
+	}
+	for artifact, names := range read {
+		want := map[string]bool{}
+		for _, n := range names {
+			want[n] = true
+		}
+		var extra []string
+		_ = filepath.Walk(b.artifacts[artifact], func(path string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				rel, _ := filepath.Rel(b.artifacts[artifact], path)
+				if !want[filepath.ToSlash(rel)] {
+					extra = append(extra, filepath.ToSlash(rel))
+				}
+			}
+			return nil
+		})
+		if len(extra) > 0 {
+			t.Errorf("artifact %s also publishes %v, which no deploy action reads (give its buildspec a base-directory or narrower files)", artifact, extra)
 		}
 	}
 }
@@ -368,7 +446,7 @@ func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[st
 	}
 	// Apart from the image and the read-only fields, the template is exactly
 	// what was registered: nothing is lost or written twice.
-	want := normalizeJSON(registered).(map[string]interface{})
+	want := normalize(registered).(map[string]interface{})
 	for _, f := range append(ecsReadOnlyFields, ecsDroppedFields...) {
 		delete(want, f)
 	}
@@ -521,13 +599,20 @@ type deployAction struct {
 	environment        *environmentUnderTest
 }
 
+// environmentName is the environment a deploy action's stage releases to.
+func (d deployAction) environmentName() string {
+	return strings.TrimPrefix(d.stage, delivery.DeployStageName(""))
+}
+
 // environmentUnderTest is what an environment template says about the
 // service a deploy action releases to.
 type environmentUnderTest struct {
-	id            string
-	containerName string
-	containerPort float64
-	hookFunction  string
+	key            string // stack ID/service logical ID
+	stack          *cfnStack
+	taskDefinition string // logical ID of the task definition the service runs
+	containerName  string
+	containerPort  float64
+	hookFunction   string
 }
 
 // build is the action that builds the image from the source.
@@ -564,20 +649,27 @@ func (c *codeBuildStep) publishes(name string) bool {
 	return false
 }
 
-func findPipeline(t *testing.T, w *cfnWorld) *pipelineUnderTest {
+// findPipeline reads the pipeline of the world named name.
+func findPipeline(t *testing.T, w *cfnWorld, name string) *pipelineUnderTest {
 	t.Helper()
 	var p *pipelineUnderTest
+	var names []string
 	for _, s := range w.stacks {
-		for _, r := range s.resourcesOfType("AWS::CodePipeline::Pipeline") {
-			if p != nil {
-				t.Fatalf("more than one pipeline in the app")
+		for logical, r := range s.resourcesOfType("AWS::CodePipeline::Pipeline") {
+			n := w.physicalName(t, s, logical)
+			names = append(names, n)
+			if n != name {
+				continue
 			}
-			p = &pipelineUnderTest{stack: s, name: w.mustString(t, s, dig(r, "Properties", "Name"))}
+			if p != nil {
+				t.Fatalf("two pipelines named %s", name)
+			}
+			p = &pipelineUnderTest{stack: s, name: n}
 			p.readStages(t, w, asList(dig(r, "Properties", "Stages")))
 		}
 	}
 	if p == nil {
-		t.Fatalf("no AWS::CodePipeline::Pipeline in the app")
+		t.Fatalf("no AWS::CodePipeline::Pipeline named %s; the pipelines are %v", name, names)
 	}
 	if p.build() == nil {
 		t.Fatalf("no CodeBuild action builds from the source output %q", p.sourceOutput)
@@ -686,7 +778,7 @@ func (p *pipelineUnderTest) readCodeBuildAction(t *testing.T, w *cfnWorld, stage
 		t.Fatalf("%s: ProjectName must refer to a project of this stack, got %v", c.name(), dig(action, "Configuration", "ProjectName"))
 	}
 	c.project = asMap(dig(project, "Properties"))
-	c.projectName = w.physicalName(s, ref)
+	c.projectName = w.physicalName(t, s, ref)
 
 	// Variables the action passes: StartBuild overrides, pipeline variables resolved.
 	c.actionVars = map[string]string{}
@@ -757,38 +849,75 @@ func (p *pipelineUnderTest) pipelineVariables(t *testing.T, s string) string {
 	})
 }
 
-// findEnvironment finds the environment template holding the deployment
-// group a deploy action names, and reads its service.
+// findEnvironment finds the service a deploy action releases to: the one
+// of the deployment group the action names, in whichever stack holds it, with
+// the task definition the service runs and the pre-traffic function the
+// group's CodeDeploy role may invoke.
 func findEnvironment(t *testing.T, w *cfnWorld, stage, group string) *environmentUnderTest {
 	t.Helper()
 	for _, s := range w.stacks {
-		for logical := range s.resourcesOfType("AWS::CodeDeploy::DeploymentGroup") {
-			if w.physicalName(s, logical) != group {
+		for logical, g := range s.resourcesOfType("AWS::CodeDeploy::DeploymentGroup") {
+			if w.physicalName(t, s, logical) != group {
 				continue
 			}
-			e := &environmentUnderTest{id: s.id}
-			services := s.resourcesOfType("AWS::ECS::Service")
-			if len(services) != 1 {
-				t.Fatalf("%s: %s has %d ECS services, want 1", stage, s.id, len(services))
+			targets := asList(dig(g, "Properties", "ECSServices"))
+			if len(targets) != 1 {
+				t.Fatalf("%s: deployment group %s deploys %d services, want 1", stage, group, len(targets))
 			}
-			for _, svc := range services {
-				lbs := asList(dig(svc, "Properties", "LoadBalancers"))
-				if len(lbs) == 0 {
-					t.Fatalf("%s: the service of %s has no load balancer", stage, s.id)
+			serviceName := w.mustString(t, s, dig(targets[0], "ServiceName"))
+			var service string
+			for l := range s.resourcesOfType("AWS::ECS::Service") {
+				if w.physicalName(t, s, l) == serviceName {
+					service = l
 				}
-				e.containerName, _ = dig(lbs[0], "ContainerName").(string)
-				e.containerPort, _ = dig(lbs[0], "ContainerPort").(float64)
+			}
+			if service == "" {
+				t.Fatalf("%s: %s has no ECS service named %s, which deployment group %s deploys", stage, s.id, serviceName, group)
+			}
+			svc := s.resources[service]
+			e := &environmentUnderTest{key: s.id + "/" + service, stack: s}
+			lbs := asList(dig(svc, "Properties", "LoadBalancers"))
+			if len(lbs) == 0 {
+				t.Fatalf("%s: service %s of %s has no load balancer", stage, serviceName, s.id)
+			}
+			e.containerName, _ = dig(lbs[0], "ContainerName").(string)
+			e.containerPort, _ = dig(lbs[0], "ContainerPort").(float64)
+
+			// The service names its task definition by family or by ARN.
+			runs := w.mustString(t, s, dig(svc, "Properties", "TaskDefinition"))
+			for l, td := range s.resourcesOfType("AWS::ECS::TaskDefinition") {
+				arn, err := w.ref(s, l)
+				if err != nil {
+					t.Fatalf("%s: %v", s.id, err)
+				}
+				if family, _ := w.resolve(s, dig(td, "Properties", "Family")); runs == family || runs == arn {
+					e.taskDefinition = l
+				}
+			}
+			if e.taskDefinition == "" {
+				t.Fatalf("%s: service %s runs task definition %s, which %s does not hold", stage, serviceName, runs, s.id)
+			}
+
+			role := w.mustString(t, s, dig(g, "Properties", "ServiceRoleArn"))
+			invocable := map[string]bool{}
+			for _, st := range w.roleStatements(t, s, role) {
+				if dig(st, "Effect") == "Allow" && containsValue(asList(dig(st, "Action")), "lambda:InvokeFunction") {
+					for _, r := range asList(dig(st, "Resource")) {
+						invocable[fmt.Sprint(r)] = true
+					}
+				}
 			}
 			var hooks []string
 			for logical, fn := range s.resourcesOfType("AWS::Lambda::Function") {
+				arn := w.mustString(t, s, map[string]interface{}{"Fn::GetAtt": []interface{}{logical, "Arn"}})
 				for _, tag := range asList(dig(fn, "Properties", "Tags")) {
-					if dig(tag, "Key") == "Purpose" && dig(tag, "Value") == "pre-traffic validation" {
-						hooks = append(hooks, w.physicalName(s, logical))
+					if dig(tag, "Key") == "Purpose" && dig(tag, "Value") == "pre-traffic validation" && invocable[arn] {
+						hooks = append(hooks, w.physicalName(t, s, logical))
 					}
 				}
 			}
 			if len(hooks) != 1 {
-				t.Fatalf("%s: %s has %d functions tagged Purpose=pre-traffic validation, want 1", stage, s.id, len(hooks))
+				t.Fatalf("%s: %d functions tagged Purpose=pre-traffic validation that the CodeDeploy role of %s may invoke, want 1", stage, len(hooks), group)
 			}
 			e.hookFunction = hooks[0]
 			return e

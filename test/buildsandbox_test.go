@@ -28,7 +28,8 @@ type buildSandbox struct {
 	repositoryName  string
 	repositoryURI   string
 	registry        string
-	taskDefinitions map[string]map[string]interface{} // environment stack ID -> ECS API shape of the latest revision
+	lifecycleRules  []lifecycleRule                   // the repository's
+	taskDefinitions map[string]map[string]interface{} // environment key -> ECS API shape of the latest revision
 	artifacts       map[string]string                 // artifact name -> directory of its files
 	runs            int
 }
@@ -53,31 +54,52 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 		}
 	}
 
-	// The ECR repository the build pushes to.
-	repos := p.stack.resourcesOfType("AWS::ECR::Repository")
-	if len(repos) != 1 {
-		t.Fatalf("the pipeline stack has %d ECR repositories, want 1", len(repos))
-	}
-	var immutable bool
-	for logical, r := range repos {
-		b.repositoryName = w.physicalName(p.stack, logical)
-		immutable = dig(r, "Properties", "ImageTagMutability") == "IMMUTABLE"
-	}
-	b.registry = standInAccount + ".dkr.ecr." + standInRegion + ".amazonaws.com"
-	b.repositoryURI = b.registry + "/" + b.repositoryName
-
-	// What DescribeTaskDefinition answers: each environment's task
-	// definition as CloudFormation registered it.
-	for _, s := range w.stacks {
-		for logical, r := range s.resourcesOfType("AWS::ECS::TaskDefinition") {
-			if _, ok := b.taskDefinitions[s.id]; ok {
-				t.Fatalf("%s has more than one task definition; the build handles one per environment", s.id)
+	// The ECR repository the build pushes to: the one its role may push to.
+	buildRole := w.mustString(t, p.stack, dig(p.build().project, "ServiceRole"))
+	pushable := map[string]bool{}
+	for _, st := range w.roleStatements(t, p.stack, buildRole) {
+		if dig(st, "Effect") == "Allow" && containsValue(asList(dig(st, "Action")), "ecr:PutImage") {
+			for _, r := range asList(dig(st, "Resource")) {
+				pushable[fmt.Sprint(r)] = true
 			}
-			b.register(t, s.id, w.ecsTaskDefinition(t, s, logical, r))
 		}
 	}
-	b.write(t, "account", standInAccount)
-	b.write(t, "region", standInRegion)
+	var repository map[string]interface{}
+	for logical, r := range p.stack.resourcesOfType("AWS::ECR::Repository") {
+		if pushable[w.mustString(t, p.stack, map[string]interface{}{"Fn::GetAtt": []interface{}{logical, "Arn"}})] {
+			if repository != nil {
+				t.Fatalf("the build may push to more than one repository")
+			}
+			repository = r
+			b.repositoryName = w.physicalName(t, p.stack, logical)
+		}
+	}
+	if repository == nil {
+		t.Fatalf("the build's role may push to no repository of %s", p.stack.id)
+	}
+	immutable := dig(repository, "Properties", "ImageTagMutability") == "IMMUTABLE"
+	b.lifecycleRules = parseLifecycleRules(t, w.mustString(t, p.stack, dig(repository, "Properties", "LifecyclePolicy", "LifecyclePolicyText")))
+	b.registry = p.stack.account + ".dkr.ecr." + p.stack.region + ".amazonaws.com"
+	b.repositoryURI = b.registry + "/" + b.repositoryName
+
+	// What DescribeTaskDefinition answers: the task definition of each
+	// environment the pipeline releases to, as CloudFormation registered it.
+	families := map[string]string{}
+	for _, d := range p.deploys {
+		env := d.environment
+		if _, ok := b.taskDefinitions[env.key]; ok {
+			continue
+		}
+		td := w.ecsTaskDefinition(t, env.stack, env.taskDefinition)
+		family := td["family"].(string)
+		if other, ok := families[family]; ok {
+			t.Fatalf("%s and %s share task family %s", other, env.key, family)
+		}
+		families[family] = env.key
+		b.register(t, env.key, td)
+	}
+	b.write(t, "account", p.stack.account)
+	b.write(t, "region", p.stack.region)
 	b.write(t, "registry", b.registry)
 	b.write(t, "ecr-token", standInToken+"\n")
 	b.write(t, "ecr-repositories", b.repositoryName+"\n")
@@ -102,19 +124,22 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 
 // register makes td the latest revision of its family, as
 // DescribeTaskDefinition answers it.
-func (b *buildSandbox) register(t *testing.T, envID string, td map[string]interface{}) {
+func (b *buildSandbox) register(t *testing.T, envKey string, td map[string]interface{}) {
 	t.Helper()
 	out, _ := json.MarshalIndent(map[string]interface{}{"taskDefinition": td}, "", "    ")
 	b.write(t, filepath.Join("task-definitions", td["family"].(string)+".json"), string(out)+"\n")
-	b.taskDefinitions[envID] = td
+	b.taskDefinitions[envKey] = td
 }
 
 // registerNewRevision registers the next revision of an environment's task
 // family with twice the memory, as a `cdk deploy` of a new
-// <environment>.taskMemory would.
-func (b *buildSandbox) registerNewRevision(t *testing.T, envID string) {
+// <environment>.taskMemory would, and with a second container (a sidecar,
+// as a later version of the service might add): the deploy stage must keep
+// it as registered, since only the service's container takes the image
+// placeholder.
+func (b *buildSandbox) registerNewRevision(t *testing.T, env *environmentUnderTest) {
 	t.Helper()
-	td := normalizeJSON(b.taskDefinitions[envID]).(map[string]interface{})
+	td := normalize(b.taskDefinitions[env.key]).(map[string]interface{})
 	double := func(v interface{}) interface{} {
 		switch x := v.(type) {
 		case string:
@@ -131,11 +156,16 @@ func (b *buildSandbox) registerNewRevision(t *testing.T, envID string) {
 			m["memory"] = double(m["memory"])
 		}
 	}
+	td["containerDefinitions"] = append(asList(td["containerDefinitions"]), normalize(map[string]interface{}{
+		"name": "sidecar", "image": "public.ecr.aws/docker/library/busybox:stable", "essential": false,
+		"command": []string{"sleep", "infinity"}, "cpu": 0, "environment": []string{}, "mountPoints": []string{},
+		"volumesFrom": []string{}, "systemControls": []string{}, "portMappings": []string{},
+	}))
 	revision := td["revision"].(float64) + 1
 	td["revision"] = revision
-	td["taskDefinitionArn"] = fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%v", standInRegion, standInAccount, td["family"], revision)
+	td["taskDefinitionArn"] = env.stack.arn("ecs", fmt.Sprintf("task-definition/%s:%v", td["family"], revision))
 	td["registeredAt"] = fmt.Sprintf("2025-06-0%vT10:15:02.118000+00:00", revision-5)
-	b.register(t, envID, td)
+	b.register(t, env.key, td)
 }
 
 // imageDigest asks the stand-in repository for the digest of the image a tag
@@ -179,15 +209,16 @@ func (b *buildSandbox) write(t *testing.T, name, content string) {
 
 // environment is every variable the build sees: CodeBuild's own, then the
 // buildspec's env.variables, the project's and the action's, each overriding
-// the one before, as CodeBuild documents.
+// the one before, as CodeBuild documents. CodeBuild's CODEBUILD_SRC_DIR, the
+// directory of a run, is added by run.
 func (b *buildSandbox) environment(t *testing.T, w *cfnWorld, step *codeBuildStep, systemPath string) []string {
 	t.Helper()
 	p := b.p
 	buildID := step.projectName + ":6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 	vars := map[string]string{
-		"AWS_DEFAULT_REGION":                standInRegion,
-		"AWS_REGION":                        standInRegion,
-		"CODEBUILD_BUILD_ARN":               "arn:aws:codebuild:" + standInRegion + ":" + standInAccount + ":build/" + buildID,
+		"AWS_DEFAULT_REGION":                p.stack.region,
+		"AWS_REGION":                        p.stack.region,
+		"CODEBUILD_BUILD_ARN":               p.stack.arn("codebuild", "build/"+buildID),
 		"CODEBUILD_BUILD_ID":                buildID,
 		"CODEBUILD_BUILD_IMAGE":             fmt.Sprint(dig(step.project, "Environment", "Image")),
 		"CODEBUILD_BUILD_NUMBER":            "42",
@@ -341,7 +372,7 @@ func (b *buildSandbox) run(t *testing.T, step *codeBuildStep) *buildRun {
 
 	cmd := exec.Command(shell, "-eu", scriptPath)
 	cmd.Dir = src
-	cmd.Env = step.env
+	cmd.Env = append(append([]string{}, step.env...), "CODEBUILD_SRC_DIR="+src)
 	cmd.ExtraFiles = []*os.File{markers}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -517,8 +548,11 @@ func tail(s string, lines int) string {
 	return strings.Join(l, "\n")
 }
 
-// bashOnly is syntax that dash parses without complaint (`sh -n` passes) but
-// that means something else, or fails only when reached, under dash.
+// bashOnly is syntax of bash (or ksh) that CodeBuild's dash does not have,
+// the package's one list of it (checkPosixSyntax reads it).
+// Some of it dash -n rejects (arrays, here-strings); the rest it parses
+// without complaint (sh -n passes) but runs as something else, or fails only
+// when the line is reached.
 var bashOnly = []struct{ name, pattern string }{
 	{"&> redirection (dash runs the command in the background)", `&>`},
 	{"[[ ]] test", `\[\[`},
@@ -528,11 +562,18 @@ var bashOnly = []struct{ name, pattern string }{
 	{"pipefail", `pipefail`},
 	{"$'...' quoting", `\$'`},
 	{"process substitution", `[<>]\(`},
+	{"array", `[A-Za-z_][A-Za-z0-9_]*=\(`},
+	{"function keyword", `(^|\s)function\s`},
+	{"here-string", `<<<`},
 }
 
-// checkPosixSyntax runs the build's commands through a POSIX shell's -n and
-// looks for the bash-only syntax that -n does not catch. A buildspec that
-// asks for bash (env.shell) is checked with bash -n instead.
+// singleQuoted is text the shell does not expand (jq programs, printf formats).
+var singleQuoted = regexp.MustCompile(`'[^']*'`)
+
+// checkPosixSyntax proves that a build's commands are written for
+// CodeBuild's default shell, /bin/sh (dash on the standard images): the
+// buildspec asks for no other (env.shell), a POSIX shell's -n accepts the
+// commands, and they hold none of the bash-only syntax that -n lets through.
 func checkPosixSyntax(t *testing.T, p *codeBuildStep) {
 	var all []string
 	for _, ph := range p.phases {
@@ -541,12 +582,10 @@ func checkPosixSyntax(t *testing.T, p *codeBuildStep) {
 	if len(all) == 0 {
 		t.Fatalf("the buildspec has no commands")
 	}
-	bash := p.shell == "bash" || p.shell == "/bin/bash"
-	checker := "/bin/bash"
-	if !bash {
-		_, checker = chooseShells(t, p.shell)
+	if p.shell != "" {
+		t.Errorf("env.shell = %s; the commands are written for CodeBuild's default /bin/sh", p.shell)
 	}
-	if checker == "" {
+	if _, checker := chooseShells(t, ""); checker == "" {
 		t.Logf("note: no dash or posh on this machine: the syntax check is skipped; /bin/sh may be bash")
 	} else {
 		file := filepath.Join(t.TempDir(), "commands.sh")
@@ -557,16 +596,77 @@ func checkPosixSyntax(t *testing.T, p *codeBuildStep) {
 			t.Errorf("%s -n rejects the build's commands: %v\n%s", checker, err, out)
 		}
 	}
-	if bash {
-		return
-	}
-	singleQuoted := regexp.MustCompile(`'[^']*'`)
 	for _, c := range all {
 		unquoted := singleQuoted.ReplaceAllString(c, "''")
 		for _, b := range bashOnly {
 			if regexp.MustCompile(b.pattern).MatchString(unquoted) {
 				t.Errorf("%s in %q: bash-only, CodeBuild runs the commands in dash", b.name, c)
 			}
+		}
+	}
+}
+
+var (
+	// shellVar matches $VAR and ${VAR...} references.
+	shellVar = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))`)
+	// assignment is a command that sets a variable for the later commands.
+	assignment = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)=`)
+)
+
+// checkVariablesDefined proves that every variable a build's commands read
+// is defined before it is read: by CodeBuild, the buildspec, the project or
+// the action (the build's environment, as newBuildSandbox gives it), or by
+// an earlier command. Running the commands under -u proves it only for the
+// lines that run; this reads every line, the branches not taken included.
+func checkVariablesDefined(t *testing.T, step *codeBuildStep) {
+	defined := map[string]bool{"CODEBUILD_SRC_DIR": true} // set by run, per run
+	for _, kv := range step.env {
+		defined[kv[:strings.Index(kv, "=")]] = true
+	}
+	used := 0
+	for _, ph := range step.phases {
+		for _, c := range ph.commands {
+			for _, m := range shellVar.FindAllStringSubmatch(singleQuoted.ReplaceAllString(c, "''"), -1) {
+				v := m[1] + m[2]
+				used++
+				if !defined[v] {
+					t.Errorf("phase %s: command %q reads $%s, which nothing defines before it", ph.name, c, v)
+				}
+			}
+			if m := assignment.FindStringSubmatch(c); m != nil {
+				defined[m[1]] = true
+			}
+		}
+	}
+	if used < 3 {
+		t.Fatalf("only %d variable references found; the scan is broken", used)
+	}
+}
+
+// checkImageTag proves that the image is tagged with the commit the source
+// action checked out, never "latest": the build action passes the source
+// action's CommitId as COMMIT_ID, and IMAGE_TAG is cut from it (or, for a
+// build started outside the pipeline, from CodeBuild's resolved source
+// version); no buildspec names "latest".
+func checkImageTag(t *testing.T, p *pipelineUnderTest) {
+	build := p.build()
+	if got := build.actionVars["COMMIT_ID"]; got != standInCommit {
+		t.Errorf("%s: COMMIT_ID = %q, want the source action's CommitId (%s)", build.name(), got, standInCommit)
+	}
+	var tag string
+	for _, ph := range build.phases {
+		for _, c := range ph.commands {
+			if strings.HasPrefix(c, "IMAGE_TAG=") {
+				tag = c
+			}
+		}
+	}
+	if !strings.Contains(tag, "COMMIT_ID") || !strings.Contains(tag, "CODEBUILD_RESOLVED_SOURCE_VERSION") {
+		t.Errorf("%s: IMAGE_TAG must come from the commit, got %q", build.name(), tag)
+	}
+	for _, step := range p.builds {
+		if raw := strings.ToLower(string(mustJSON(step.spec))); strings.Contains(raw, "latest") {
+			t.Errorf("%s: the buildspec must never tag or deploy \"latest\": %s", step.name(), raw)
 		}
 	}
 }

@@ -1,10 +1,6 @@
 package test
 
 import (
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -27,7 +23,7 @@ import (
 func dlvResource(t *testing.T, resourceType string, props map[string]interface{}) map[string]interface{} {
 	t.Helper()
 	id := logicalIDIn(t, dlv.tpl, resourceType, props)
-	return (*dlv.tpl.ToJSON())["Resources"].(map[string]interface{})[id].(map[string]interface{})
+	return templateResources(t, dlv.tpl)[id]
 }
 
 // TestPipelineConstructDefaults proves the documented default of every optional prop.
@@ -59,13 +55,13 @@ func TestPipelineConstructDefaults(t *testing.T) {
 	})
 	// RemovalPolicy RETAIN: every stateful resource of the plain pipeline is kept.
 	for _, r := range []struct{ name, logical string }{
-		{"key", *dlv.stack.GetLogicalId(dlv.plain.Key().Node().DefaultChild().(awscdk.CfnElement))},
-		{"artifact bucket", *dlv.stack.GetLogicalId(dlv.plain.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement))},
-		{"repository", *dlv.stack.GetLogicalId(dlv.plain.Repository().Node().DefaultChild().(awscdk.CfnElement))},
-		{"build logs", *dlv.stack.GetLogicalId(dlv.plain.BuildLogGroup().Node().DefaultChild().(awscdk.CfnElement))},
-		{"failure dead-letter queue", *dlv.stack.GetLogicalId(dlv.plain.FailureDeadLetterQueue().Node().DefaultChild().(awscdk.CfnElement))},
+		{"key", logicalOf(dlv.plain.Key())},
+		{"artifact bucket", logicalOf(dlv.plain.ArtifactBucket())},
+		{"repository", logicalOf(dlv.plain.Repository())},
+		{"build logs", logicalOf(dlv.plain.BuildLogGroup())},
+		{"failure dead-letter queue", logicalOf(dlv.plain.FailureDeadLetterQueue())},
 	} {
-		res := (*dlv.tpl.ToJSON())["Resources"].(map[string]interface{})[r.logical].(map[string]interface{})
+		res := templateResources(t, dlv.tpl)[r.logical]
 		if res["DeletionPolicy"] != "Retain" {
 			t.Errorf("RemovalPolicy defaults to RETAIN: %s has DeletionPolicy %v", r.name, res["DeletionPolicy"])
 		}
@@ -144,7 +140,7 @@ func TestPipelineConstructOptionalProps(t *testing.T) {
 func TestPipelineConstructGetters(t *testing.T) {
 	deployAction := func(env string) interface{} {
 		for _, st := range dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "Stages").([]interface{}) {
-			for _, a := range list(dig(st, "Actions")) {
+			for _, a := range asList(dig(st, "Actions")) {
 				if dig(st, "Name") == delivery.DeployStageName(env) && dig(a, "ActionTypeId", "Provider") == "CodeDeployToECS" {
 					return a
 				}
@@ -249,15 +245,7 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			props := valid()
 			r.change(props)
-			msg := func() (msg string) {
-				defer func() {
-					if p := recover(); p != nil {
-						msg = strings.TrimSpace(toString(p))
-					}
-				}()
-				delivery.NewPipeline(dlv.stack, "Invalid"+string(rune('A'+i)), props)
-				return ""
-			}()
+			msg := strings.TrimSpace(panicMessage(func() { delivery.NewPipeline(dlv.stack, "Invalid"+string(rune('A'+i)), props) }))
 			if !strings.Contains(msg, r.want) {
 				t.Errorf("got %q, want it to contain %q", msg, r.want)
 			}
@@ -325,206 +313,3 @@ func (otherEngine) Release() bluegreen.Release { return ecsRelease{} }
 type ecsRelease struct{}
 
 func (ecsRelease) Engine() bluegreen.Engine { return "ECS" }
-
-func toString(p interface{}) string {
-	if err, ok := p.(error); ok {
-		return err.Error()
-	}
-	if s, ok := p.(string); ok {
-		return s
-	}
-	return ""
-}
-
-// buildSpec returns the buildspec of a pipeline's project, as synthesized.
-func dlvBuildSpec(t *testing.T, projectName string) map[string]interface{} {
-	t.Helper()
-	raw, _ := dig(dlvResource(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": projectName}), "Properties", "Source", "BuildSpec").(string)
-	var spec map[string]interface{}
-	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
-		t.Fatalf("buildspec is not JSON: %v", err)
-	}
-	return spec
-}
-
-// projectVariables returns the plain-text environment variables of a pipeline's project.
-func dlvProjectVariables(t *testing.T, projectName string) map[string]string {
-	t.Helper()
-	vars := map[string]string{}
-	list, _ := dig(dlvResource(t, "AWS::CodeBuild::Project", map[string]interface{}{"Name": projectName}), "Properties", "Environment", "EnvironmentVariables").([]interface{})
-	for _, v := range list {
-		value, _ := dig(v, "Value").(string)
-		vars[dig(v, "Name").(string)] = value
-	}
-	return vars
-}
-
-// dlvRenderVariables returns the variables the render action of an
-// environment's deploy stage passes, in the plain pipeline.
-func dlvRenderVariables(t *testing.T, env string) map[string]string {
-	t.Helper()
-	for _, st := range dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "Stages").([]interface{}) {
-		if dig(st, "Name") != delivery.DeployStageName(env) {
-			continue
-		}
-		for _, a := range list(dig(st, "Actions")) {
-			if dig(a, "ActionTypeId", "Provider") == "CodeBuild" {
-				return actionVariables(t, asMap(a))
-			}
-		}
-	}
-	t.Fatalf("%s: no render action", env)
-	return nil
-}
-
-// TestPipelineConstructBuildSpecRunsUnderDash runs the synthesized commands
-// the way CodeBuild does, under /bin/sh with set -eu, with aws and docker
-// replaced by stubs: the build, then each deploy stage's render with the
-// variables its action passes. It proves the commands are POSIX sh and
-// define every variable they read, that the build tags the image with the
-// commit, and that each render writes a task definition template and an
-// AppSpec with its environment's own container name and port (the
-// production service here uses "web" on 8000).
-func TestPipelineConstructBuildSpecRunsUnderDash(t *testing.T) {
-	for _, tool := range []string{"sh", "jq", "cut"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed: %v", tool, err)
-		}
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	work := filepath.Join(dir, "src")
-	for _, d := range []string{bin, work} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	taskDef := `{"taskDefinition":{"taskDefinitionArn":"arn:aws:ecs:us-east-1:123456789012:task-definition/f:3","family":"f","revision":3,"status":"ACTIVE",` +
-		`"containerDefinitions":[{"name":"sidecar","image":"busybox"},{"name":"$NAME","image":"public.ecr.aws/nginx/nginx:stable-alpine"}],` +
-		`"requiresAttributes":[],"compatibilities":["FARGATE"],"registeredAt":"2024-01-01T00:00:00Z","registeredBy":"arn:aws:iam::123456789012:role/r","cpu":"256","memory":"512","enableFaultInjection":false}}`
-	stubs := map[string]string{
-		"aws": `#!/bin/sh
-echo "aws $*" >> "$CALLS"
-case "$1 $2" in
-"ecr get-login-password") echo password ;;
-"ecr describe-images") exit 254 ;;
-"ecr batch-get-image") echo '{"images":[{"imageId":{"imageDigest":"sha256:0f"},"imageManifest":"{}","imageManifestMediaType":"application/vnd.oci.image.manifest.v1+json"}],"failures":[]}' ;;
-"ecr put-image") echo '{}' ;;
-"ecs describe-task-definition")
-  case "$4" in
-  svc-stg) NAME=app ;;
-  svc-prd) NAME=web ;;
-  *) echo "unknown family $4" >&2; exit 1 ;;
-  esac
-  printf '%s\n' '` + taskDef + `' | sed "s/\\\$NAME/$NAME/" ;;
-*) echo "unexpected: aws $*" >&2; exit 1 ;;
-esac
-`,
-		"docker": `#!/bin/sh
-echo "docker $*" >> "$CALLS"
-if [ "$1" = login ]; then cat > /dev/null; fi
-`,
-	}
-	for name, body := range stubs {
-		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run := func(project string, vars map[string]string) {
-		t.Helper()
-		spec := dlvBuildSpec(t, project)
-		var commands []string
-		for _, phase := range []string{"pre_build", "build", "post_build"} {
-			for _, c := range list(dig(spec, "phases", phase, "commands")) {
-				if c != nil {
-					commands = append(commands, c.(string))
-				}
-			}
-		}
-		cmd := exec.Command("sh", "-c", "set -eu\n"+strings.Join(commands, "\n")+"\n")
-		cmd.Dir = work
-		// Only what CodeBuild, the project and the pipeline action define.
-		cmd.Env = []string{
-			"PATH=" + bin + ":/usr/bin:/bin",
-			"CALLS=" + filepath.Join(dir, "calls.log"),
-			"AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1",
-			"CODEBUILD_RESOLVED_SOURCE_VERSION=ffffffffffffffffffffffffffffffffffffffff",
-			"CODEBUILD_SRC_DIR=" + work,
-			"REPOSITORY_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/plain",
-			"IMAGE_REPO_NAME=plain",
-		}
-		for k, v := range dlvProjectVariables(t, project) {
-			if v != "" { // the others are expressions, set above
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-		}
-		for k, v := range vars {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s commands fail under sh -eu: %v\n%s", project, err, out)
-		}
-	}
-	run("plain-build", map[string]string{"COMMIT_ID": "0123456789abcdef0123456789abcdef01234567"})
-	calls, _ := os.ReadFile(filepath.Join(dir, "calls.log"))
-	image := "123456789012.dkr.ecr.us-east-1.amazonaws.com/plain:0123456789ab"
-	for _, want := range []string{"docker build --tag " + image + " .", "docker push " + image} {
-		if !strings.Contains(string(calls), want) {
-			t.Errorf("image tagged with the commit: want call %q in\n%s", want, calls)
-		}
-	}
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(work, name))
-		if err != nil {
-			t.Errorf("%s is not written: %v", name, err)
-		}
-		return b
-	}
-	var detail map[string]string
-	if err := json.Unmarshal(read(delivery.ImageDetailFile), &detail); err != nil || detail["ImageURI"] != image {
-		t.Errorf("%s = %v (%v), want ImageURI %s", delivery.ImageDetailFile, detail, err, image)
-	}
-
-	for _, env := range []struct {
-		name, container, hook string
-		port                  float64
-	}{{"staging", "app", "svc-stg-pretraffic", 80}, {"production", "web", "svc-prd-pretraffic", 8000}} {
-		run("plain-render", dlvRenderVariables(t, env.name))
-		calls, _ := os.ReadFile(filepath.Join(dir, "calls.log"))
-		if want := "aws ecr put-image --repository-name plain --image-tag " + delivery.ImageTagPrefix(env.name) + "0123456789ab"; !strings.Contains(string(calls), want) {
-			t.Errorf("%s: the image is tagged for the environment: want call %q in\n%s", env.name, want, calls)
-		}
-		var td map[string]interface{}
-		if err := json.Unmarshal(read("rendered/"+delivery.TaskDefinitionFile(env.name)), &td); err != nil {
-			t.Errorf("%s: task definition is not JSON: %v", env.name, err)
-			continue
-		}
-		for _, field := range []string{"taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities", "registeredAt", "registeredBy", "enableFaultInjection"} {
-			if _, ok := td[field]; ok {
-				t.Errorf("%s: %s must be removed", env.name, field)
-			}
-		}
-		for _, c := range td["containerDefinitions"].([]interface{}) {
-			c := c.(map[string]interface{})
-			wantImage := "busybox"
-			if c["name"] == env.container {
-				wantImage = "<" + delivery.ImagePlaceholder + ">"
-			}
-			if c["image"] != wantImage {
-				t.Errorf("%s: container %v image = %v, want %s", env.name, c["name"], c["image"], wantImage)
-			}
-		}
-		var spec map[string]interface{}
-		if err := json.Unmarshal(read("rendered/"+delivery.AppSpecFile(env.name)), &spec); err != nil {
-			t.Errorf("%s: AppSpec is not JSON: %v", env.name, err)
-			continue
-		}
-		target := dig(list(spec["Resources"])[0], "TargetService", "Properties", "LoadBalancerInfo")
-		if dig(target, "ContainerName") != env.container || dig(target, "ContainerPort") != env.port {
-			t.Errorf("%s: AppSpec routes to %v, want %s on %v", env.name, target, env.container, env.port)
-		}
-		if hook := dig(list(spec["Hooks"])[0], "AfterAllowTestTraffic"); hook != env.hook {
-			t.Errorf("%s: AppSpec hook %v, want %s", env.name, hook, env.hook)
-		}
-	}
-}

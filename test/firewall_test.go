@@ -11,7 +11,7 @@ import (
 // firewall requirement: production's internet-facing load balancer (every
 // listener) sits behind a regional WAF web ACL running AWS's managed rule
 // groups and a per-address rate limit, logging to a log group whose name
-// WAF accepts, with the environment's retention and key; staging has none
+// WAF accepts, with the environment's key; staging has none
 // by default (production.waf true, staging.waf false).
 func TestProductionLoadBalancerIsBehindAFirewall(t *testing.T) {
 	env := app.Config.Production
@@ -42,9 +42,10 @@ func TestProductionLoadBalancerIsBehindAFirewall(t *testing.T) {
 			"ResourceArn": map[string]interface{}{"Ref": logicalID(t, "Production", "AWS::ElasticLoadBalancingV2::LoadBalancer", nil)},
 			"WebACLArn":   map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(t, "Production", "AWS::WAFv2::WebACL", nil), "Arn"}},
 		})},
-		{"WAF logs to an aws-waf-logs- log group with the environment's retention and key", "AWS::Logs::LogGroup", obj(map[string]interface{}{
-			"LogGroupName": "aws-waf-logs-" + prefix, "RetentionInDays": env.LogRetentionDays,
-			"KmsKeyId": map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(t, "Production", "AWS::KMS::Key", nil), "Arn"}},
+		// Its retention, the environment's: TestEveryLogGroupHasRetention.
+		{"WAF logs to an aws-waf-logs- log group with the environment's key", "AWS::Logs::LogGroup", obj(map[string]interface{}{
+			"LogGroupName": "aws-waf-logs-" + prefix,
+			"KmsKeyId":     map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(t, "Production", "AWS::KMS::Key", nil), "Arn"}},
 		})},
 		{"the logging configuration names that log group, without the trailing :*", "AWS::WAFv2::LoggingConfiguration", obj(map[string]interface{}{
 			"LogDestinationConfigs": []interface{}{map[string]interface{}{"Fn::Join": []interface{}{"", arrayWith(":log-group:", map[string]interface{}{

@@ -7,7 +7,8 @@ import (
 )
 
 // starOnlyActions are the actions that the AWS service authorization
-// reference lists without a resource type: they accept only "*".
+// reference lists without a resource type: they accept only "*". It is the
+// package's one list of them.
 var starOnlyActions = map[string]bool{
 	"ecr:GetAuthorizationToken":  true,
 	"ecs:DescribeTaskDefinition": true,
@@ -40,7 +41,7 @@ func policyDocuments(t *testing.T, stackID string) map[string]interface{} {
 				docs[logical+" (repository policy)"] = p
 			}
 		case "AWS::IAM::Role":
-			for i, p := range list(dig(props, "Policies")) {
+			for i, p := range asList(dig(props, "Policies")) {
 				if p != nil {
 					docs[fmt.Sprintf("%s (inline %d)", logical, i)] = dig(p, "PolicyDocument")
 				}
@@ -51,22 +52,24 @@ func policyDocuments(t *testing.T, stackID string) map[string]interface{} {
 }
 
 // TestNoWildcardActionsAnywhere proves least privilege across every stack:
-// no Allow statement names an action containing "*"; ECS and iam:PassRole
-// actions are never allowed on "*" (except the ECS read AWS documents as
-// "*"-only); "*" resources appear only for "*"-only actions; every PassRole
-// is limited to ECS tasks.
+// no Allow statement names an action containing "*" (the pipeline's deploy
+// roles included); ECS and iam:PassRole actions are never allowed on "*"
+// (except the ECS read AWS documents as "*"-only); "*" resources appear only
+// for "*"-only actions; every PassRole is limited to ECS tasks.
+//
+// Contract home: wildcard actions and "*" resources in IAM statements.
 func TestNoWildcardActionsAnywhere(t *testing.T) {
 	statements := 0
 	for _, id := range app.StackIDs() {
 		for label, doc := range policyDocuments(t, id) {
 			isKeyPolicy := strings.HasSuffix(label, "(key policy)")
-			for _, st := range list(dig(doc, "Statement")) {
+			for _, st := range asList(dig(doc, "Statement")) {
 				if dig(st, "Effect") != "Allow" {
 					continue // a Deny of "s3:*" without TLS is what a TLS-only policy is
 				}
 				statements++
-				onStar := slicesContain(list(dig(st, "Resource")), "*") && !isKeyPolicy // in a key policy "*" is the key itself
-				for _, a := range list(dig(st, "Action")) {
+				onStar := containsValue(asList(dig(st, "Resource")), "*") && !isKeyPolicy // in a key policy "*" is the key itself
+				for _, a := range asList(dig(st, "Action")) {
 					action := fmt.Sprint(a)
 					if strings.Contains(action, "*") {
 						t.Errorf("%s/%s: Allow of wildcard action %q", id, label, action)

@@ -103,12 +103,19 @@ func repositoryLifecycleRules(t *testing.T) []lifecycleRule {
 	if len(repos) != 1 {
 		t.Fatalf("%d repositories in the pipeline stack, want 1", len(repos))
 	}
-	var policy struct{ Rules []lifecycleRule }
+	var text string
 	for _, r := range repos {
-		text, _ := dig(r, "Properties", "LifecyclePolicy", "LifecyclePolicyText").(string)
-		if err := json.Unmarshal([]byte(text), &policy); err != nil {
-			t.Fatalf("lifecycle policy %q: %v", text, err)
-		}
+		text, _ = dig(r, "Properties", "LifecyclePolicy", "LifecyclePolicyText").(string)
+	}
+	return parseLifecycleRules(t, text)
+}
+
+// parseLifecycleRules reads the rules of a lifecycle policy's text.
+func parseLifecycleRules(t *testing.T, text string) []lifecycleRule {
+	t.Helper()
+	var policy struct{ Rules []lifecycleRule }
+	if err := json.Unmarshal([]byte(text), &policy); err != nil {
+		t.Fatalf("lifecycle policy %q: %v", text, err)
 	}
 	if len(policy.Rules) == 0 {
 		t.Fatalf("the repository has no lifecycle rules")

@@ -50,7 +50,7 @@ func TestEcsServiceLinkedRoleExistsBeforeEcs(t *testing.T) {
 						continue
 					}
 					n++
-					if !containsValue(list(dig(r, "DependsOn")), cr) {
+					if !containsValue(asList(dig(r, "DependsOn")), cr) {
 						t.Errorf("%s %s does not depend on %s", typ, logical, cr)
 					}
 				}
@@ -61,7 +61,7 @@ func TestEcsServiceLinkedRoleExistsBeforeEcs(t *testing.T) {
 			// Its function may create exactly that role, for ECS only.
 			found := false
 			for label, doc := range policyDocuments(t, id) {
-				for _, st := range list(dig(doc, "Statement")) {
+				for _, st := range asList(dig(doc, "Statement")) {
 					if dig(st, "Action") != "iam:CreateServiceLinkedRole" {
 						continue
 					}

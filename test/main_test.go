@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -170,9 +171,34 @@ func checkRequirementsOn(t *testing.T, tpl assertions.Template, reqs []requireme
 }
 
 // allResources returns every resource of a stack's template, keyed by logical ID.
-func allResources(t *testing.T, id string) map[string]interface{} {
+func allResources(t *testing.T, id string) map[string]map[string]interface{} {
 	t.Helper()
-	tpl := *template(t, id).ToJSON()
-	res, _ := tpl["Resources"].(map[string]interface{})
-	return res
+	return templateResources(t, template(t, id))
+}
+
+// templateResources returns every resource of a template, keyed by logical
+// ID, failing the test if there is none.
+func templateResources(t *testing.T, tpl assertions.Template) map[string]map[string]interface{} {
+	t.Helper()
+	out := map[string]map[string]interface{}{}
+	for k, v := range asMap((*tpl.ToJSON())["Resources"]) {
+		out[k] = asMap(v)
+	}
+	if len(out) == 0 {
+		t.Fatalf("template has no resources")
+	}
+	return out
+}
+
+// logicalOf is the logical ID of a construct's L1 resource in its stack.
+func logicalOf(c constructs.IConstruct) string {
+	return *awscdk.Stack_Of(c).GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+}
+
+// obj matches an object holding at least these keys (assertions.Match_ObjectLike).
+func obj(m map[string]interface{}) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
+
+// arrayWith matches an array holding these items in this order, among others.
+func arrayWith(items ...interface{}) assertions.Matcher {
+	return assertions.Match_ArrayWith(&items)
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/constructs/delivery"
@@ -24,21 +23,13 @@ import (
 type failureWiring struct {
 	name                                 string
 	stack                                awscdk.Stack
-	resources                            map[string]interface{}
+	resources                            map[string]map[string]interface{}
 	rule, role, queue, alarm, topic, key string
 	target                               map[string]interface{}
 	wantRetention                        string
 }
 
-func (w failureWiring) resource(logical string) map[string]interface{} {
-	r, _ := w.resources[logical].(map[string]interface{})
-	return r
-}
-
-// logicalOf is the logical ID of a construct's L1 resource.
-func logicalOf(stack awscdk.Stack, c constructs.IConstruct) string {
-	return *stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
-}
+func (w failureWiring) resource(logical string) map[string]interface{} { return w.resources[logical] }
 
 // failureWirings returns the failure wiring of the app's pipeline (kept on
 // delete, as cdk.json configures) and of the construct test's two pipelines
@@ -58,17 +49,17 @@ func failureWirings(t *testing.T) []failureWiring {
 		{"construct, RemovalPolicy DESTROY", dlv.stack, dlv.tpl, dlv.custom, "Delete"},
 	} {
 		w := failureWiring{name: c.name, stack: c.stack, wantRetention: c.retention}
-		w.resources, _ = (*c.tpl.ToJSON())["Resources"].(map[string]interface{})
+		w.resources = templateResources(t, c.tpl)
 		if c.p.FailureRole() == nil || c.p.FailureDeadLetterQueue() == nil || c.p.FailureDeadLetterAlarm() == nil {
 			t.Fatalf("%s: FailureRole, FailureDeadLetterQueue and FailureDeadLetterAlarm must be set", c.name)
 		}
-		w.rule = logicalOf(c.stack, c.p.FailureRule())
-		w.role = logicalOf(c.stack, c.p.FailureRole())
-		w.queue = logicalOf(c.stack, c.p.FailureDeadLetterQueue())
-		w.alarm = logicalOf(c.stack, c.p.FailureDeadLetterAlarm())
-		w.topic = logicalOf(c.stack, c.p.Topic())
-		w.key = logicalOf(c.stack, c.p.Key())
-		targets := list(dig(w.resource(w.rule), "Properties", "Targets"))
+		w.rule = logicalOf(c.p.FailureRule())
+		w.role = logicalOf(c.p.FailureRole())
+		w.queue = logicalOf(c.p.FailureDeadLetterQueue())
+		w.alarm = logicalOf(c.p.FailureDeadLetterAlarm())
+		w.topic = logicalOf(c.p.Topic())
+		w.key = logicalOf(c.p.Key())
+		targets := asList(dig(w.resource(w.rule), "Properties", "Targets"))
 		if len(targets) != 1 {
 			t.Fatalf("%s: the failure rule has %d targets, want the topic alone", c.name, len(targets))
 		}
@@ -84,7 +75,7 @@ func failureWirings(t *testing.T) []failureWiring {
 // principalServices are the service principals a statement names.
 func principalServices(st interface{}) []string {
 	var out []string
-	for _, s := range list(dig(st, "Principal", "Service")) {
+	for _, s := range asList(dig(st, "Principal", "Service")) {
 		if s != nil {
 			out = append(out, fmt.Sprint(s))
 		}
@@ -101,7 +92,7 @@ func principalServices(st interface{}) []string {
 func TestNoTopicOrKeyPolicyTrustsEventBridge(t *testing.T) {
 	seen := map[string]int{}
 	for name, tpl := range synthesizedTemplates(t) {
-		res, _ := (*tpl.ToJSON())["Resources"].(map[string]interface{})
+		res := templateResources(t, tpl)
 		for logical, r := range res {
 			var doc interface{}
 			switch typ := dig(r, "Type"); typ {
@@ -113,7 +104,7 @@ func TestNoTopicOrKeyPolicyTrustsEventBridge(t *testing.T) {
 				continue
 			}
 			seen[fmt.Sprint(dig(r, "Type"))]++
-			for i, st := range list(dig(doc, "Statement")) {
+			for i, st := range asList(dig(doc, "Statement")) {
 				for _, s := range principalServices(st) {
 					if s == "events.amazonaws.com" {
 						t.Errorf("%s/%s: statement %d (%v) trusts %s: %s", name, logical, i, dig(st, "Sid"), s, compact(st))
@@ -145,7 +136,7 @@ func TestFailureRulePublishesThroughItsOwnRole(t *testing.T) {
 				ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 			}))
 			role := w.resource(w.role)
-			trust := list(dig(role, "Properties", "AssumeRolePolicyDocument", "Statement"))
+			trust := asList(dig(role, "Properties", "AssumeRolePolicyDocument", "Statement"))
 			if len(trust) != 1 {
 				t.Fatalf("the role's trust policy has %d statements, want 1: %s", len(trust), compact(trust))
 			}
@@ -171,15 +162,15 @@ func TestFailureRulePublishesThroughItsOwnRole(t *testing.T) {
 					continue
 				}
 				attached := false
-				for _, ref := range list(dig(r, "Properties", "Roles")) {
+				for _, ref := range asList(dig(r, "Properties", "Roles")) {
 					attached = attached || reflect.DeepEqual(ref, map[string]interface{}{"Ref": w.role})
 				}
 				if !attached {
 					continue
 				}
-				for _, st := range list(dig(r, "Properties", "PolicyDocument", "Statement")) {
+				for _, st := range asList(dig(r, "Properties", "PolicyDocument", "Statement")) {
 					var actions []string
-					for _, a := range list(dig(st, "Action")) {
+					for _, a := range asList(dig(st, "Action")) {
 						actions = append(actions, fmt.Sprint(a))
 					}
 					sort.Strings(actions)
@@ -246,7 +237,7 @@ func TestFailureNoticesAreNeverLost(t *testing.T) {
 					continue
 				}
 				policies++
-				for _, st := range list(dig(r, "Properties", "PolicyDocument", "Statement")) {
+				for _, st := range asList(dig(r, "Properties", "PolicyDocument", "Statement")) {
 					switch dig(st, "Effect") {
 					case "Deny":
 						if dig(st, "Condition", "Bool", "aws:SecureTransport") == "false" && dig(st, "Action") == "sqs:*" {
@@ -315,7 +306,7 @@ func TestFailureNoticesAreNeverLost(t *testing.T) {
 func checkCloudWatchStatements(t *testing.T, what string, doc interface{}, want map[string]interface{}) {
 	t.Helper()
 	n := 0
-	for _, st := range list(dig(doc, "Statement")) {
+	for _, st := range asList(dig(doc, "Statement")) {
 		named := false
 		for _, s := range principalServices(st) {
 			named = named || s == "cloudwatch.amazonaws.com"
@@ -330,8 +321,8 @@ func checkCloudWatchStatements(t *testing.T, what string, doc interface{}, want 
 		for k, v := range want {
 			got := dig(st, k)
 			if k == "Action" {
-				got = sortedStrings(list(got))
-				v = sortedStrings(list(v))
+				got = sortedStrings(asList(got))
+				v = sortedStrings(asList(v))
 			}
 			if !reflect.DeepEqual(normalize(got), normalize(v)) {
 				t.Errorf("%s: CloudWatch's %s = %s, want %s", what, k, compact(got), compact(v))
@@ -341,13 +332,4 @@ func checkCloudWatchStatements(t *testing.T, what string, doc interface{}, want 
 	if n != 1 {
 		t.Errorf("%s: %d statements for cloudwatch.amazonaws.com, want 1", what, n)
 	}
-}
-
-func sortedStrings(l []interface{}) []string {
-	out := make([]string, 0, len(l))
-	for _, v := range l {
-		out = append(out, fmt.Sprint(v))
-	}
-	sort.Strings(out)
-	return out
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -94,9 +93,9 @@ func TestPipelineRequirements(t *testing.T) {
 				"EncryptionKey": map[string]interface{}{"Id": key, "Type": "KMS"},
 			}),
 		})},
-		{"artifact bucket: versioned, KMS with our key, public access blocked, ACLs disabled, lifecycle", "AWS::S3::Bucket", obj(map[string]interface{}{
+		// ACLs disabled, as on every bucket: TestEveryBucketDisablesAcls.
+		{"artifact bucket: versioned, KMS with our key, public access blocked, lifecycle", "AWS::S3::Bucket", obj(map[string]interface{}{
 			"VersioningConfiguration": map[string]interface{}{"Status": "Enabled"},
-			"OwnershipControls":       map[string]interface{}{"Rules": []interface{}{map[string]interface{}{"ObjectOwnership": "BucketOwnerEnforced"}}},
 			"BucketEncryption": obj(map[string]interface{}{"ServerSideEncryptionConfiguration": []interface{}{obj(map[string]interface{}{
 				"ServerSideEncryptionByDefault": map[string]interface{}{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
 			})}}),
@@ -160,7 +159,7 @@ func TestPipelineRequirements(t *testing.T) {
 				"Status": "ENABLED", "GroupName": inPipeline(p.BuildLogGroup().LogGroupName()),
 			}},
 		})},
-		{"build logs are kept for a year", "AWS::Logs::LogGroup", obj(map[string]interface{}{"RetentionInDays": 365})},
+		// Build logs are kept for a year: TestEveryLogGroupHasRetention.
 		{"build pushes to the repository", "AWS::IAM::Policy", statement(map[string]interface{}{
 			"Action":   arrayWith("ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"),
 			"Resource": inPipeline(p.Repository().RepositoryArn()),
@@ -275,243 +274,12 @@ func TestPipelineStageOrder(t *testing.T) {
 	}
 	for i, w := range want {
 		var have []action
-		for _, a := range list(dig(got[i], "Actions")) {
+		for _, a := range asList(dig(got[i], "Actions")) {
 			order, _ := dig(a, "RunOrder").(float64)
 			have = append(have, action{fmt.Sprint(dig(a, "ActionTypeId", "Category")), fmt.Sprint(dig(a, "ActionTypeId", "Provider")), order})
 		}
 		if got[i]["Name"] != w.name || !reflect.DeepEqual(have, w.actions) {
 			t.Errorf("stage %d = %v %v, want %s %v", i+1, got[i]["Name"], have, w.name, w.actions)
-		}
-	}
-}
-
-// projectBuildSpec returns a CodeBuild project's buildspec and its
-// plain-text environment variable names.
-func projectBuildSpec(t *testing.T, name string) (spec map[string]interface{}, projectVars map[string]bool) {
-	t.Helper()
-	projectVars = map[string]bool{}
-	found := 0
-	for _, pr := range resources(t, pipelineID, "AWS::CodeBuild::Project") {
-		if dig(pr, "Properties", "Name") != name {
-			continue
-		}
-		found++
-		raw, ok := dig(pr, "Properties", "Source", "BuildSpec").(string)
-		if !ok {
-			t.Fatalf("%s: buildspec must be inline, got %v", name, dig(pr, "Properties", "Source"))
-		}
-		if err := json.Unmarshal([]byte(raw), &spec); err != nil {
-			t.Fatalf("%s: buildspec: %v", name, err)
-		}
-		for _, v := range list(dig(pr, "Properties", "Environment", "EnvironmentVariables")) {
-			if v != nil {
-				projectVars[dig(v, "Name").(string)] = true
-			}
-		}
-	}
-	if found != 1 {
-		t.Fatalf("%d build projects named %s, want 1", found, name)
-	}
-	return spec, projectVars
-}
-
-// The pipeline's two projects: the image build and each deploy stage's render.
-func buildProjectName() string  { return app.Config.PipelinePrefix() + "-build" }
-func renderProjectName() string { return app.Config.PipelinePrefix() + "-render" }
-
-// commands returns the buildspec's commands, phase by phase.
-func commands(spec map[string]interface{}) []string {
-	var out []string
-	for _, phase := range []string{"install", "pre_build", "build", "post_build"} {
-		list, _ := dig(spec, "phases", phase, "commands").([]interface{})
-		for _, c := range list {
-			out = append(out, c.(string))
-		}
-	}
-	return out
-}
-
-// codeBuildActions returns the pipeline's CodeBuild actions by stage.
-func codeBuildActions(t *testing.T) map[string]map[string]interface{} {
-	t.Helper()
-	out := map[string]map[string]interface{}{}
-	for _, s := range stages(t) {
-		for _, a := range list(dig(s, "Actions")) {
-			if dig(a, "ActionTypeId", "Provider") == "CodeBuild" {
-				out[s["Name"].(string)] = asMap(a)
-			}
-		}
-	}
-	return out
-}
-
-// actionVariables returns the variables a CodeBuild action passes, by name.
-func actionVariables(t *testing.T, action map[string]interface{}) map[string]string {
-	t.Helper()
-	vars := map[string]string{}
-	raw, _ := dig(action, "Configuration", "EnvironmentVariables").(string)
-	if raw == "" {
-		return vars
-	}
-	var list []map[string]string
-	if err := json.Unmarshal([]byte(raw), &list); err != nil {
-		t.Fatalf("%v: environment variables: %v", action["Name"], err)
-	}
-	for _, v := range list {
-		vars[v["name"]] = v["value"]
-	}
-	return vars
-}
-
-// TestDeployActionsReadWhatTheirStageRenders proves the wiring of each
-// deploy stage: the render action starts the render project on the build's
-// output and publishes the two files the CodeDeploy action then reads from
-// it, with the image from the build's output; the build publishes only
-// imageDetail.json.
-func TestDeployActionsReadWhatTheirStageRenders(t *testing.T) {
-	buildSpec, _ := projectBuildSpec(t, buildProjectName())
-	if files := dig(buildSpec, "artifacts", "files"); !reflect.DeepEqual(files, []interface{}{delivery.ImageDetailFile}) {
-		t.Errorf("the build publishes %v, want only %s", files, delivery.ImageDetailFile)
-	}
-	renderSpec, _ := projectBuildSpec(t, renderProjectName())
-	builds := codeBuildActions(t)
-	buildOutput := dig(list(dig(builds[delivery.BuildStageName], "OutputArtifacts"))[0], "Name")
-	byName := map[string]map[string]interface{}{}
-	for _, s := range stages(t) {
-		byName[s["Name"].(string)] = s
-	}
-	for _, env := range releaseOrder() {
-		stage := delivery.DeployStageName(env.name)
-		render := builds[stage]
-		if render == nil {
-			t.Errorf("%s: no render action", stage)
-			continue
-		}
-		var deploy map[string]interface{}
-		for _, a := range list(dig(byName[stage], "Actions")) {
-			if dig(a, "ActionTypeId", "Provider") == "CodeDeployToECS" {
-				deploy = asMap(a)
-			}
-		}
-		rendered := dig(list(dig(render, "OutputArtifacts"))[0], "Name")
-		cfg := asMap(dig(deploy, "Configuration"))
-		for _, c := range []struct {
-			name      string
-			got, want interface{}
-		}{
-			{"render project", dig(render, "Configuration", "ProjectName"), inPipeline(app.System.Pipeline.Pipeline.RenderProject().ProjectName())},
-			{"render input", dig(list(dig(render, "InputArtifacts"))[0], "Name"), buildOutput},
-			{"render environment", actionVariables(t, render)["DEPLOY_ENVIRONMENT"], env.name},
-			{"TaskDefinitionTemplateArtifact", cfg["TaskDefinitionTemplateArtifact"], rendered},
-			{"AppSpecTemplateArtifact", cfg["AppSpecTemplateArtifact"], rendered},
-			{"TaskDefinitionTemplatePath", cfg["TaskDefinitionTemplatePath"], delivery.TaskDefinitionFile(env.name)},
-			{"AppSpecTemplatePath", cfg["AppSpecTemplatePath"], delivery.AppSpecFile(env.name)},
-			{"Image1ArtifactName", cfg["Image1ArtifactName"], buildOutput},
-			{"Image1ContainerName", cfg["Image1ContainerName"], delivery.ImagePlaceholder},
-			{"ApplicationName", cfg["ApplicationName"], l1Names(t, env.service).application},
-			{"DeploymentGroupName", cfg["DeploymentGroupName"], l1Names(t, env.service).group},
-		} {
-			if !reflect.DeepEqual(normalize(c.got), normalize(c.want)) || c.want == nil {
-				t.Errorf("%s: %s = %v, want %v", env.name, c.name, c.got, c.want)
-			}
-		}
-	}
-	if dig(renderSpec, "artifacts", "base-directory") == nil {
-		t.Errorf("the render publishes its whole source directory; give it a base-directory holding only the rendered files")
-	}
-}
-
-// codeBuildVariables are set by CodeBuild itself in every build
-// (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html).
-var codeBuildVariables = map[string]bool{
-	"AWS_DEFAULT_REGION": true, "AWS_REGION": true, "CODEBUILD_BUILD_ARN": true, "CODEBUILD_BUILD_ID": true,
-	"CODEBUILD_BUILD_NUMBER": true, "CODEBUILD_INITIATOR": true, "CODEBUILD_RESOLVED_SOURCE_VERSION": true,
-	"CODEBUILD_SOURCE_VERSION": true, "CODEBUILD_SRC_DIR": true, "HOME": true, "PATH": true,
-}
-
-var (
-	// shellVar matches $VAR and ${VAR...} references.
-	shellVar = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))`)
-	// singleQuoted is text the shell does not expand (jq programs, printf formats).
-	singleQuoted = regexp.MustCompile(`'[^']*'`)
-	// assignment is a command that sets a variable for the later commands.
-	assignment = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)=`)
-)
-
-// TestBuildSpecVariablesAreDefined proves that every variable a build reads
-// is defined before it is read: by the project, by every pipeline action that
-// starts it, by CodeBuild, or by an earlier command; and that the image tag
-// comes from the commit, never "latest".
-func TestBuildSpecVariablesAreDefined(t *testing.T) {
-	builds := codeBuildActions(t)
-	if got := actionVariables(t, builds[delivery.BuildStageName])["COMMIT_ID"]; got != "#{"+delivery.SourceVariablesNamespace+".CommitId}" {
-		t.Errorf("build action COMMIT_ID = %q, want the source action's CommitId variable", got)
-	}
-	for stage, action := range builds {
-		name := buildProjectName()
-		if stage != delivery.BuildStageName {
-			name = renderProjectName()
-		}
-		spec, projectVars := projectBuildSpec(t, name)
-		actionVars := actionVariables(t, action)
-		assigned := map[string]bool{}
-		used := 0
-		for _, c := range commands(spec) {
-			for _, m := range shellVar.FindAllStringSubmatch(singleQuoted.ReplaceAllString(c, "''"), -1) {
-				v := m[1] + m[2]
-				used++
-				if !projectVars[v] && actionVars[v] == "" && !codeBuildVariables[v] && !assigned[v] {
-					t.Errorf("%s (%s): command %q reads $%s, which nothing defines before it", stage, name, c, v)
-				}
-			}
-			if m := assignment.FindStringSubmatch(c); m != nil {
-				assigned[m[1]] = true
-			}
-		}
-		if used < 3 {
-			t.Fatalf("%s: only %d variable references found; the scan is broken", stage, used)
-		}
-	}
-	buildSpec, _ := projectBuildSpec(t, buildProjectName())
-	var tag string
-	for _, c := range commands(buildSpec) {
-		if strings.HasPrefix(c, "IMAGE_TAG=") {
-			tag = c
-		}
-	}
-	if !strings.Contains(tag, "COMMIT_ID") || !strings.Contains(tag, "CODEBUILD_RESOLVED_SOURCE_VERSION") {
-		t.Errorf("IMAGE_TAG must come from the commit, got %q", tag)
-	}
-	raw, _ := json.Marshal(buildSpec)
-	if strings.Contains(strings.ToLower(string(raw)), "latest") {
-		t.Errorf("the buildspec must never tag or deploy \"latest\": %s", raw)
-	}
-}
-
-// TestBuildSpecIsPosixShell proves that the builds run under CodeBuild's
-// default /bin/sh (dash): no shell override and no bash-only syntax.
-func TestBuildSpecIsPosixShell(t *testing.T) {
-	bashisms := []struct{ name, pattern string }{
-		{"[[ ]] test", `\[\[`},
-		{"pipefail", `pipefail`},
-		{"source builtin", `(^|[;&|]\s*)source\s`},
-		{"pattern substitution ${var//}", `\$\{[A-Za-z_][A-Za-z0-9_]*//?`},
-		{"array", `[A-Za-z_][A-Za-z0-9_]*=\(`},
-		{"function keyword", `(^|\s)function\s`},
-		{"here-string", `<<<`},
-		{"&> redirection", `&>`},
-	}
-	for _, name := range []string{buildProjectName(), renderProjectName()} {
-		spec, _ := projectBuildSpec(t, name)
-		if shell := dig(spec, "env", "shell"); shell != nil {
-			t.Errorf("%s: env.shell = %v; the commands are written for the default /bin/sh", name, shell)
-		}
-		for _, c := range commands(spec) {
-			for _, b := range bashisms {
-				if regexp.MustCompile(b.pattern).MatchString(singleQuoted.ReplaceAllString(c, "''")) {
-					t.Errorf("%s: %s in %q: dash does not support it", name, b.name, c)
-				}
-			}
 		}
 	}
 }
@@ -528,76 +296,6 @@ func TestNoGitHubTokens(t *testing.T) {
 			}
 		}
 	}
-}
-
-// TestPipelineIamScope proves least privilege in the statements the pipeline
-// stack writes: no Allow statement names an action with "*" on a deploy role,
-// ECS and PassRole are never allowed on "*", and "*" resources appear only
-// for the actions AWS documents as accepting nothing else.
-func TestPipelineIamScope(t *testing.T) {
-	wildcardOnly := map[string]bool{
-		"ecr:GetAuthorizationToken":  true, // service authorization reference: no resource type
-		"ecs:DescribeTaskDefinition": true, // service authorization reference: no resource type
-	}
-	deployRoles := map[string]bool{}
-	for _, env := range releaseOrder() {
-		role := app.System.Pipeline.Pipeline.DeployRole(env.name)
-		deployRoles[fmt.Sprint(inPipeline(role.RoleName()))] = true
-	}
-	checked := 0
-	for logical, pol := range resources(t, pipelineID, "AWS::IAM::Policy") {
-		onDeployRole := false
-		for _, r := range dig(pol, "Properties", "Roles").([]interface{}) {
-			onDeployRole = onDeployRole || deployRoles[fmt.Sprint(r)]
-		}
-		for _, st := range dig(pol, "Properties", "PolicyDocument", "Statement").([]interface{}) {
-			if dig(st, "Effect") != "Allow" {
-				continue
-			}
-			checked++
-			actions := list(dig(st, "Action"))
-			resources := list(dig(st, "Resource"))
-			for _, a := range actions {
-				if onDeployRole && strings.Contains(a.(string), "*") {
-					t.Errorf("%s: deploy role action %q has a wildcard", logical, a)
-				}
-				if slicesContain(resources, "*") && !wildcardOnly[a.(string)] {
-					t.Errorf("%s: %q allowed on \"*\"", logical, a)
-				}
-			}
-		}
-	}
-	if checked < 10 {
-		t.Fatalf("only %d statements checked; the walk is broken", checked)
-	}
-	if len(deployRoles) != 2 {
-		t.Fatalf("want one deploy role per environment, got %v", deployRoles)
-	}
-}
-
-func list(v interface{}) []interface{} {
-	if l, ok := v.([]interface{}); ok {
-		return l
-	}
-	return []interface{}{v}
-}
-
-func slicesContain(l []interface{}, want string) bool {
-	for _, v := range l {
-		if v == want {
-			return true
-		}
-	}
-	return false
-}
-
-// normalize round-trips a value through JSON so that resolved tokens and
-// template values compare equal.
-func normalize(v interface{}) interface{} {
-	b, _ := json.Marshal(v)
-	var out interface{}
-	_ = json.Unmarshal(b, &out)
-	return out
 }
 
 // TestPipelineDeploysAfterEnvironments proves `cdk deploy --all` order: the

@@ -2,8 +2,10 @@ package test
 
 import (
 	"fmt"
-	"sort"
+	"strings"
 	"testing"
+
+	"ecs-bluegreen/rules"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 )
@@ -17,6 +19,8 @@ var dataTypes = []string{"AWS::S3::Bucket", "AWS::ECR::Repository", "AWS::KMS::K
 // and log groups when their stack is deleted or a resource is replaced
 // (DeletionPolicy and UpdateReplacePolicy Retain); staging is disposable
 // (Delete), and its buckets are emptied first so that deletion succeeds.
+//
+// Contract home: what the app's stacks keep when deleted or replaced.
 func TestDataIsKeptWhereItMatters(t *testing.T) {
 	want := map[string]string{"Staging": "Delete", "Production": "Retain", "Pipeline": "Retain"}
 	for _, id := range app.StackIDs() {
@@ -63,25 +67,49 @@ func TestDataIsKeptWhereItMatters(t *testing.T) {
 	}
 }
 
-// TestProductionLoadBalancerIsProtected proves deletion protection on
-// production's load balancer, and none on disposable staging's.
-func TestProductionLoadBalancerIsProtected(t *testing.T) {
-	for id, protected := range map[string]bool{"Production": true, "Staging": false} {
-		lbs := resources(t, id, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-		if len(lbs) != 1 {
-			t.Fatalf("%s: %d load balancers, want 1", id, len(lbs))
-		}
-		for logical, lb := range lbs {
-			got := false
-			for _, a := range list(dig(lb, "Properties", "LoadBalancerAttributes")) {
-				if dig(a, "Key") == "deletion_protection.enabled" && dig(a, "Value") == "true" {
-					got = true
+// TestLoadBalancerDeletionProtection proves that a load balancer whose
+// service keeps its data (RemovalPolicy RETAIN) cannot be deleted by
+// accident, and a disposable one can: in the app, production is protected
+// and staging is not; in the construct test, the service left to its
+// default RemovalPolicy is protected, and the one with DESTROY is not.
+//
+// Contract home: load balancer deletion protection. No other test asserts it.
+func TestLoadBalancerDeletionProtection(t *testing.T) {
+	for _, c := range []struct {
+		what      string
+		tpl       assertions.Template
+		name      string
+		protected bool
+	}{
+		{"app, production", template(t, "Production"), app.Config.ResourcePrefix(&app.Config.Production), true},
+		{"app, staging", template(t, "Staging"), app.Config.ResourcePrefix(&app.Config.Staging), false},
+		{"construct, default RemovalPolicy", svc.tpl, "plain-svc", true},
+		{"construct, RemovalPolicy DESTROY", svc.tpl, "tls-svc", false},
+	} {
+		t.Run(c.what, func(t *testing.T) {
+			var lb map[string]interface{}
+			for logical, r := range templateResources(t, c.tpl) {
+				if r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer" && dig(r, "Properties", "Name") == c.name {
+					if lb != nil {
+						t.Fatalf("two load balancers named %s", c.name)
+					}
+					lb = r
+					t.Logf("%s: %s", logical, compact(dig(r, "Properties", "LoadBalancerAttributes")))
 				}
 			}
-			if got != protected {
-				t.Errorf("%s/%s: deletion protection %v, want %v", id, logical, got, protected)
+			if lb == nil {
+				t.Fatalf("no load balancer named %s", c.name)
 			}
-		}
+			var values []string
+			for _, a := range asList(dig(lb, "Properties", "LoadBalancerAttributes")) {
+				if dig(a, "Key") == "deletion_protection.enabled" {
+					values = append(values, fmt.Sprint(dig(a, "Value")))
+				}
+			}
+			if want := fmt.Sprint(c.protected); len(values) != 1 || values[0] != want {
+				t.Errorf("deletion_protection.enabled = %v, want exactly one, %s", values, want)
+			}
+		})
 	}
 }
 
@@ -121,51 +149,82 @@ func TestEveryTargetGroupHealthChecks(t *testing.T) {
 	}
 }
 
-// TestDeploymentGroupsRollBackOnAlarms proves that both deployment groups
-// (staging and production) watch alarms of their own stack and roll back
-// automatically on a failed or stopped deployment and on an alarm.
+// TestDeploymentGroupsRollBackOnAlarms proves automatic rollback in both
+// environments: each has one deployment group, which rolls back on a failed
+// deployment, a stopped one and an alarm; its alarm configuration is enabled
+// and lists only alarms of its own stack; and among them are a 5xx alarm
+// and an unhealthy-host alarm on the blue AND on the green target group,
+// with the statistic, period and evaluation periods of the rules package.
+//
+// Contract home: deployment-group auto-rollback and the alarms it watches.
+// (How long a deployment stays open for them: TestDeploymentStaysOpenUntilAlarmsCanFire.)
 func TestDeploymentGroupsRollBackOnAlarms(t *testing.T) {
-	for id := range environments() {
-		groups := resources(t, id, "AWS::CodeDeploy::DeploymentGroup")
-		if len(groups) != 1 {
-			t.Fatalf("%s: %d deployment groups, want 1", id, len(groups))
-		}
-		alarmNames := map[string]bool{}
-		for logical := range resources(t, id, "AWS::CloudWatch::Alarm") {
-			alarmNames[logical] = true
-		}
-		for logical, dg := range groups {
-			where := id + "/" + logical
-			p := dig(dg, "Properties")
-			if dig(p, "AlarmConfiguration", "Enabled") != true {
-				t.Errorf("%s: alarm configuration not enabled", where)
+	for id, env := range environments() {
+		t.Run(id, func(t *testing.T) {
+			groups := resources(t, id, "AWS::CodeDeploy::DeploymentGroup")
+			if len(groups) != 1 {
+				t.Fatalf("%d deployment groups, want 1", len(groups))
 			}
-			alarms := list(dig(p, "AlarmConfiguration", "Alarms"))
-			if len(alarms) < 2 || alarms[0] == nil {
-				t.Errorf("%s: %d alarms, want the rollback alarms", where, len(alarms))
-			}
-			for _, a := range alarms {
-				if ref := fmt.Sprint(dig(a, "Name", "Ref")); !alarmNames[ref] {
-					t.Errorf("%s: alarm %v is not an alarm of the stack", where, a)
+			alarms := resources(t, id, "AWS::CloudWatch::Alarm")
+			for logical, dg := range groups {
+				p := dig(dg, "Properties")
+				if dig(p, "AutoRollbackConfiguration", "Enabled") != true {
+					t.Errorf("%s: automatic rollback not enabled", logical)
+				}
+				events := sortedStrings(asList(dig(p, "AutoRollbackConfiguration", "Events")))
+				if got, want := fmt.Sprint(events), "[DEPLOYMENT_FAILURE DEPLOYMENT_STOP_ON_ALARM DEPLOYMENT_STOP_ON_REQUEST]"; got != want {
+					t.Errorf("%s: rollback events %s, want %s", logical, got, want)
+				}
+				if dig(p, "AlarmConfiguration", "Enabled") != true {
+					t.Errorf("%s: alarm configuration not enabled", logical)
+				}
+				wired := map[string]bool{}
+				watched := asList(dig(p, "AlarmConfiguration", "Alarms"))
+				if len(watched) < 2 {
+					t.Errorf("%s: %d alarms, want the rollback alarms", logical, len(watched))
+				}
+				for _, a := range watched {
+					ref := fmt.Sprint(dig(a, "Name", "Ref"))
+					if _, ok := alarms[ref]; !ok {
+						t.Errorf("%s: alarm %v is not an alarm of the stack", logical, a)
+					}
+					wired[ref] = true
+				}
+
+				prefix := app.Config.ResourcePrefix(env)
+				for _, color := range []string{"blue", "green"} {
+					tgID := logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": prefix + "-" + color})
+					for metric, stat := range map[string]string{"HTTPCode_Target_5XX_Count": "Sum", "UnHealthyHostCount": "Maximum"} {
+						found := false
+						for alarmID, a := range alarms {
+							ap := asMap(a["Properties"])
+							if ap["MetricName"] != metric || !strings.Contains(fmt.Sprint(ap["Dimensions"]), tgID) {
+								continue
+							}
+							found = true
+							if ap["Statistic"] != stat || ap["Period"] != float64(rules.AlarmPeriodSeconds) || ap["EvaluationPeriods"] != float64(rules.AlarmEvaluationPeriods) {
+								t.Errorf("alarm %s on %s: statistic/period/evaluation = %v/%v/%v", metric, color, ap["Statistic"], ap["Period"], ap["EvaluationPeriods"])
+							}
+							if !wired[alarmID] {
+								t.Errorf("alarm %s on the %s target group is not in the deployment group's AlarmConfiguration", metric, color)
+							}
+						}
+						if !found {
+							t.Errorf("no %s alarm watches the %s target group", metric, color)
+						}
+					}
 				}
 			}
-			if dig(p, "AutoRollbackConfiguration", "Enabled") != true {
-				t.Errorf("%s: automatic rollback not enabled", where)
-			}
-			var events []string
-			for _, e := range list(dig(p, "AutoRollbackConfiguration", "Events")) {
-				events = append(events, fmt.Sprint(e))
-			}
-			sort.Strings(events)
-			if got, want := fmt.Sprint(events), "[DEPLOYMENT_FAILURE DEPLOYMENT_STOP_ON_ALARM DEPLOYMENT_STOP_ON_REQUEST]"; got != want {
-				t.Errorf("%s: rollback events %s, want %s", where, got, want)
-			}
-		}
+		})
 	}
 }
 
 // TestEveryLogGroupHasRetention proves that no log group in any stack keeps
-// its logs forever: each sets RetentionInDays, to the configured days.
+// its logs forever: each sets RetentionInDays, to the configured days (the
+// environments' logRetentionDays; the pipeline's build logs a year).
+//
+// Contract home: log retention in the app. (The construct props LogRetention
+// are tested with the constructs.)
 func TestEveryLogGroupHasRetention(t *testing.T) {
 	want := map[string]float64{
 		"Staging":    float64(app.Config.Staging.LogRetentionDays),
@@ -212,7 +271,7 @@ func TestTeardownEmptiesLogBucketsAfterTheirWriters(t *testing.T) {
 			t.Errorf("%s: missing resource (emptying %v)", c.what, emptying)
 			continue
 		}
-		if !containsValue(list(dig(res[c.dependent], "DependsOn")), c.emptying) {
+		if !containsValue(asList(dig(res[c.dependent], "DependsOn")), c.emptying) {
 			t.Errorf("%s: %s does not depend on %s", c.what, c.dependent, c.emptying)
 		}
 	}

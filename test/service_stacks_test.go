@@ -17,11 +17,6 @@ func environments() map[string]*config.Environment {
 	return map[string]*config.Environment{"Staging": &app.Config.Staging, "Production": &app.Config.Production}
 }
 
-func obj(m map[string]interface{}) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
-func arrayWith(items ...interface{}) assertions.Matcher {
-	return assertions.Match_ArrayWith(&items)
-}
-
 // TestEnvironmentRequirements proves every property the blue/green service
 // must have, in both environments, with the values from cdk.json.
 func TestEnvironmentRequirements(t *testing.T) {
@@ -67,14 +62,13 @@ func TestEnvironmentRequirements(t *testing.T) {
 					"LogConfiguration": obj(map[string]interface{}{"LogDriver": "awslogs"}),
 				})},
 			})},
-			{"container log group with retention", "AWS::Logs::LogGroup", obj(map[string]interface{}{
-				"LogGroupName": "/ecs/" + prefix, "RetentionInDays": env.LogRetentionDays,
+			// Its retention: TestEveryLogGroupHasRetention.
+			{"container log group named for the service", "AWS::Logs::LogGroup", obj(map[string]interface{}{
+				"LogGroupName": "/ecs/" + prefix,
 			})},
 			{"Fargate service in private subnets under the CODE_DEPLOY controller", "AWS::ECS::Service", obj(map[string]interface{}{
 				"ServiceName": prefix, "LaunchType": "FARGATE",
-				// The scalable target owns the count; a template value would
-				// reset it on every update.
-				"DesiredCount":         assertions.Match_Absent(),
+				// No DesiredCount: TestScalableTargetOwnsTheTaskCount.
 				"DeploymentController": map[string]interface{}{"Type": "CODE_DEPLOY"},
 				"NetworkConfiguration": obj(map[string]interface{}{"AwsvpcConfiguration": obj(map[string]interface{}{"AssignPublicIp": "DISABLED"})}),
 				"LoadBalancers":        []interface{}{obj(map[string]interface{}{"ContainerName": "app", "ContainerPort": env.ContainerPort})},
@@ -134,19 +128,49 @@ func TestEnvironmentRequirements(t *testing.T) {
 					}),
 				}),
 			})},
-			{"auto-rollback on failed, stopped and in-alarm deployments", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{
-				"AutoRollbackConfiguration": map[string]interface{}{
-					"Enabled": true,
-					"Events":  assertions.Match_ArrayWith(&[]interface{}{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"}),
-				},
-				"AlarmConfiguration": obj(map[string]interface{}{"Enabled": true}),
-			})},
 			{"VPC flow logs capture all traffic", "AWS::EC2::FlowLog", obj(map[string]interface{}{
 				"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
 			})},
 			{"VPC with the configured CIDR", "AWS::EC2::VPC", obj(map[string]interface{}{"CidrBlock": env.VpcCidr})},
 		}
 		checkRequirements(t, []string{id}, reqs)
+	}
+}
+
+// TestScalableTargetOwnsTheTaskCount proves that no ECS service of any
+// template this package synthesizes (the app, the day-two app, the
+// construct test) sets DesiredCount, and that a scalable target of its
+// desired count names each one: the scaler owns the task count, and a
+// template value would reset it on every update.
+//
+// Contract home: who owns the task count.
+func TestScalableTargetOwnsTheTaskCount(t *testing.T) {
+	services := 0
+	for name, tpl := range synthesizedTemplates(t) {
+		res := templateResources(t, tpl)
+		scaled := map[string]bool{}
+		for _, r := range res {
+			if r["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget" && dig(r, "Properties", "ScalableDimension") == "ecs:service:DesiredCount" {
+				for _, id := range referencedIDs(dig(r, "Properties", "ResourceId")) {
+					scaled[id] = true
+				}
+			}
+		}
+		for logical, r := range res {
+			if r["Type"] != "AWS::ECS::Service" {
+				continue
+			}
+			services++
+			if v, ok := asMap(r["Properties"])["DesiredCount"]; ok {
+				t.Errorf("%s/%s sets DesiredCount %v; the scalable target owns the task count", name, logical, v)
+			}
+			if !scaled[logical] {
+				t.Errorf("%s/%s: no scalable target of its desired count", name, logical)
+			}
+		}
+	}
+	if services < 8 {
+		t.Fatalf("only %d services found; the walk is broken", services)
 	}
 }
 
@@ -160,7 +184,7 @@ func TestServiceCreatedAfterItsTaskDefinition(t *testing.T) {
 		t.Run(id, func(t *testing.T) {
 			taskDef := logicalID(t, id, "AWS::ECS::TaskDefinition", nil)
 			for logical, svc := range resources(t, id, "AWS::ECS::Service") {
-				if !containsValue(list(svc["DependsOn"]), taskDef) {
+				if !containsValue(asList(svc["DependsOn"]), taskDef) {
 					t.Errorf("service %s does not depend on task definition %s; DependsOn = %v", logical, taskDef, svc["DependsOn"])
 				}
 			}
@@ -187,45 +211,6 @@ func TestDeploymentGroupTargetGroupsAreBlueAndGreen(t *testing.T) {
 			}
 			if strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("%s: deployment group target groups = %v, want blue then green %v", id, got, want)
-			}
-		}
-	}
-}
-
-// TestRollbackAlarmsWatchBothTargetGroups proves that 5xx and unhealthy-host
-// alarms exist for the blue AND the green target group and are all wired to
-// the deployment group, with a period short enough to fire within the
-// deployment's open window.
-func TestRollbackAlarmsWatchBothTargetGroups(t *testing.T) {
-	for id, env := range environments() {
-		prefix := app.Config.ResourcePrefix(env)
-		alarms := resources(t, id, "AWS::CloudWatch::Alarm")
-		wired := map[string]bool{}
-		for _, dg := range resources(t, id, "AWS::CodeDeploy::DeploymentGroup") {
-			for _, a := range dig(dg, "Properties", "AlarmConfiguration", "Alarms").([]interface{}) {
-				wired[fmt.Sprint(dig(a, "Name"))] = true
-			}
-		}
-		for _, color := range []string{"blue", "green"} {
-			tgID := logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": prefix + "-" + color})
-			for metric, stat := range map[string]string{"HTTPCode_Target_5XX_Count": "Sum", "UnHealthyHostCount": "Maximum"} {
-				found := ""
-				for alarmID, a := range alarms {
-					p := a["Properties"].(map[string]interface{})
-					if p["MetricName"] != metric || !strings.Contains(fmt.Sprint(p["Dimensions"]), tgID) {
-						continue
-					}
-					found = alarmID
-					if p["Statistic"] != stat || p["Period"] != float64(rules.AlarmPeriodSeconds) || p["EvaluationPeriods"] != float64(rules.AlarmEvaluationPeriods) {
-						t.Errorf("%s: alarm %s on %s: statistic/period/evaluation = %v/%v/%v", id, metric, color, p["Statistic"], p["Period"], p["EvaluationPeriods"])
-					}
-					if !wired[fmt.Sprint(map[string]interface{}{"Ref": alarmID})] {
-						t.Errorf("%s: alarm %s on %s target group is not in the deployment group's AlarmConfiguration", id, metric, color)
-					}
-				}
-				if found == "" {
-					t.Errorf("%s: no %s alarm watches the %s target group", id, metric, color)
-				}
 			}
 		}
 	}
@@ -259,29 +244,17 @@ func TestDeploymentStaysOpenUntilAlarmsCanFire(t *testing.T) {
 	}
 }
 
-// TestEnvironmentDefaults proves the documented per-environment defaults:
-// staging shifts all at once and is disposable; production uses a canary and
-// keeps its data and load balancer.
+// TestEnvironmentDefaults proves the documented per-environment traffic
+// shift: staging all at once, production a canary. (That staging is
+// disposable and production keeps its data and load balancer:
+// TestDataIsKeptWhereItMatters and TestLoadBalancerDeletionProtection.)
 func TestEnvironmentDefaults(t *testing.T) {
 	checkRequirements(t, []string{"Staging"}, []requirement{
 		{"staging shifts traffic all at once", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{"DeploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"})},
-		{"staging load balancer can be deleted", "AWS::ElasticLoadBalancingV2::LoadBalancer", obj(map[string]interface{}{
-			"LoadBalancerAttributes": arrayWith(map[string]interface{}{"Key": "deletion_protection.enabled", "Value": "false"}),
-		})},
 	})
 	checkRequirements(t, []string{"Production"}, []requirement{
 		{"production shifts 10% then the rest after 5 minutes", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{"DeploymentConfigName": "CodeDeployDefault.ECSCanary10Percent5Minutes"})},
-		{"production load balancer has deletion protection", "AWS::ElasticLoadBalancingV2::LoadBalancer", obj(map[string]interface{}{
-			"LoadBalancerAttributes": arrayWith(map[string]interface{}{"Key": "deletion_protection.enabled", "Value": "true"}),
-		})},
 	})
-	for id, policy := range map[string]string{"Staging": "Delete", "Production": "Retain"} {
-		for logical, lg := range resources(t, id, "AWS::Logs::LogGroup") {
-			if lg["DeletionPolicy"] != policy {
-				t.Errorf("%s: log group %s DeletionPolicy = %v, want %s", id, logical, lg["DeletionPolicy"], policy)
-			}
-		}
-	}
 }
 
 // TestVpcSpansTwoZones proves two public and two private subnets in distinct AZs.
@@ -310,7 +283,7 @@ func TestVpcSpansTwoZones(t *testing.T) {
 
 // subnetType is the aws-cdk:subnet-type tag CDK puts on every subnet it creates.
 func subnetType(props map[string]interface{}) string {
-	for _, tag := range list(props["Tags"]) {
+	for _, tag := range asList(props["Tags"]) {
 		if dig(tag, "Key") == "aws-cdk:subnet-type" {
 			return fmt.Sprint(dig(tag, "Value"))
 		}
@@ -371,18 +344,6 @@ func refTo(t *testing.T, stackID, resourceType, name string) map[string]interfac
 // whose properties contain props.
 func refToIn(t *testing.T, tpl assertions.Template, resourceType string, props map[string]interface{}) map[string]interface{} {
 	return map[string]interface{}{"Ref": logicalIDIn(t, tpl, resourceType, props)}
-}
-
-// dig walks nested maps of a template.
-func dig(v interface{}, path ...string) interface{} {
-	for _, p := range path {
-		m, ok := v.(map[string]interface{})
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
 }
 
 // requestMetric matches one metric query of the request-scaling policy: an

@@ -3,7 +3,6 @@ package test
 import (
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/constructs-go/constructs/v10"
 
 	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/constructs/delivery"
@@ -67,26 +65,13 @@ func synthesizedTemplates(t *testing.T) map[string]assertions.Template {
 // Fn::ImportValue inside v.
 func staleReferences(v interface{}, path string) []string {
 	var out []string
-	switch x := v.(type) {
-	case map[string]interface{}:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			for _, fn := range staleableFunctions {
-				if k == fn {
-					out = append(out, fmt.Sprintf("%s: %s %s", path, fn, compact(x[k])))
-				}
+	intrinsics(v, path, func(at, fn string, arg interface{}) {
+		for _, stale := range staleableFunctions {
+			if fn == stale {
+				out = append(out, fmt.Sprintf("%s: %s %s", at, fn, compact(arg)))
 			}
-			out = append(out, staleReferences(x[k], path+"/"+k)...)
 		}
-	case []interface{}:
-		for i, e := range x {
-			out = append(out, staleReferences(e, fmt.Sprintf("%s/%d", path, i))...)
-		}
-	}
+	})
 	return out
 }
 
@@ -96,7 +81,7 @@ func staleReferences(v interface{}, path string) []string {
 func TestNoPolicyDependsOnAValueThatCanGoStale(t *testing.T) {
 	seen := map[string]int{}
 	for name, tpl := range synthesizedTemplates(t) {
-		res, _ := (*tpl.ToJSON())["Resources"].(map[string]interface{})
+		res := templateResources(t, tpl)
 		for logical, r := range res {
 			typ, _ := dig(r, "Type").(string)
 			for _, prop := range policyProperties[typ] {
@@ -127,6 +112,8 @@ func TestNoPolicyDependsOnAValueThatCanGoStale(t *testing.T) {
 // action's application and deployment group are the environment's fixed
 // names, and every build variable (the project's and the action's) is a
 // literal, the environment's task family and pre-traffic function included.
+//
+// Contract home: the names the deploy actions are given.
 func TestReleaseInputsAreLiterals(t *testing.T) {
 	res := allResources(t, pipelineID)
 	var literals []string
@@ -145,13 +132,13 @@ func TestReleaseInputsAreLiterals(t *testing.T) {
 		if dig(r, "Type") != "AWS::CodeBuild::Project" {
 			continue
 		}
-		for _, v := range list(dig(r, "Properties", "Environment", "EnvironmentVariables")) {
+		for _, v := range asList(dig(r, "Properties", "Environment", "EnvironmentVariables")) {
 			addLiteral(fmt.Sprintf("%s variable %v", logical, dig(v, "Name")), dig(v, "Value"))
 		}
 	}
 	deploys := map[string]map[string]interface{}{}
 	for _, st := range stages(t) {
-		for _, a := range list(dig(st, "Actions")) {
+		for _, a := range asList(dig(st, "Actions")) {
 			switch dig(a, "ActionTypeId", "Provider") {
 			case "CodeBuild":
 				if v := dig(a, "Configuration", "EnvironmentVariables"); v != nil {
@@ -222,17 +209,11 @@ func l1Names(t *testing.T, s bluegreen.Service) physicalNames {
 // TestPipelinePoliciesNameTheEnvironmentsResources proves that the ARNs the
 // pipeline builds from fixed names are those of the environments' resources:
 // both sides are resolved as CloudFormation would in the stand-in account,
-// the pipeline's from its template, the environments' from theirs.
+// the pipeline's from its template, the environments' from theirs. Each
+// environment has a deploy role of its own.
 func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 	w := newCfnWorld(t)
-	stackByID := map[string]*cfnStack{}
-	for _, s := range w.stacks {
-		stackByID[s.id] = s
-	}
-	pipe := stackByID[pipelineID]
-	logicalID := func(c constructs.IConstruct) string {
-		return *awscdk.Stack_Of(c).GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
-	}
+	pipe := w.stack(pipelineID)
 	resolved := func(s *cfnStack, v interface{}) interface{} {
 		r, err := w.resolve(s, v)
 		if err != nil {
@@ -244,7 +225,7 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 	// document, by Sid.
 	statements := func(doc interface{}) map[string]interface{} {
 		out := map[string]interface{}{}
-		for _, st := range list(dig(resolved(pipe, doc), "Statement")) {
+		for _, st := range asList(dig(resolved(pipe, doc), "Statement")) {
 			if sid, _ := dig(st, "Sid").(string); sid != "" {
 				out[sid] = st
 			}
@@ -255,22 +236,27 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 	for _, r := range pipe.resourcesOfType("AWS::ECR::Repository") {
 		repoPolicy = statements(dig(r, "Properties", "RepositoryPolicyText"))
 	}
-	prefix := "arn:aws:codedeploy:" + standInRegion + ":" + standInAccount + ":"
+	deployRoles := map[string]string{} // logical ID -> environment
 	for _, env := range releaseOrder() {
 		svc := env.service
-		es := stackByID[*awscdk.Stack_Of(svc.TaskDefinition()).Node().Id()]
+		es := w.stack(*awscdk.Stack_Of(svc.TaskDefinition()).Node().Id())
+		prefix := es.arn("codedeploy", "")
 		group := deploymentGroup(t, svc)
-		groupProps := es.resources[logicalID(group)]["Properties"]
-		application := w.physicalName(es, logicalID(group.Application()))
-		executionRole := resolved(es, map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(svc.ExecutionRole()), "Arn"}})
-		taskRole := resolved(es, map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(svc.TaskRole()), "Arn"}})
-		family := resolved(es, dig(es.resources[logicalID(svc.TaskDefinition())], "Properties", "Family"))
+		groupProps := es.resources[logicalOf(group)]["Properties"]
+		application := w.physicalName(t, es, logicalOf(group.Application()))
+		executionRole := resolved(es, map[string]interface{}{"Fn::GetAtt": []interface{}{logicalOf(svc.ExecutionRole()), "Arn"}})
+		taskRole := resolved(es, map[string]interface{}{"Fn::GetAtt": []interface{}{logicalOf(svc.TaskRole()), "Arn"}})
+		family := resolved(es, dig(es.resources[logicalOf(svc.TaskDefinition())], "Properties", "Family"))
 
 		role := app.System.Pipeline.Pipeline.DeployRole(env.name)
+		if other, ok := deployRoles[logicalOf(role)]; ok {
+			t.Errorf("%s and %s share a deploy role; each environment needs its own", other, env.name)
+		}
+		deployRoles[logicalOf(role)] = env.name
 		var deploy map[string]interface{}
 		for _, pol := range pipe.resourcesOfType("AWS::IAM::Policy") {
-			for _, r := range list(dig(pol, "Properties", "Roles")) {
-				if dig(r, "Ref") == logicalID(role) {
+			for _, r := range asList(dig(pol, "Properties", "Roles")) {
+				if dig(r, "Ref") == logicalOf(role) {
 					deploy = statements(dig(pol, "Properties", "PolicyDocument"))
 				}
 			}
@@ -281,10 +267,10 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 		}{
 			{"repository policy: the execution role pulls", dig(repoPolicy["Pull"+strings.ToUpper(env.name)], "Principal", "AWS"), executionRole},
 			{"deploy role: iam:PassRole", dig(deploy["PassTaskRoles"], "Resource"), []interface{}{executionRole, taskRole}},
-			{"deploy role: the deployment group", dig(deploy["CreateDeployment"], "Resource"), prefix + "deploymentgroup:" + application + "/" + w.physicalName(es, logicalID(group))},
+			{"deploy role: the deployment group", dig(deploy["CreateDeployment"], "Resource"), prefix + "deploymentgroup:" + application + "/" + w.physicalName(t, es, logicalOf(group))},
 			{"deploy role: the application", dig(deploy["RegisterRevision"], "Resource"), prefix + "application:" + application},
 			{"deploy role: the deployment configuration", dig(deploy["ReadDeploymentConfig"], "Resource"), prefix + "deploymentconfig:" + fmt.Sprint(resolved(es, dig(groupProps, "DeploymentConfigName")))},
-			{"deploy role: the task family", dig(deploy["RegisterTaskDefinition"], "Resource"), "arn:aws:ecs:" + standInRegion + ":" + standInAccount + ":task-definition/" + fmt.Sprint(family) + ":*"},
+			{"deploy role: the task family", dig(deploy["RegisterTaskDefinition"], "Resource"), es.arn("ecs", "task-definition/"+fmt.Sprint(family)+":*")},
 		} {
 			if !reflect.DeepEqual(normalize(c.got), normalize(c.want)) {
 				t.Errorf("%s: %s names %v, want %v", env.name, c.what, compact(c.got), compact(c.want))

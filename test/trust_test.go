@@ -44,12 +44,14 @@ var deputyConditions = map[string]string{
 // kind of role needs a decision.
 func TestServiceTrustPoliciesCarryDocumentedDeputyConditions(t *testing.T) {
 	seen := map[string]int{}
+	w := newCfnWorld(t)
 	for _, id := range app.StackIDs() {
+		s := w.stack(id)
 		for logical, r := range allResources(t, id) {
 			if dig(r, "Type") != "AWS::IAM::Role" {
 				continue
 			}
-			for _, st := range list(dig(r, "Properties", "AssumeRolePolicyDocument", "Statement")) {
+			for _, st := range asList(dig(r, "Properties", "AssumeRolePolicyDocument", "Statement")) {
 				service, ok := dig(st, "Principal", "Service").(string)
 				if !ok {
 					continue
@@ -68,12 +70,16 @@ func TestServiceTrustPoliciesCarryDocumentedDeputyConditions(t *testing.T) {
 					}
 					continue
 				}
-				if got := dig(cond, "StringEquals", "aws:SourceAccount"); fmt.Sprint(got) != "map[Ref:AWS::AccountId]" {
-					t.Errorf("%s/%s: trust for %s: aws:SourceAccount = %s, want the stack's account", id, logical, service, compact(got))
+				// Both as deployed: a pattern of the stack's own account and
+				// region, however the template writes them.
+				if got, err := w.resolve(s, dig(cond, "StringEquals", "aws:SourceAccount")); err != nil || got != s.account {
+					t.Errorf("%s/%s: trust for %s: aws:SourceAccount = %s (%v), want the stack's account", id, logical, service, compact(dig(cond, "StringEquals", "aws:SourceAccount")), err)
 				}
-				got := flatArn(dig(cond, "ArnLike", "aws:SourceArn"))
-				if w := "arn:aws:" + strings.NewReplacer("<prefix>", prefixOf(id), "<project>", projectOf(t, id, logical)).Replace(want); got != w {
-					t.Errorf("%s/%s: trust for %s: aws:SourceArn = %s, want %s", id, logical, service, got, w)
+				got, err := w.resolve(s, dig(cond, "ArnLike", "aws:SourceArn"))
+				pattern := "arn:aws:" + strings.NewReplacer("<region>", s.region, "<account>", s.account,
+					"<prefix>", prefixOf(id), "<project>", projectOf(t, id, logical)).Replace(want)
+				if err != nil || got != pattern {
+					t.Errorf("%s/%s: trust for %s: aws:SourceArn = %v (%v), want %s", id, logical, service, got, err, pattern)
 				}
 			}
 		}
@@ -89,27 +95,6 @@ func TestServiceTrustPoliciesCarryDocumentedDeputyConditions(t *testing.T) {
 			t.Errorf("no trust policy for %s found; the table is stale", s)
 		}
 	}
-}
-
-// flatArn renders a template ARN value with <region> and <account> for the
-// pseudo parameters.
-func flatArn(v interface{}) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case map[string]interface{}:
-		if ref, ok := x["Ref"]; ok {
-			return map[string]string{"AWS::AccountId": "<account>", "AWS::Region": "<region>", "AWS::Partition": "aws"}[fmt.Sprint(ref)]
-		}
-		if j := list(x["Fn::Join"]); len(j) == 2 {
-			var b strings.Builder
-			for _, p := range list(j[1]) {
-				b.WriteString(flatArn(p))
-			}
-			return strings.ReplaceAll(b.String(), ":"+app.Config.Region+":", ":<region>:")
-		}
-	}
-	return compact(v)
 }
 
 // prefixOf is the physical-name prefix of an environment stack.
