@@ -11,9 +11,13 @@ export CDK_DISABLE_VERSION_CHECK := true
 CDK := node_modules/.bin/cdk
 TOOLS_STAMP := node_modules/.tools-installed
 CFN_LINT_VERSION := 1.51.0
+# golangci-lint is installed from source at this version into bin/ (its
+# authors advise against tracking it as a module dependency).
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := bin/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 .PHONY: help tools synth test unit-test cli-synth lint guard readme-check deploy diff destroy clean bench release-time
-.PHONY: connect
+.PHONY: connect golint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,9 +26,16 @@ $(TOOLS_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-tools: $(TOOLS_STAMP) ## install the pinned CDK CLI and Node.js (npm ci)
+tools: $(TOOLS_STAMP) $(GOLANGCI_LINT) ## install the pinned CDK CLI, Node.js, cfn-lint and golangci-lint
 	@command -v cfn-lint >/dev/null || python3 -m pip install --user --quiet "cfn-lint==$(CFN_LINT_VERSION)"
 	@go mod download
+
+$(GOLANGCI_LINT):
+	GOBIN=$(CURDIR)/bin go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@mv bin/golangci-lint $@
+
+golint: $(GOLANGCI_LINT) ## golangci-lint (standard linters, staticcheck) on every package
+	$(GOLANGCI_LINT) run ./...
 
 synth: $(TOOLS_STAMP) ## synthesize every stack into cdk.out (no AWS credentials needed)
 	$(CDK) synth --quiet
@@ -33,6 +44,7 @@ synth: $(TOOLS_STAMP) ## synthesize every stack into cdk.out (no AWS credentials
 test: tools ## everything that proves the project works
 	go mod tidy -diff
 	go vet ./...
+	$(MAKE) --no-print-directory golint
 	node --test --test-reporter=spec constructs/bluegreen/pretraffic/index.test.mjs
 	go tool gotestsum --format standard-quiet -- ./...
 	$(MAKE) --no-print-directory cli-synth lint guard readme-check

@@ -4,7 +4,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -217,8 +216,6 @@ func sortedKeys(m map[string]interface{}) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-var errNoValue = errors.New("no value")
 
 // MarkdownTable renders Keys() as the README's configuration table.
 func MarkdownTable() string {

@@ -63,18 +63,6 @@ func cdkJSONContext(t *testing.T) fakeContext {
 	return doc.Context
 }
 
-// with returns base plus overrides, leaving base unchanged.
-func with(base, overrides fakeContext) fakeContext {
-	out := fakeContext{}
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range overrides {
-		out[k] = v
-	}
-	return out
-}
-
 func mustLoad(t *testing.T, ctx config.Context) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(ctx)

@@ -36,7 +36,7 @@ func releaseOrder() []struct {
 // inPipeline is how the pipeline template refers to a token, including one
 // of an environment stack (a cross-stack reference).
 func inPipeline(token interface{}) interface{} {
-	return app.System.Pipeline.Stack.Resolve(token)
+	return app.System.Pipeline.Resolve(token)
 }
 
 // deploymentGroup is the CodeDeploy deployment group that releases a service.

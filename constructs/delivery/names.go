@@ -111,7 +111,7 @@ func fixedName(index int, what string, owner constructs.IConstruct, name *string
 		if isConstruct(owner) {
 			path = *owner.Node().Path()
 		}
-		return "", fmt.Errorf(
+		return "", fmt.Errorf( //nolint:staticcheck // ST1005: starts with the prop's name
 			"Environments[%d]: the %s (%s) has no fixed physical name: a policy would depend on a value that can go stale (a cross-stack reference is resolved only when the pipeline stack is updated); give the resource a fixed name",
 			index, what, path)
 	}

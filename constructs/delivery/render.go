@@ -143,7 +143,8 @@ func checkRenderVariables(index int, environment string, t target) error {
 	}
 	b, _ := json.Marshal(list)
 	if len(b) > maxActionConfigurationValue {
-		return fmt.Errorf("Environments[%d]: the render action's variables take %d characters, CodePipeline allows %d in an action configuration value; use shorter names", index, len(b), maxActionConfigurationValue)
+		return fmt.Errorf( //nolint:staticcheck // ST1005: starts with the prop's name
+			"Environments[%d]: the render action's variables take %d characters, CodePipeline allows %d in an action configuration value; use shorter names", index, len(b), maxActionConfigurationValue)
 	}
 	return nil
 }

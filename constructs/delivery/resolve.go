@@ -73,12 +73,12 @@ func resolve(p *PipelineProps) (resolved, error) {
 		problems = append(problems, fmt.Errorf("NamePrefix %q has %d characters; the failure rule it names allows %d", r.prefix, len(r.prefix), maxRuleName-len(failureRuleSuffix)))
 	}
 	if len(p.Environments) == 0 {
-		problems = append(problems, errors.New("Environments needs at least one environment"))
+		problems = append(problems, errors.New("Environments needs at least one environment")) //nolint:staticcheck // ST1005: starts with the prop's name
 	}
 	seen := map[string]bool{}
 	for i, e := range p.Environments {
 		if e == nil || e.Service == nil || e.Name == nil {
-			problems = append(problems, fmt.Errorf("Environments[%d] needs a Name and a Service", i))
+			problems = append(problems, fmt.Errorf("Environments[%d] needs a Name and a Service", i)) //nolint:staticcheck // ST1005: starts with the prop's name
 			continue
 		}
 		name := *e.Name

@@ -75,7 +75,7 @@ func (g guard) validate(files []ruleFile, templates []string) ([]byte, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == exitFailures) {
+	if err != nil && (!errors.As(err, &exit) || exit.ExitCode() != exitFailures) {
 		msg := stderr.String()
 		if msg == "" {
 			msg = stdout.String()

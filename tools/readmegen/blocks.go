@@ -31,12 +31,12 @@ func span(text, name string) (start, content, end int, err error) {
 	}
 	nl := strings.IndexByte(text[start:], '\n')
 	if nl < 0 {
-		return 0, 0, 0, fmt.Errorf("no %s marker after %s...", endMarker(name), prefix)
+		return 0, 0, 0, fmt.Errorf("no %s marker after %s", endMarker(name), prefix)
 	}
 	content = start + nl + 1
 	end = lineStarting(text, endMarker(name), content)
 	if end < 0 {
-		return 0, 0, 0, fmt.Errorf("no %s marker after %s...", endMarker(name), prefix)
+		return 0, 0, 0, fmt.Errorf("no %s marker after %s", endMarker(name), prefix)
 	}
 	return start, content, end, nil
 }

@@ -110,7 +110,7 @@ func outOfDate(readmePath, current, next string, blocks []block) error {
 	diff := exec.Command("diff", "-u", "--label", "README.md", "--label", "README.md (generated)", readmePath, tmp.Name())
 	diff.Stdout, diff.Stderr = os.Stderr, os.Stderr
 	_ = diff.Run() // diff exits 1 when the files differ; its output is what matters
-	return fmt.Errorf("README out of date (blocks %v): run go generate ./...", stale)
+	return fmt.Errorf("README out of date (blocks %v): run go generate", stale)
 }
 
 // moduleRoot is the directory holding go.mod, at or above the working directory.
