@@ -6,7 +6,6 @@ package config
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -111,8 +110,8 @@ func (c *Config) PipelinePrefix() string {
 // Context is where configuration values come from: TryGetContext as the CDK
 // app exposes it, plus every key that was set, for typo detection.
 type Context interface {
-	TryGetContext(key *string) interface{}
-	GetAllContext(defaults *map[string]interface{}) interface{}
+	TryGetContext(key *string) any
+	GetAllContext(defaults *map[string]any) any
 }
 
 // Error is a configuration error listing every problem found.
@@ -186,17 +185,17 @@ func Keys() []Key {
 
 type emptyContext struct{}
 
-func (emptyContext) TryGetContext(*string) interface{} { return nil }
-func (emptyContext) GetAllContext(*map[string]interface{}) interface{} {
-	return map[string]interface{}{}
+func (emptyContext) TryGetContext(*string) any { return nil }
+func (emptyContext) GetAllContext(*map[string]any) any {
+	return map[string]any{}
 }
 
 // problem builds the message for one bad key.
-func problem(key string, value interface{}, allowed string) error {
+func problem(key string, value any, allowed string) error {
 	return fmt.Errorf("%s = %s: %s", key, quote(value), allowed)
 }
 
-func quote(v interface{}) string {
+func quote(v any) string {
 	switch x := v.(type) {
 	case string:
 		return fmt.Sprintf("%q", x)
@@ -205,16 +204,6 @@ func quote(v interface{}) string {
 	default:
 		return fmt.Sprintf("%v", x)
 	}
-}
-
-// sortedKeys is used where map order would make messages unstable.
-func sortedKeys(m map[string]interface{}) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // MarkdownTable renders Keys() as the README's configuration table.

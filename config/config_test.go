@@ -15,12 +15,12 @@ import (
 
 // fakeContext serves context values the way the CDK app does: cdk.json gives
 // float64 numbers, strings, maps and slices; -c key=value gives strings.
-type fakeContext map[string]interface{}
+type fakeContext map[string]any
 
-func (c fakeContext) TryGetContext(key *string) interface{} { return c[*key] }
+func (c fakeContext) TryGetContext(key *string) any { return c[*key] }
 
-func (c fakeContext) GetAllContext(*map[string]interface{}) interface{} {
-	all := make(map[string]interface{}, len(c))
+func (c fakeContext) GetAllContext(*map[string]any) any {
+	all := make(map[string]any, len(c))
 	for k, v := range c {
 		all[k] = v
 	}
@@ -30,13 +30,13 @@ func (c fakeContext) GetAllContext(*map[string]interface{}) interface{} {
 // recordingContext is an empty context that remembers every key asked for.
 type recordingContext struct{ asked map[string]bool }
 
-func (c *recordingContext) TryGetContext(key *string) interface{} {
+func (c *recordingContext) TryGetContext(key *string) any {
 	c.asked[*key] = true
 	return nil
 }
 
-func (c *recordingContext) GetAllContext(*map[string]interface{}) interface{} {
-	return map[string]interface{}{}
+func (c *recordingContext) GetAllContext(*map[string]any) any {
+	return map[string]any{}
 }
 
 // noAmbientCredentials clears what the CDK CLI sets from the user's profile,
@@ -55,7 +55,7 @@ func cdkJSONContext(t *testing.T) fakeContext {
 		t.Fatal(err)
 	}
 	var doc struct {
-		Context map[string]interface{} `json:"context"`
+		Context map[string]any `json:"context"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatalf("cdk.json: %v", err)
@@ -162,81 +162,81 @@ func TestLoadAcceptsValidValues(t *testing.T) {
 	rows := []struct {
 		name  string
 		ctx   fakeContext
-		check func(c *config.Config) (got, want interface{})
+		check func(c *config.Config) (got, want any)
 	}{
 		{"numbers as -c strings", fakeContext{"staging.taskCpu": "512", "staging.taskMemory": "1024"},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return [2]int{c.Staging.TaskCpu, c.Staging.TaskMemoryMiB}, [2]int{512, 1024}
 			}},
 		{"number strings with surrounding spaces", fakeContext{"production.minCapacity": " 3 "},
-			func(c *config.Config) (interface{}, interface{}) { return c.Production.MinCapacity, 3 }},
+			func(c *config.Config) (any, any) { return c.Production.MinCapacity, 3 }},
 		{"capacity with min equal to max", fakeContext{"staging.minCapacity": "4", "staging.maxCapacity": 4.0},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return [2]int{c.Staging.MinCapacity, c.Staging.MaxCapacity}, [2]int{4, 4}
 			}},
 		{"scaling targets at the edges", fakeContext{"staging.cpuTargetPercent": 100.0, "production.cpuTargetPercent": "1", "staging.requestsPerTask": "1"},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return [3]int{c.Staging.CpuTargetPercent, c.Production.CpuTargetPercent, c.Staging.RequestsPerTask}, [3]int{100, 1, 1}
 			}},
 		{"numbers as cdk.json numbers", fakeContext{"production.taskCpu": 1024.0, "production.taskMemory": 2048.0},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return [2]int{c.Production.TaskCpu, c.Production.TaskMemoryMiB}, [2]int{1024, 2048}
 			}},
 		{"largest Fargate size", fakeContext{"production.taskCpu": 16384.0, "production.taskMemory": "122880"},
-			func(c *config.Config) (interface{}, interface{}) { return c.Production.TaskMemoryMiB, 122880 }},
+			func(c *config.Config) (any, any) { return c.Production.TaskMemoryMiB, 122880 }},
 		{"taskEgress as a -c list", fakeContext{"staging.taskEgress": "0.0.0.0/0:443, 10.0.0.0/8:5432"},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return c.Staging.TaskEgress, []config.Egress{{Cidr: "0.0.0.0/0", Port: 443}, {Cidr: "10.0.0.0/8", Port: 5432}}
 			}},
-		{"taskEgress as a cdk.json array and as a JSON string", fakeContext{"staging.taskEgress": []interface{}{"0.0.0.0/0:443"}, "production.taskEgress": `["0.0.0.0/0:443"]`},
-			func(c *config.Config) (interface{}, interface{}) {
+		{"taskEgress as a cdk.json array and as a JSON string", fakeContext{"staging.taskEgress": []any{"0.0.0.0/0:443"}, "production.taskEgress": `["0.0.0.0/0:443"]`},
+			func(c *config.Config) (any, any) {
 				return [][]config.Egress{c.Staging.TaskEgress, c.Production.TaskEgress}, [][]config.Egress{{{Cidr: "0.0.0.0/0", Port: 443}}, {{Cidr: "0.0.0.0/0", Port: 443}}}
 			}},
 		{"waf switched as -c strings and cdk.json booleans", fakeContext{"staging.waf": "true", "production.waf": false},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return [2]bool{c.Staging.Waf, c.Production.Waf}, [2]bool{true, false}
 			}},
 		{"string values are trimmed", fakeContext{"githubBranch": " release/1.0 "},
-			func(c *config.Config) (interface{}, interface{}) { return c.GitHubBranch, "release/1.0" }},
+			func(c *config.Config) (any, any) { return c.GitHubBranch, "release/1.0" }},
 		{"account keeps leading zeros", fakeContext{"account": "012345678901"},
-			func(c *config.Config) (interface{}, interface{}) { return c.Account, "012345678901" }},
+			func(c *config.Config) (any, any) { return c.Account, "012345678901" }},
 		{"GovCloud region", fakeContext{"region": "us-gov-west-1"},
-			func(c *config.Config) (interface{}, interface{}) { return c.Region, "us-gov-west-1" }},
+			func(c *config.Config) (any, any) { return c.Region, "us-gov-west-1" }},
 		{"suffix at the 32-character name limit", fakeContext{"environmentSuffix": "abcdefghijklmno"},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return len(c.ResourcePrefix(&c.Production) + "-green"), 32
 			}},
 		{"codestar-connections ARN", fakeContext{"connectionArn": "arn:aws:codestar-connections:us-east-1:123456789012:connection/12345678-1234-1234-1234-123456789012"},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return strings.HasPrefix(c.ConnectionArn, "arn:"), true
 			}},
 		{"codeconnections ARN", fakeContext{"connectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/12345678-1234-1234-1234-123456789012"},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return strings.HasPrefix(c.ConnectionArn, "arn:"), true
 			}},
 		{"plain e-mail address", fakeContext{"notificationEmail": "ops@example.com"},
-			func(c *config.Config) (interface{}, interface{}) { return c.NotificationEmail, "ops@example.com" }},
+			func(c *config.Config) (any, any) { return c.NotificationEmail, "ops@example.com" }},
 		{"smallest VPC", fakeContext{"staging.vpcCidr": "10.10.0.0/22"},
-			func(c *config.Config) (interface{}, interface{}) { return c.Staging.VpcCidr, "10.10.0.0/22" }},
+			func(c *config.Config) (any, any) { return c.Staging.VpcCidr, "10.10.0.0/22" }},
 		{"all-at-once with exactly the alarm window", fakeContext{"staging.terminationWaitMinutes": 3.0},
-			func(c *config.Config) (interface{}, interface{}) { return c.Staging.TerminationWaitMinutes, 3 }},
+			func(c *config.Config) (any, any) { return c.Staging.TerminationWaitMinutes, 3 }},
 		{"canary with no termination wait", fakeContext{"production.terminationWaitMinutes": 0.0},
-			func(c *config.Config) (interface{}, interface{}) { return c.Production.TerminationWaitMinutes, 0 }},
+			func(c *config.Config) (any, any) { return c.Production.TerminationWaitMinutes, 0 }},
 		{"longest termination wait", fakeContext{"production.terminationWaitMinutes": "2880"},
-			func(c *config.Config) (interface{}, interface{}) { return c.Production.TerminationWaitMinutes, 2880 }},
+			func(c *config.Config) (any, any) { return c.Production.TerminationWaitMinutes, 2880 }},
 		{"test listener CIDR and certificate", fakeContext{
 			"production.testListenerCidr": "203.0.113.0/24",
 			"production.certificateArn":   "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return c.Production.TestListenerCidr, "203.0.113.0/24"
 			}},
-		{"smoke checks as a cdk.json structure", fakeContext{"staging.smokeChecks": []interface{}{
-			map[string]interface{}{"path": "/api/health", "status": 200.0}}},
-			func(c *config.Config) (interface{}, interface{}) {
+		{"smoke checks as a cdk.json structure", fakeContext{"staging.smokeChecks": []any{
+			map[string]any{"path": "/api/health", "status": 200.0}}},
+			func(c *config.Config) (any, any) {
 				return c.Staging.SmokeChecks, []config.SmokeCheck{{Path: "/api/health", Status: 200}}
 			}},
 		{"smoke checks as a -c JSON string", fakeContext{"production.smokeChecks": `[{"path":"/ready","status":204}]`},
-			func(c *config.Config) (interface{}, interface{}) {
+			func(c *config.Config) (any, any) {
 				return c.Production.SmokeChecks, []config.SmokeCheck{{Path: "/ready", Status: 204}}
 			}},
 	}
@@ -305,7 +305,7 @@ const (
 )
 
 func globalRejectRows() []rejectRow {
-	one := func(name, key string, value interface{}, shown, allowed string) rejectRow {
+	one := func(name, key string, value any, shown, allowed string) rejectRow {
 		return rejectRow{name: name, ctx: fakeContext{key: value}, key: key, shown: shown, allowed: allowed}
 	}
 	const uuid = "12345678-1234-1234-1234-123456789012"
@@ -368,7 +368,7 @@ func globalRejectRows() []rejectRow {
 
 func environmentRejectRows(env string) []rejectRow {
 	k := func(key string) string { return env + "." + key }
-	one := func(name, key string, value interface{}, shown, allowed string) rejectRow {
+	one := func(name, key string, value any, shown, allowed string) rejectRow {
 		return rejectRow{name: env + " " + name, ctx: fakeContext{k(key): value}, key: k(key), shown: shown, allowed: allowed}
 	}
 	const cidrAllowed = "must be an IPv4 CIDR block such as 10.10.0.0/16 (network address, no host bits)"
@@ -412,7 +412,7 @@ func environmentRejectRows(env string) []rejectRow {
 		{name: env + " alarm5xxThreshold too large shows its digits", ctx: fakeContext{k("alarm5xxThreshold"): 1000000.0},
 			key: k("alarm5xxThreshold"), shown: "1000000", allowed: "must be between 1 and 100000"},
 		one("smokeChecks malformed JSON", "smokeChecks", `[{"path": "/health"`, q(`[{"path": "/health"`), "is not valid JSON for this key"),
-		one("smokeChecks unknown field", "smokeChecks", []interface{}{map[string]interface{}{"url": "/health"}}, q(`[{"url":"/health"}]`), "is not valid JSON for this key"),
+		one("smokeChecks unknown field", "smokeChecks", []any{map[string]any{"url": "/health"}}, q(`[{"url":"/health"}]`), "is not valid JSON for this key"),
 		one("smokeChecks bad entry", "smokeChecks", `[{"path":"health","status":200}]`, q("[0] {Path:health Status:200}"),
 			`each entry needs a "path" starting with '/' and a "status" between 100 and 599`),
 		one("smokeRequests 0", "smokeRequests", 0.0, "0", "must be between 1 and 50"),
@@ -420,16 +420,16 @@ func environmentRejectRows(env string) []rejectRow {
 		one("wafRateLimit below what WAF accepts", "wafRateLimit", 9.0, "9", "must be between 10 and 2000000000"),
 		one("wafRateLimit above what WAF accepts", "wafRateLimit", "2000000001", q("2000000001"), "must be between 10 and 2000000000"),
 		one("taskEgress entry without a port", "taskEgress", "0.0.0.0/0", q("0.0.0.0/0"), "each entry must be an IPv4 CIDR block and a TCP port, such as 0.0.0.0/0:443 or 10.0.0.0/8:5432"),
-		one("taskEgress entry with host bits", "taskEgress", []interface{}{"0.0.0.0/0:443", "10.0.0.1/8:5432"}, q("10.0.0.1/8:5432"), "each entry must be an IPv4 CIDR block and a TCP port"),
+		one("taskEgress entry with host bits", "taskEgress", []any{"0.0.0.0/0:443", "10.0.0.1/8:5432"}, q("10.0.0.1/8:5432"), "each entry must be an IPv4 CIDR block and a TCP port"),
 		one("taskEgress port out of range", "taskEgress", "0.0.0.0/0:443,10.0.0.0/8:70000", q("10.0.0.0/8:70000"), "each entry must be an IPv4 CIDR block and a TCP port"),
 		one("taskEgress without HTTPS", "taskEgress", "10.0.0.0/8:5432", q("10.0.0.0/8:5432"), "must include port 443 (for example 0.0.0.0/0:443): the tasks pull their image from ECR and write their logs over HTTPS"),
-		one("taskEgress empty list", "taskEgress", []interface{}{}, q("[]"), "must be all, or at least one CIDR:port entry"),
+		one("taskEgress empty list", "taskEgress", []any{}, q("[]"), "must be all, or at least one CIDR:port entry"),
 		one("taskEgress malformed JSON", "taskEgress", `["0.0.0.0/0:443"`, q(`["0.0.0.0/0:443"`), `must be all, or a JSON array of "CIDR:port" strings`),
 		// A value of the wrong type for an integer key.
 		one("integer key given letters", "minCapacity", "abc", q("abc"), wholeNumber),
 		one("integer key given a fraction", "taskCpu", 1.5, "1.5", wholeNumber),
-		one("integer key given a map", "natGateways", map[string]interface{}{"count": 1.0}, "map[count:1]", wholeNumber),
-		one("string key given a list", "vpcCidr", []interface{}{"10.10.0.0/16"}, "[10.10.0.0/16]", mustBeString),
+		one("integer key given a map", "natGateways", map[string]any{"count": 1.0}, "map[count:1]", wholeNumber),
+		one("string key given a list", "vpcCidr", []any{"10.10.0.0/16"}, "[10.10.0.0/16]", mustBeString),
 	}
 	return rows
 }
@@ -567,7 +567,7 @@ func TestLoadWarnsAboutUnknownKeys(t *testing.T) {
 			"@aws-cdk/core:newStyleStackSynthesis":                     true,
 			"@custom/flag":                                             true,
 			"aws:cdk:enable-path-metadata":                             true,
-			"availability-zones:account=123456789012:region=eu-west-1": []interface{}{"eu-west-1a"},
+			"availability-zones:account=123456789012:region=eu-west-1": []any{"eu-west-1a"},
 		}, nil},
 		{"the checked-in cdk.json", cdkJSONContext(t), nil},
 	}

@@ -16,15 +16,15 @@ const (
 )
 
 // mapContext is a Context over a plain map.
-type mapContext map[string]interface{}
+type mapContext map[string]any
 
-func (m mapContext) TryGetContext(key *string) interface{} { return m[*key] }
-func (m mapContext) GetAllContext(*map[string]interface{}) interface{} {
-	return map[string]interface{}(m)
+func (m mapContext) TryGetContext(key *string) any { return m[*key] }
+func (m mapContext) GetAllContext(*map[string]any) any {
+	return map[string]any(m)
 }
 
 // MapContext returns a Context over the given values, as cdk.json holds them.
-func MapContext(values map[string]interface{}) Context { return mapContext(values) }
+func MapContext(values map[string]any) Context { return mapContext(values) }
 
 // ContextFromEnv returns the context the CLI passed, so that configuration
 // can be validated before the CDK runtime starts. ok is false when the app
@@ -34,7 +34,7 @@ func ContextFromEnv() (ctx Context, ok bool, err error) {
 	if !ok {
 		return nil, false, nil
 	}
-	values := map[string]interface{}{}
+	values := map[string]any{}
 	if err := json.Unmarshal([]byte(raw), &values); err != nil {
 		return nil, true, fmt.Errorf("the context passed by the CDK CLI (%s) is not valid JSON: %v", contextEnv, err)
 	}
@@ -43,7 +43,7 @@ func ContextFromEnv() (ctx Context, ok bool, err error) {
 		if err != nil {
 			return nil, true, fmt.Errorf("reading the CDK CLI's context overflow file: %v", err)
 		}
-		overflow := map[string]interface{}{}
+		overflow := map[string]any{}
 		if err := json.Unmarshal(data, &overflow); err != nil {
 			return nil, true, fmt.Errorf("the CDK CLI's context overflow file %s is not valid JSON: %v", path, err)
 		}

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,7 +32,7 @@ func (r *reader) declare(key, def, doc string) {
 	r.keys = append(r.keys, Key{Name: key, Default: def, Description: doc})
 }
 
-func (r *reader) fail(key string, value interface{}, allowed string) {
+func (r *reader) fail(key string, value any, allowed string) {
 	r.problems = append(r.problems, problem(key, value, allowed))
 }
 
@@ -39,7 +41,7 @@ func (r *reader) fail(key string, value interface{}, allowed string) {
 // The key is not listed among the keys the app reads.
 func (r *reader) retire(key, instead string) {
 	r.known[key] = true
-	all, _ := r.ctx.GetAllContext(nil).(map[string]interface{})
+	all, _ := r.ctx.GetAllContext(nil).(map[string]any)
 	if v, ok := all[key]; ok {
 		r.fail(key, v, instead)
 	}
@@ -47,7 +49,7 @@ func (r *reader) retire(key, instead string) {
 
 // raw returns the value set for key, or nil when the key is unset. An empty
 // string counts as set: "-c project=" is a mistake worth reporting.
-func (r *reader) raw(key string) interface{} {
+func (r *reader) raw(key string) any {
 	return r.ctx.TryGetContext(jsii.String(key))
 }
 
@@ -130,7 +132,7 @@ func (r *reader) boolean(key string, def bool, doc string) bool {
 
 // jsonValue reads a key whose value is JSON: a structured value in cdk.json,
 // or a JSON string given with -c. It decodes into out.
-func (r *reader) jsonValue(key, def, doc string, out interface{}) bool {
+func (r *reader) jsonValue(key, def, doc string, out any) bool {
 	r.declare(key, def, doc)
 	v := r.raw(key)
 	var data []byte
@@ -177,9 +179,9 @@ func displayDefault(def string) string {
 // not read and that looks like one of its own (not a CDK feature flag or a CLI
 // setting), with the closest known key as a suggestion.
 func (r *reader) unknownKeyWarnings() []string {
-	all, _ := r.ctx.GetAllContext(nil).(map[string]interface{})
+	all, _ := r.ctx.GetAllContext(nil).(map[string]any)
 	var warnings []string
-	for _, key := range sortedKeys(all) {
+	for _, key := range slices.Sorted(maps.Keys(all)) {
 		if r.known[key] || strings.HasPrefix(key, "@") || strings.Contains(key, ":") {
 			continue
 		}

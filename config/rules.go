@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -310,7 +311,7 @@ func readEgress(r *reader, key string) []Egress {
 				entries = append(entries, strings.TrimSpace(e))
 			}
 		}
-	case []interface{}:
+	case []any:
 		for _, e := range v {
 			s, ok := e.(string)
 			if !ok {
@@ -389,7 +390,7 @@ func checkRemovalPolicy(s string) string {
 }
 
 func checkRetention(n int) string {
-	if !containsInt(logRetentionDays, n) {
+	if !slices.Contains(logRetentionDays, n) {
 		return "must be a CloudWatch Logs retention: " + joinInts(logRetentionDays)
 	}
 	return ""
@@ -432,15 +433,6 @@ func between(lo, hi int) func(int) string {
 		}
 		return ""
 	}
-}
-
-func containsInt(list []int, n int) bool {
-	for _, v := range list {
-		if v == n {
-			return true
-		}
-	}
-	return false
 }
 
 func joinInts(list []int) string {

@@ -12,7 +12,7 @@ import (
 //
 // Contract home: bucket ACLs.
 func TestEveryBucketDisablesAcls(t *testing.T) {
-	want := map[string]interface{}{"Rules": []interface{}{map[string]interface{}{"ObjectOwnership": "BucketOwnerEnforced"}}}
+	want := map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}}
 	checked := map[string]int{}
 	for name, tpl := range synthesizedTemplates(t) {
 		res := templateResources(t, tpl)

@@ -67,7 +67,7 @@ func checkRegisterTaskDefinitionInput(t *testing.T, who string, data []byte) {
 		if err := dec.Decode(&in); err != nil {
 			t.Errorf("%s: %q is not valid RegisterTaskDefinition input: %v", who, key, err)
 		}
-		var value interface{}
+		var value any
 		_ = json.Unmarshal(fields[key], &value)
 		if f, ok := apiField(reflect.TypeOf(in), key); ok {
 			for _, bad := range wronglyCasedKeys(f.Type, value, key) {
@@ -107,7 +107,7 @@ func apiField(typ reflect.Type, key string) (reflect.StructField, bool) {
 
 // wronglyCasedKeys returns the path of every key below v whose spelling is
 // not the API's for a value of type typ (maps' keys are data, not names).
-func wronglyCasedKeys(typ reflect.Type, v interface{}, path string) []string {
+func wronglyCasedKeys(typ reflect.Type, v any, path string) []string {
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
 	}
@@ -408,13 +408,13 @@ func checkDeployInputs(t *testing.T, p *pipelineUnderTest, b *buildSandbox, imag
 	}
 }
 
-func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[string]interface{}, container string, port float64, data []byte) {
+func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[string]any, container string, port float64, data []byte) {
 	t.Helper()
 	checkRegisterTaskDefinitionInput(t, d.stage+": "+d.taskDefinitionPath, data)
 	if !bytes.Contains(data, []byte(`"<`+d.imagePlaceholder+`>"`)) {
 		t.Errorf("%s: %s does not hold the text \"<%s>\", which the deploy action replaces", d.stage, d.taskDefinitionPath, d.imagePlaceholder)
 	}
-	var got map[string]interface{}
+	var got map[string]any
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Errorf("%s: %s is not JSON: %v\n%s", d.stage, d.taskDefinitionPath, err, data)
 		return
@@ -424,9 +424,9 @@ func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[st
 			t.Errorf("%s: %s has %s = %v; the environment's task definition has %v", d.stage, d.taskDefinitionPath, f, got[f], registered[f])
 		}
 	}
-	var named map[string]interface{}
+	var named map[string]any
 	for _, c := range asList(got["containerDefinitions"]) {
-		if m, _ := c.(map[string]interface{}); m != nil && m["name"] == container {
+		if m, _ := c.(map[string]any); m != nil && m["name"] == container {
 			named = m
 		}
 	}
@@ -436,7 +436,7 @@ func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[st
 		if named["image"] != "<"+d.imagePlaceholder+">" {
 			t.Errorf("%s: container %q has image %v, want <%s>", d.stage, container, named["image"], d.imagePlaceholder)
 		}
-		ports := []interface{}{}
+		ports := []any{}
 		for _, pm := range asList(named["portMappings"]) {
 			ports = append(ports, dig(pm, "containerPort"))
 		}
@@ -446,12 +446,12 @@ func checkTaskDefinitionTemplate(t *testing.T, d deployAction, registered map[st
 	}
 	// Apart from the image and the read-only fields, the template is exactly
 	// what was registered: nothing is lost or written twice.
-	want := normalize(registered).(map[string]interface{})
+	want := normalize(registered).(map[string]any)
 	for _, f := range append(ecsReadOnlyFields, ecsDroppedFields...) {
 		delete(want, f)
 	}
 	for _, c := range asList(want["containerDefinitions"]) {
-		if m, _ := c.(map[string]interface{}); m != nil && m["name"] == container {
+		if m, _ := c.(map[string]any); m != nil && m["name"] == container {
 			m["image"] = "<" + d.imagePlaceholder + ">"
 		}
 	}
@@ -503,7 +503,7 @@ func checkAppSpec(t *testing.T, d deployAction, container string, port float64, 
 		t.Errorf("%s: %s is not a JSON ECS AppSpec: %v\n%s", d.stage, d.appSpecPath, err, data)
 		return
 	}
-	var asYAML map[string]interface{}
+	var asYAML map[string]any
 	if err := yaml.Unmarshal(data, &asYAML); err != nil || asYAML["Resources"] == nil {
 		t.Errorf("%s: %s does not read as YAML (%v)", d.stage, d.appSpecPath, err)
 	}
@@ -568,8 +568,8 @@ type codeBuildStep struct {
 	stage, action string
 	runOrder      int
 	projectName   string
-	project       map[string]interface{} // the CodeBuild project's properties, unresolved
-	spec          map[string]interface{} // the buildspec
+	project       map[string]any // the CodeBuild project's properties, unresolved
+	spec          map[string]any // the buildspec
 	phases        []buildPhase
 	shell         string // env.shell of the buildspec, "" for the default
 	artifactFiles []string
@@ -691,7 +691,7 @@ func sourceVariableStandIns(cfg map[string]string) map[string]string {
 	}
 }
 
-func (p *pipelineUnderTest) readStages(t *testing.T, w *cfnWorld, stages []interface{}) {
+func (p *pipelineUnderTest) readStages(t *testing.T, w *cfnWorld, stages []any) {
 	t.Helper()
 	s := p.stack
 	p.sourceVars = map[string]string{}
@@ -699,7 +699,7 @@ func (p *pipelineUnderTest) readStages(t *testing.T, w *cfnWorld, stages []inter
 		stage := &stageUnderTest{name: fmt.Sprint(dig(st, "Name"))}
 		p.stages = append(p.stages, stage)
 		actions := asList(dig(st, "Actions"))
-		runOrder := func(a interface{}) int {
+		runOrder := func(a any) int {
 			if n, ok := dig(a, "RunOrder").(float64); ok {
 				return int(n)
 			}
@@ -762,7 +762,7 @@ func (p *pipelineUnderTest) readStages(t *testing.T, w *cfnWorld, stages []inter
 
 // readCodeBuildAction reads a CodeBuild action: its project, buildspec,
 // artifacts and the variables it passes.
-func (p *pipelineUnderTest) readCodeBuildAction(t *testing.T, w *cfnWorld, stage string, action map[string]interface{}) *codeBuildStep {
+func (p *pipelineUnderTest) readCodeBuildAction(t *testing.T, w *cfnWorld, stage string, action map[string]any) *codeBuildStep {
 	t.Helper()
 	s := p.stack
 	c := &codeBuildStep{stage: stage, action: fmt.Sprint(action["Name"])}
@@ -909,7 +909,7 @@ func findEnvironment(t *testing.T, w *cfnWorld, stage, group string) *environmen
 			}
 			var hooks []string
 			for logical, fn := range s.resourcesOfType("AWS::Lambda::Function") {
-				arn := w.mustString(t, s, map[string]interface{}{"Fn::GetAtt": []interface{}{logical, "Arn"}})
+				arn := w.mustString(t, s, map[string]any{"Fn::GetAtt": []any{logical, "Arn"}})
 				for _, tag := range asList(dig(fn, "Properties", "Tags")) {
 					if dig(tag, "Key") == "Purpose" && dig(tag, "Value") == "pre-traffic validation" && invocable[arn] {
 						hooks = append(hooks, w.physicalName(t, s, logical))

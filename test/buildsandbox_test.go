@@ -28,15 +28,15 @@ type buildSandbox struct {
 	repositoryName  string
 	repositoryURI   string
 	registry        string
-	lifecycleRules  []lifecycleRule                   // the repository's
-	taskDefinitions map[string]map[string]interface{} // environment key -> ECS API shape of the latest revision
-	artifacts       map[string]string                 // artifact name -> directory of its files
+	lifecycleRules  []lifecycleRule           // the repository's
+	taskDefinitions map[string]map[string]any // environment key -> ECS API shape of the latest revision
+	artifacts       map[string]string         // artifact name -> directory of its files
 	runs            int
 }
 
 func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSandbox {
 	t.Helper()
-	b := &buildSandbox{p: p, root: t.TempDir(), taskDefinitions: map[string]map[string]interface{}{}, artifacts: map[string]string{}}
+	b := &buildSandbox{p: p, root: t.TempDir(), taskDefinitions: map[string]map[string]any{}, artifacts: map[string]string{}}
 	b.bin = filepath.Join(b.root, "bin")
 	b.state = filepath.Join(b.root, "state")
 	for _, dir := range []string{b.bin, filepath.Join(b.state, "task-definitions"), filepath.Join(b.state, "manifests"), filepath.Join(b.root, "home")} {
@@ -64,9 +64,9 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 			}
 		}
 	}
-	var repository map[string]interface{}
+	var repository map[string]any
 	for logical, r := range p.stack.resourcesOfType("AWS::ECR::Repository") {
-		if pushable[w.mustString(t, p.stack, map[string]interface{}{"Fn::GetAtt": []interface{}{logical, "Arn"}})] {
+		if pushable[w.mustString(t, p.stack, map[string]any{"Fn::GetAtt": []any{logical, "Arn"}})] {
 			if repository != nil {
 				t.Fatalf("the build may push to more than one repository")
 			}
@@ -124,9 +124,9 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 
 // register makes td the latest revision of its family, as
 // DescribeTaskDefinition answers it.
-func (b *buildSandbox) register(t *testing.T, envKey string, td map[string]interface{}) {
+func (b *buildSandbox) register(t *testing.T, envKey string, td map[string]any) {
 	t.Helper()
-	out, _ := json.MarshalIndent(map[string]interface{}{"taskDefinition": td}, "", "    ")
+	out, _ := json.MarshalIndent(map[string]any{"taskDefinition": td}, "", "    ")
 	b.write(t, filepath.Join("task-definitions", td["family"].(string)+".json"), string(out)+"\n")
 	b.taskDefinitions[envKey] = td
 }
@@ -139,8 +139,8 @@ func (b *buildSandbox) register(t *testing.T, envKey string, td map[string]inter
 // placeholder.
 func (b *buildSandbox) registerNewRevision(t *testing.T, env *environmentUnderTest) {
 	t.Helper()
-	td := normalize(b.taskDefinitions[env.key]).(map[string]interface{})
-	double := func(v interface{}) interface{} {
+	td := normalize(b.taskDefinitions[env.key]).(map[string]any)
+	double := func(v any) any {
 		switch x := v.(type) {
 		case string:
 			n, _ := strconv.Atoi(x)
@@ -156,7 +156,7 @@ func (b *buildSandbox) registerNewRevision(t *testing.T, env *environmentUnderTe
 			m["memory"] = double(m["memory"])
 		}
 	}
-	td["containerDefinitions"] = append(asList(td["containerDefinitions"]), normalize(map[string]interface{}{
+	td["containerDefinitions"] = append(asList(td["containerDefinitions"]), normalize(map[string]any{
 		"name": "sidecar", "image": "public.ecr.aws/docker/library/busybox:stable", "essential": false,
 		"command": []string{"sleep", "infinity"}, "cpu": 0, "environment": []string{}, "mountPoints": []string{},
 		"volumesFrom": []string{}, "systemControls": []string{}, "portMappings": []string{},

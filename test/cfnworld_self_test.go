@@ -16,52 +16,52 @@ import (
 // literalWorld is two stacks: an environment in its own region, which exports
 // its task role's ARN, and a pipeline in the stand-in's region.
 func literalWorld() *cfnWorld {
-	res := func(typ string, props map[string]interface{}) map[string]interface{} {
-		return map[string]interface{}{"Type": typ, "Properties": props}
+	res := func(typ string, props map[string]any) map[string]any {
+		return map[string]any{"Type": typ, "Properties": props}
 	}
 	env := &cfnStack{
 		id: "Env", name: "env-stack", account: standInAccount, region: "eu-west-1",
-		resources: map[string]map[string]interface{}{
-			"TaskRole":    res("AWS::IAM::Role", map[string]interface{}{"RoleName": "svc-task"}),
-			"Unnamed":     res("AWS::IAM::Role", map[string]interface{}{}),
-			"Repository":  res("AWS::ECR::Repository", map[string]interface{}{"RepositoryName": "shop"}),
-			"Topic":       res("AWS::SNS::Topic", map[string]interface{}{"TopicName": "releases"}),
-			"Hook":        res("AWS::Lambda::Function", map[string]interface{}{"FunctionName": "svc-pretraffic"}),
-			"TaskDef":     res("AWS::ECS::TaskDefinition", map[string]interface{}{"Family": "svc"}),
-			"Key":         res("AWS::KMS::Key", map[string]interface{}{}),
-			"Group":       res("AWS::CodeDeploy::DeploymentGroup", map[string]interface{}{"DeploymentGroupName": map[string]interface{}{"Ref": "GroupName"}}),
-			"BadName":     res("AWS::S3::Bucket", map[string]interface{}{"BucketName": map[string]interface{}{"Fn::Base64": "x"}}),
-			"Queue":       res("AWS::SQS::Queue", map[string]interface{}{}),
-			"LoadBalance": res("AWS::ElasticLoadBalancingV2::LoadBalancer", map[string]interface{}{"Name": "svc"}),
+		resources: map[string]map[string]any{
+			"TaskRole":    res("AWS::IAM::Role", map[string]any{"RoleName": "svc-task"}),
+			"Unnamed":     res("AWS::IAM::Role", map[string]any{}),
+			"Repository":  res("AWS::ECR::Repository", map[string]any{"RepositoryName": "shop"}),
+			"Topic":       res("AWS::SNS::Topic", map[string]any{"TopicName": "releases"}),
+			"Hook":        res("AWS::Lambda::Function", map[string]any{"FunctionName": "svc-pretraffic"}),
+			"TaskDef":     res("AWS::ECS::TaskDefinition", map[string]any{"Family": "svc"}),
+			"Key":         res("AWS::KMS::Key", map[string]any{}),
+			"Group":       res("AWS::CodeDeploy::DeploymentGroup", map[string]any{"DeploymentGroupName": map[string]any{"Ref": "GroupName"}}),
+			"BadName":     res("AWS::S3::Bucket", map[string]any{"BucketName": map[string]any{"Fn::Base64": "x"}}),
+			"Queue":       res("AWS::SQS::Queue", map[string]any{}),
+			"LoadBalance": res("AWS::ElasticLoadBalancingV2::LoadBalancer", map[string]any{"Name": "svc"}),
 		},
-		parameters: map[string]interface{}{
-			"GroupName":        map[string]interface{}{"Type": "String", "Default": "svc-group"},
-			"Subnets":          map[string]interface{}{"Type": "CommaDelimitedList", "Default": "subnet-a,subnet-b"},
-			"NoDefault":        map[string]interface{}{"Type": "String"},
-			"BootstrapVersion": map[string]interface{}{"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/cdk-bootstrap/hnb659fds/version"},
+		parameters: map[string]any{
+			"GroupName":        map[string]any{"Type": "String", "Default": "svc-group"},
+			"Subnets":          map[string]any{"Type": "CommaDelimitedList", "Default": "subnet-a,subnet-b"},
+			"NoDefault":        map[string]any{"Type": "String"},
+			"BootstrapVersion": map[string]any{"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/cdk-bootstrap/hnb659fds/version"},
 		},
-		outputs: map[string]interface{}{
-			"TaskRoleArn": map[string]interface{}{
-				"Value":  map[string]interface{}{"Fn::GetAtt": []interface{}{"TaskRole", "Arn"}},
-				"Export": map[string]interface{}{"Name": "env-task-role-arn"},
+		outputs: map[string]any{
+			"TaskRoleArn": map[string]any{
+				"Value":  map[string]any{"Fn::GetAtt": []any{"TaskRole", "Arn"}},
+				"Export": map[string]any{"Name": "env-task-role-arn"},
 			},
 		},
 	}
 	pipe := &cfnStack{
 		id: "Pipe", name: "pipeline-stack", account: standInAccount, region: standInRegion,
-		resources: map[string]map[string]interface{}{
-			"Project": res("AWS::CodeBuild::Project", map[string]interface{}{"Name": "shop-build"}),
+		resources: map[string]map[string]any{
+			"Project": res("AWS::CodeBuild::Project", map[string]any{"Name": "shop-build"}),
 		},
 	}
 	return &cfnWorld{stacks: []*cfnStack{env, pipe}}
 }
 
-func cfnRef(name string) map[string]interface{} { return map[string]interface{}{"Ref": name} }
-func cfnGetAtt(logical, attr string) map[string]interface{} {
-	return map[string]interface{}{"Fn::GetAtt": []interface{}{logical, attr}}
+func cfnRef(name string) map[string]any { return map[string]any{"Ref": name} }
+func cfnGetAtt(logical, attr string) map[string]any {
+	return map[string]any{"Fn::GetAtt": []any{logical, attr}}
 }
-func cfnCall(name string, arg interface{}) map[string]interface{} {
-	return map[string]interface{}{name: arg}
+func cfnCall(name string, arg any) map[string]any {
+	return map[string]any{name: arg}
 }
 
 func TestStandInCloudFormationResolves(t *testing.T) {
@@ -71,8 +71,8 @@ func TestStandInCloudFormationResolves(t *testing.T) {
 	rows := []struct {
 		name  string
 		in    *cfnStack
-		value interface{}
-		want  interface{}
+		value any
+		want  any
 	}{
 		// Pseudo parameters: the stack's own account, region and name.
 		{"AWS::AccountId", env, cfnRef("AWS::AccountId"), standInAccount},
@@ -81,9 +81,9 @@ func TestStandInCloudFormationResolves(t *testing.T) {
 		{"AWS::Partition", env, cfnRef("AWS::Partition"), "aws"},
 		{"AWS::URLSuffix", env, cfnRef("AWS::URLSuffix"), "amazonaws.com"},
 		{"AWS::StackName", pipe, cfnRef("AWS::StackName"), "pipeline-stack"},
-		{"AWS::NoValue removes a list item", env, []interface{}{"a", cfnRef("AWS::NoValue"), "b"}, []interface{}{"a", "b"}},
-		{"AWS::NoValue removes a key", env, map[string]interface{}{"Keep": 1.0, "Drop": cfnRef("AWS::NoValue")}, map[string]interface{}{"Keep": 1.0}},
-		{"literals stay", env, map[string]interface{}{"n": 1.0, "ok": true, "s": "x"}, map[string]interface{}{"n": 1.0, "ok": true, "s": "x"}},
+		{"AWS::NoValue removes a list item", env, []any{"a", cfnRef("AWS::NoValue"), "b"}, []any{"a", "b"}},
+		{"AWS::NoValue removes a key", env, map[string]any{"Keep": 1.0, "Drop": cfnRef("AWS::NoValue")}, map[string]any{"Keep": 1.0}},
+		{"literals stay", env, map[string]any{"n": 1.0, "ok": true, "s": "x"}, map[string]any{"n": 1.0, "ok": true, "s": "x"}},
 
 		// Ref of a resource: what AWS documents for its type.
 		{"Ref of a role is its name", env, cfnRef("TaskRole"), "svc-task"},
@@ -101,21 +101,21 @@ func TestStandInCloudFormationResolves(t *testing.T) {
 		{"a project's Arn", pipe, cfnGetAtt("Project", "Arn"), "arn:aws:codebuild:us-east-1:" + standInAccount + ":project/shop-build"},
 
 		// Fn::Join, Fn::Split, Fn::Select.
-		{"Fn::Join", env, cfnCall("Fn::Join", []interface{}{"-", []interface{}{"a", cfnRef("TaskRole"), 1.0}}), "a-svc-task-1"},
-		{"Fn::Join of nothing", env, cfnCall("Fn::Join", []interface{}{",", []interface{}{}}), ""},
-		{"Fn::Split", env, cfnCall("Fn::Split", []interface{}{",", cfnRef("Subnets")}), []interface{}{"subnet-a", "subnet-b"}},
-		{"Fn::Select", env, cfnCall("Fn::Select", []interface{}{1.0, []interface{}{"a", "b"}}), "b"},
-		{"Fn::Select with the index as a string", env, cfnCall("Fn::Select", []interface{}{"0", []interface{}{"a", "b"}}), "a"},
-		{"Fn::Select of Fn::Split", env, cfnCall("Fn::Select", []interface{}{1.0, cfnCall("Fn::Split", []interface{}{"/", "a/b/c"})}), "b"},
+		{"Fn::Join", env, cfnCall("Fn::Join", []any{"-", []any{"a", cfnRef("TaskRole"), 1.0}}), "a-svc-task-1"},
+		{"Fn::Join of nothing", env, cfnCall("Fn::Join", []any{",", []any{}}), ""},
+		{"Fn::Split", env, cfnCall("Fn::Split", []any{",", cfnRef("Subnets")}), []any{"subnet-a", "subnet-b"}},
+		{"Fn::Select", env, cfnCall("Fn::Select", []any{1.0, []any{"a", "b"}}), "b"},
+		{"Fn::Select with the index as a string", env, cfnCall("Fn::Select", []any{"0", []any{"a", "b"}}), "a"},
+		{"Fn::Select of Fn::Split", env, cfnCall("Fn::Select", []any{1.0, cfnCall("Fn::Split", []any{"/", "a/b/c"})}), "b"},
 
 		// Fn::Sub.
 		{"Fn::Sub of pseudo parameters and a Ref", env, cfnCall("Fn::Sub", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${TaskRole}"), taskRoleArn},
 		{"Fn::Sub of an attribute", env, cfnCall("Fn::Sub", "${TaskRole.Arn}"), taskRoleArn},
 		{"Fn::Sub keeps ${!Literal}", env, cfnCall("Fn::Sub", "${!Literal}-${AWS::Region}"), "${Literal}-eu-west-1"},
-		{"Fn::Sub with variables", env, cfnCall("Fn::Sub", []interface{}{"${Name}/${TaskRole}", map[string]interface{}{"Name": cfnRef("GroupName")}}), "svc-group/svc-task"},
+		{"Fn::Sub with variables", env, cfnCall("Fn::Sub", []any{"${Name}/${TaskRole}", map[string]any{"Name": cfnRef("GroupName")}}), "svc-group/svc-task"},
 
 		// Other stacks' values.
-		{"Fn::GetStackOutput", pipe, cfnCall("Fn::GetStackOutput", map[string]interface{}{"StackName": "env-stack", "OutputName": "TaskRoleArn"}), taskRoleArn},
+		{"Fn::GetStackOutput", pipe, cfnCall("Fn::GetStackOutput", map[string]any{"StackName": "env-stack", "OutputName": "TaskRoleArn"}), taskRoleArn},
 		{"Fn::ImportValue", pipe, cfnCall("Fn::ImportValue", "env-task-role-arn"), taskRoleArn},
 	}
 	for _, r := range rows {
@@ -139,12 +139,12 @@ func TestStandInCloudFormationRefuses(t *testing.T) {
 	rows := []struct {
 		name  string
 		in    *cfnStack
-		value interface{}
+		value any
 		want  string // in the error
 	}{
 		{"an intrinsic it does not evaluate", env, cfnCall("Fn::Base64", "x"), "Fn::Base64"},
-		{"a condition function", env, cfnCall("Fn::If", []interface{}{"IsProd", "a", "b"}), "Fn::If"},
-		{"an unknown intrinsic deep in a value", env, map[string]interface{}{"A": []interface{}{cfnCall("Fn::FindInMap", []interface{}{"M", "k", "v"})}}, "Fn::FindInMap"},
+		{"a condition function", env, cfnCall("Fn::If", []any{"IsProd", "a", "b"}), "Fn::If"},
+		{"an unknown intrinsic deep in a value", env, map[string]any{"A": []any{cfnCall("Fn::FindInMap", []any{"M", "k", "v"})}}, "Fn::FindInMap"},
 		{"a pseudo parameter without a stand-in", env, cfnRef("AWS::NotificationARNs"), "AWS::NotificationARNs"},
 		{"Ref of a missing name", env, cfnRef("Missing"), "no such resource or parameter"},
 		{"Ref of a type whose Ref it does not know", env, cfnRef("Queue"), "AWS::SQS::Queue"},
@@ -155,16 +155,16 @@ func TestStandInCloudFormationRefuses(t *testing.T) {
 		{"an attribute it has no value for", env, cfnGetAtt("TaskRole", "RoleId"), "RoleId"},
 		{"an attribute of a missing resource", env, cfnGetAtt("Missing", "Arn"), "no such resource"},
 		{"Fn::GetAtt in its string form", env, cfnCall("Fn::GetAtt", "TaskRole.Arn"), "two arguments"},
-		{"Fn::Join of a string", env, cfnCall("Fn::Join", []interface{}{",", cfnRef("GroupName")}), "not a list"},
-		{"Fn::Join of a list inside the list", env, cfnCall("Fn::Join", []interface{}{",", []interface{}{[]interface{}{"a"}}}), "not a string"},
-		{"Fn::Select beyond the list", env, cfnCall("Fn::Select", []interface{}{2.0, []interface{}{"a", "b"}}), "index 2 of a list of 2"},
-		{"Fn::Select before the list", env, cfnCall("Fn::Select", []interface{}{-1.0, []interface{}{"a"}}), "index -1"},
-		{"Fn::Select with an index that is no number", env, cfnCall("Fn::Select", []interface{}{cfnRef("GroupName"), []interface{}{"a"}}), "not a whole number"},
+		{"Fn::Join of a string", env, cfnCall("Fn::Join", []any{",", cfnRef("GroupName")}), "not a list"},
+		{"Fn::Join of a list inside the list", env, cfnCall("Fn::Join", []any{",", []any{[]any{"a"}}}), "not a string"},
+		{"Fn::Select beyond the list", env, cfnCall("Fn::Select", []any{2.0, []any{"a", "b"}}), "index 2 of a list of 2"},
+		{"Fn::Select before the list", env, cfnCall("Fn::Select", []any{-1.0, []any{"a"}}), "index -1"},
+		{"Fn::Select with an index that is no number", env, cfnCall("Fn::Select", []any{cfnRef("GroupName"), []any{"a"}}), "not a whole number"},
 		{"Fn::Sub of a missing name", env, cfnCall("Fn::Sub", "${Missing}"), "Missing"},
-		{"Fn::Sub of a list", env, cfnCall("Fn::Sub", []interface{}{"${L}", map[string]interface{}{"L": []interface{}{"a"}}}), "not a string"},
-		{"Fn::GetStackOutput of a missing output", pipe, cfnCall("Fn::GetStackOutput", map[string]interface{}{"StackName": "env-stack", "OutputName": "Nope"}), "no output Nope"},
-		{"Fn::GetStackOutput of a missing stack", pipe, cfnCall("Fn::GetStackOutput", map[string]interface{}{"StackName": "other", "OutputName": "TaskRoleArn"}), "no stack named other"},
-		{"Fn::GetStackOutput from the wrong region", pipe, cfnCall("Fn::GetStackOutput", map[string]interface{}{"StackName": "env-stack", "OutputName": "TaskRoleArn", "Region": "us-east-1"}), "is in eu-west-1"},
+		{"Fn::Sub of a list", env, cfnCall("Fn::Sub", []any{"${L}", map[string]any{"L": []any{"a"}}}), "not a string"},
+		{"Fn::GetStackOutput of a missing output", pipe, cfnCall("Fn::GetStackOutput", map[string]any{"StackName": "env-stack", "OutputName": "Nope"}), "no output Nope"},
+		{"Fn::GetStackOutput of a missing stack", pipe, cfnCall("Fn::GetStackOutput", map[string]any{"StackName": "other", "OutputName": "TaskRoleArn"}), "no stack named other"},
+		{"Fn::GetStackOutput from the wrong region", pipe, cfnCall("Fn::GetStackOutput", map[string]any{"StackName": "env-stack", "OutputName": "TaskRoleArn", "Region": "us-east-1"}), "is in eu-west-1"},
 		{"Fn::ImportValue of a name no stack exports", pipe, cfnCall("Fn::ImportValue", "nobody-exports-this"), "0 stacks export it"},
 	}
 	for _, r := range rows {
@@ -190,7 +190,7 @@ func TestStandInCloudFormationNames(t *testing.T) {
 	if !strings.HasPrefix(unnamed, "env-stack-Unnamed-") || len(unnamed) != len("env-stack-Unnamed-")+12 {
 		t.Errorf("generated name %q, want env-stack-Unnamed-<12 characters>", unnamed)
 	}
-	other := &cfnStack{id: "Other", name: "other-stack", resources: map[string]map[string]interface{}{"Unnamed": env.resources["Unnamed"]}}
+	other := &cfnStack{id: "Other", name: "other-stack", resources: map[string]map[string]any{"Unnamed": env.resources["Unnamed"]}}
 	if n := w.generatedName(other, "Unnamed"); n == unnamed {
 		t.Errorf("two stacks' resources get the same generated name %q", n)
 	}
@@ -212,14 +212,14 @@ func TestStandInCloudFormationNames(t *testing.T) {
 func TestStandInDescribeTaskDefinition(t *testing.T) {
 	w := literalWorld()
 	env := w.stack("Env")
-	env.resources["Logs"] = map[string]interface{}{"Type": "AWS::Logs::LogGroup", "Properties": map[string]interface{}{"LogGroupName": "/ecs/svc"}}
-	env.resources["TaskDef"]["Properties"] = map[string]interface{}{
+	env.resources["Logs"] = map[string]any{"Type": "AWS::Logs::LogGroup", "Properties": map[string]any{"LogGroupName": "/ecs/svc"}}
+	env.resources["TaskDef"]["Properties"] = map[string]any{
 		"Family": "svc", "NetworkMode": "awsvpc", "Cpu": "256",
-		"Tags": []interface{}{map[string]interface{}{"Key": "Project", "Value": "shop"}},
-		"ContainerDefinitions": []interface{}{map[string]interface{}{
+		"Tags": []any{map[string]any{"Key": "Project", "Value": "shop"}},
+		"ContainerDefinitions": []any{map[string]any{
 			"Name": "app", "Image": "nginx",
-			"PortMappings": []interface{}{map[string]interface{}{"ContainerPort": 80.0}},
-			"LogConfiguration": map[string]interface{}{"LogDriver": "awslogs", "Options": map[string]interface{}{
+			"PortMappings": []any{map[string]any{"ContainerPort": 80.0}},
+			"LogConfiguration": map[string]any{"LogDriver": "awslogs", "Options": map[string]any{
 				"awslogs-group": cfnRef("Logs"), "awslogs-region": cfnRef("AWS::Region"),
 			}},
 		}},
@@ -228,7 +228,7 @@ func TestStandInDescribeTaskDefinition(t *testing.T) {
 	c := asMap(asList(td["containerDefinitions"])[0])
 	rows := []struct {
 		name      string
-		got, want interface{}
+		got, want any
 	}{
 		{"family", td["family"], "svc"},
 		{"lower-camel keys", td["networkMode"], "awsvpc"},
@@ -238,8 +238,8 @@ func TestStandInDescribeTaskDefinition(t *testing.T) {
 		{"enableFaultInjection, returned since the API has it", td["enableFaultInjection"], false},
 		{"a container's name", c["name"], "app"},
 		{"awsvpc: the host port is the container port", dig(asList(c["portMappings"])[0], "hostPort"), 80.0},
-		{"log options keep their keys, resolved", dig(c, "logConfiguration", "options"), map[string]interface{}{"awslogs-group": "/ecs/svc", "awslogs-region": "eu-west-1"}},
-		{"ECS's container defaults", c["mountPoints"], []interface{}{}},
+		{"log options keep their keys, resolved", dig(c, "logConfiguration", "options"), map[string]any{"awslogs-group": "/ecs/svc", "awslogs-region": "eu-west-1"}},
+		{"ECS's container defaults", c["mountPoints"], []any{}},
 	}
 	for _, r := range rows {
 		if !reflect.DeepEqual(r.got, r.want) {

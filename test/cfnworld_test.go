@@ -36,9 +36,9 @@ type cfnWorld struct {
 type cfnStack struct {
 	id, name        string
 	account, region string // what AWS::AccountId and AWS::Region return
-	resources       map[string]map[string]interface{}
-	outputs         map[string]interface{}
-	parameters      map[string]interface{}
+	resources       map[string]map[string]any
+	outputs         map[string]any
+	parameters      map[string]any
 }
 
 // newCfnWorld is the app synthesized with cdk.json's defaults.
@@ -59,7 +59,7 @@ func worldOf(t *testing.T, stacks []awscdk.Stack, templateOf func(awscdk.Stack) 
 	w := &cfnWorld{}
 	for _, st := range stacks {
 		tpl := *templateOf(st).ToJSON()
-		s := &cfnStack{id: *st.Node().Id(), name: *st.StackName(), account: standInAccount, region: standInRegion, resources: map[string]map[string]interface{}{}}
+		s := &cfnStack{id: *st.Node().Id(), name: *st.StackName(), account: standInAccount, region: standInRegion, resources: map[string]map[string]any{}}
 		if !*awscdk.Token_IsUnresolved(st.Account()) {
 			s.account = *st.Account()
 		}
@@ -87,8 +87,8 @@ func (w *cfnWorld) stack(id string) *cfnStack {
 	return nil
 }
 
-func (s *cfnStack) resourcesOfType(typ string) map[string]map[string]interface{} {
-	out := map[string]map[string]interface{}{}
+func (s *cfnStack) resourcesOfType(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
 	for k, r := range s.resources {
 		if r["Type"] == typ {
 			out[k] = r
@@ -104,7 +104,7 @@ func (s *cfnStack) arn(service, resource string) string {
 
 // mustString resolves v to a string (a number or boolean as CloudFormation
 // writes it into a string), failing the test otherwise.
-func (w *cfnWorld) mustString(t *testing.T, s *cfnStack, v interface{}) string {
+func (w *cfnWorld) mustString(t *testing.T, s *cfnStack, v any) string {
 	t.Helper()
 	r, err := w.resolve(s, v)
 	if err != nil {
@@ -118,7 +118,7 @@ func (w *cfnWorld) mustString(t *testing.T, s *cfnStack, v interface{}) string {
 }
 
 // scalarString is a resolved scalar as CloudFormation writes it into a string.
-func scalarString(v interface{}) (string, error) {
+func scalarString(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
@@ -132,10 +132,10 @@ func scalarString(v interface{}) (string, error) {
 
 // resolve evaluates the intrinsic functions in v. AWS::NoValue removes the
 // key or list item that holds it, as in CloudFormation.
-func (w *cfnWorld) resolve(s *cfnStack, v interface{}) (interface{}, error) {
+func (w *cfnWorld) resolve(s *cfnStack, v any) (any, error) {
 	switch x := v.(type) {
-	case []interface{}:
-		out := make([]interface{}, 0, len(x))
+	case []any:
+		out := make([]any, 0, len(x))
 		for _, e := range x {
 			r, err := w.resolve(s, e)
 			if err != nil {
@@ -146,7 +146,7 @@ func (w *cfnWorld) resolve(s *cfnStack, v interface{}) (interface{}, error) {
 			}
 		}
 		return out, nil
-	case map[string]interface{}:
+	case map[string]any:
 		if len(x) == 1 {
 			for k, arg := range x {
 				if k == "Ref" || strings.HasPrefix(k, "Fn::") {
@@ -154,7 +154,7 @@ func (w *cfnWorld) resolve(s *cfnStack, v interface{}) (interface{}, error) {
 				}
 			}
 		}
-		out := map[string]interface{}{}
+		out := map[string]any{}
 		for k, e := range x {
 			r, err := w.resolve(s, e)
 			if err != nil {
@@ -170,7 +170,7 @@ func (w *cfnWorld) resolve(s *cfnStack, v interface{}) (interface{}, error) {
 }
 
 // resolveString resolves v and requires a string.
-func (w *cfnWorld) resolveString(s *cfnStack, fn string, v interface{}) (string, error) {
+func (w *cfnWorld) resolveString(s *cfnStack, fn string, v any) (string, error) {
 	r, err := w.resolve(s, v)
 	if err != nil {
 		return "", err
@@ -183,20 +183,20 @@ func (w *cfnWorld) resolveString(s *cfnStack, fn string, v interface{}) (string,
 }
 
 // resolveList resolves v and requires a list.
-func (w *cfnWorld) resolveList(s *cfnStack, fn string, v interface{}) ([]interface{}, error) {
+func (w *cfnWorld) resolveList(s *cfnStack, fn string, v any) ([]any, error) {
 	r, err := w.resolve(s, v)
 	if err != nil {
 		return nil, err
 	}
-	l, ok := r.([]interface{})
+	l, ok := r.([]any)
 	if !ok {
 		return nil, fmt.Errorf("%s: %s resolves to %s, not a list", fn, compact(v), compact(r))
 	}
 	return l, nil
 }
 
-func (w *cfnWorld) intrinsic(s *cfnStack, fn string, arg interface{}) (interface{}, error) {
-	args, _ := arg.([]interface{})
+func (w *cfnWorld) intrinsic(s *cfnStack, fn string, arg any) (any, error) {
+	args, _ := arg.([]any)
 	pair := func() error {
 		if len(args) != 2 {
 			return fmt.Errorf("%s takes two arguments, got %s", fn, compact(arg))
@@ -271,7 +271,7 @@ func (w *cfnWorld) intrinsic(s *cfnStack, fn string, arg interface{}) (interface
 		if err != nil {
 			return nil, err
 		}
-		var out []interface{}
+		var out []any
 		for _, p := range strings.Split(str, delimiter) {
 			out = append(out, p)
 		}
@@ -283,7 +283,7 @@ func (w *cfnWorld) intrinsic(s *cfnStack, fn string, arg interface{}) (interface
 		if err != nil {
 			return nil, err
 		}
-		var found []interface{}
+		var found []any
 		for _, other := range w.stacks {
 			for _, o := range other.outputs {
 				if dig(o, "Export") == nil {
@@ -336,12 +336,12 @@ func (w *cfnWorld) intrinsic(s *cfnStack, fn string, arg interface{}) (interface
 // resource reference, each type's "Return values"): its name or ID, the
 // resource's physical name here, or its ARN, built from that name. A type
 // missing here makes Ref fail: add it with what AWS documents.
-var refReturns = map[string]func(w *cfnWorld, s *cfnStack, logical string) (interface{}, error){}
+var refReturns = map[string]func(w *cfnWorld, s *cfnStack, logical string) (any, error){}
 
 func init() {
-	name := func(w *cfnWorld, s *cfnStack, logical string) (interface{}, error) { return w.name(s, logical) }
-	arn := func(format func(s *cfnStack, name string) string) func(w *cfnWorld, s *cfnStack, logical string) (interface{}, error) {
-		return func(w *cfnWorld, s *cfnStack, logical string) (interface{}, error) {
+	name := func(w *cfnWorld, s *cfnStack, logical string) (any, error) { return w.name(s, logical) }
+	arn := func(format func(s *cfnStack, name string) string) func(w *cfnWorld, s *cfnStack, logical string) (any, error) {
+		return func(w *cfnWorld, s *cfnStack, logical string) (any, error) {
 			n, err := w.name(s, logical)
 			if err != nil {
 				return nil, err
@@ -366,7 +366,7 @@ func init() {
 	})
 	refReturns["AWS::CodeConnections::Connection"] = arn(func(s *cfnStack, n string) string { return s.arn("codeconnections", "connection/"+n) })
 	refReturns["AWS::ECS::Service"] = arn(func(s *cfnStack, n string) string { return s.arn("ecs", "service/"+n) })
-	refReturns["AWS::ECS::TaskDefinition"] = func(w *cfnWorld, s *cfnStack, logical string) (interface{}, error) {
+	refReturns["AWS::ECS::TaskDefinition"] = func(w *cfnWorld, s *cfnStack, logical string) (any, error) {
 		family, err := w.resolve(s, dig(s.resources[logical], "Properties", "Family"))
 		if err != nil {
 			return nil, err
@@ -378,7 +378,7 @@ func init() {
 	}
 }
 
-func (w *cfnWorld) ref(s *cfnStack, name string) (interface{}, error) {
+func (w *cfnWorld) ref(s *cfnStack, name string) (any, error) {
 	switch name {
 	case "AWS::AccountId":
 		return s.account, nil
@@ -417,7 +417,7 @@ func (w *cfnWorld) ref(s *cfnStack, name string) (interface{}, error) {
 	return returns(w, s, name)
 }
 
-func (w *cfnWorld) getAtt(s *cfnStack, logical, attr string) (interface{}, error) {
+func (w *cfnWorld) getAtt(s *cfnStack, logical, attr string) (any, error) {
 	r, ok := s.resources[logical]
 	if !ok {
 		return nil, fmt.Errorf("Fn::GetAtt %s.%s: no such resource in %s", logical, attr, s.id)
@@ -455,13 +455,13 @@ func (w *cfnWorld) getAtt(s *cfnStack, logical, attr string) (interface{}, error
 // ${!Literal} is the literal ${Literal}.
 var subVariable = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
 
-func (w *cfnWorld) sub(s *cfnStack, arg interface{}) (interface{}, error) {
+func (w *cfnWorld) sub(s *cfnStack, arg any) (any, error) {
 	var str string
-	vars := map[string]interface{}{}
+	vars := map[string]any{}
 	switch x := arg.(type) {
 	case string:
 		str = x
-	case []interface{}:
+	case []any:
 		text, ok := x[0].(string)
 		if len(x) != 2 || !ok || asMap(x[1]) == nil {
 			return nil, fmt.Errorf("Fn::Sub %s: want a string, or a string and a map of variables", compact(arg))
@@ -473,7 +473,7 @@ func (w *cfnWorld) sub(s *cfnStack, arg interface{}) (interface{}, error) {
 	var failed error
 	out := subVariable.ReplaceAllStringFunc(str, func(m string) string {
 		name := m[2 : len(m)-1]
-		var v interface{}
+		var v any
 		var err error
 		if e, ok := vars[name]; ok {
 			v, err = w.resolve(s, e)
@@ -502,9 +502,9 @@ func (w *cfnWorld) sub(s *cfnStack, arg interface{}) (interface{}, error) {
 
 // roleStatements returns the statements, resolved, of every identity
 // policy of a stack attached to the role with the given ARN.
-func (w *cfnWorld) roleStatements(t *testing.T, s *cfnStack, roleArn string) []interface{} {
+func (w *cfnWorld) roleStatements(t *testing.T, s *cfnStack, roleArn string) []any {
 	t.Helper()
-	var out []interface{}
+	var out []any
 	for logical, pol := range s.resources {
 		if typ := pol["Type"]; typ != "AWS::IAM::Policy" && typ != "AWS::IAM::ManagedPolicy" {
 			continue
@@ -607,13 +607,13 @@ func standInUUID(seed string) string {
 // ecsTaskDefinition is what `aws ecs describe-task-definition` answers for a
 // task definition of a template: its properties in the API's lower-camel
 // shape, with the defaults and read-only fields the API adds.
-func (w *cfnWorld) ecsTaskDefinition(t *testing.T, s *cfnStack, logical string) map[string]interface{} {
+func (w *cfnWorld) ecsTaskDefinition(t *testing.T, s *cfnStack, logical string) map[string]any {
 	t.Helper()
 	props, err := w.resolve(s, dig(s.resources[logical], "Properties"))
 	if err != nil {
 		t.Fatalf("%s: task definition %s: %v", s.id, logical, err)
 	}
-	td := map[string]interface{}{}
+	td := map[string]any{}
 	for k, v := range asMap(props) {
 		if k == "Tags" {
 			continue // returned only with --include TAGS, beside the task definition
@@ -624,10 +624,10 @@ func (w *cfnWorld) ecsTaskDefinition(t *testing.T, s *cfnStack, logical string) 
 	if !ok {
 		t.Fatalf("%s: task definition %s has no Family; the build finds it by family", s.id, logical)
 	}
-	var containers []interface{}
+	var containers []any
 	for _, c := range asList(td["containerDefinitions"]) {
 		m := asMap(c)
-		for k, v := range map[string]interface{}{"cpu": 0.0, "environment": []interface{}{}, "mountPoints": []interface{}{}, "volumesFrom": []interface{}{}, "systemControls": []interface{}{}} {
+		for k, v := range map[string]any{"cpu": 0.0, "environment": []any{}, "mountPoints": []any{}, "volumesFrom": []any{}, "systemControls": []any{}} {
 			if _, ok := m[k]; !ok {
 				m[k] = v
 			}
@@ -640,7 +640,7 @@ func (w *cfnWorld) ecsTaskDefinition(t *testing.T, s *cfnStack, logical string) 
 		containers = append(containers, m)
 	}
 	td["containerDefinitions"] = containers
-	for k, v := range map[string]interface{}{"volumes": []interface{}{}, "placementConstraints": []interface{}{}} {
+	for k, v := range map[string]any{"volumes": []any{}, "placementConstraints": []any{}} {
 		if _, ok := td[k]; !ok {
 			td[k] = v
 		}
@@ -648,41 +648,41 @@ func (w *cfnWorld) ecsTaskDefinition(t *testing.T, s *cfnStack, logical string) 
 	td["taskDefinitionArn"] = s.arn("ecs", "task-definition/"+family+":7")
 	td["revision"] = 7.0
 	td["status"] = "ACTIVE"
-	td["requiresAttributes"] = []interface{}{
-		map[string]interface{}{"name": "com.amazonaws.ecs.capability.logging-driver.awslogs"},
-		map[string]interface{}{"name": "ecs.capability.execution-role-awslogs"},
-		map[string]interface{}{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.19"},
-		map[string]interface{}{"name": "com.amazonaws.ecs.capability.task-iam-role"},
-		map[string]interface{}{"name": "ecs.capability.task-eni"},
+	td["requiresAttributes"] = []any{
+		map[string]any{"name": "com.amazonaws.ecs.capability.logging-driver.awslogs"},
+		map[string]any{"name": "ecs.capability.execution-role-awslogs"},
+		map[string]any{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.19"},
+		map[string]any{"name": "com.amazonaws.ecs.capability.task-iam-role"},
+		map[string]any{"name": "ecs.capability.task-eni"},
 	}
-	td["compatibilities"] = []interface{}{"EC2", "FARGATE"}
+	td["compatibilities"] = []any{"EC2", "FARGATE"}
 	td["registeredAt"] = "2025-06-02T09:41:27.512000+00:00"
 	td["registeredBy"] = "arn:aws:sts::" + s.account + ":assumed-role/cdk-hnb659fds-cfn-exec-role-" + s.account + "-" + s.region + "/AWSCloudFormation"
 	// Returned since the API gained it, whether or not it was registered.
 	td["enableFaultInjection"] = false
 	// Round-trip through JSON, as the stand-in's answer is read back.
-	return normalize(td).(map[string]interface{})
+	return normalize(td).(map[string]any)
 }
 
 // apiShape turns a CloudFormation property value into the ECS API's shape:
 // lower-camel keys, except in the maps whose keys are data (log options,
 // Docker labels).
-func apiShape(key string, v interface{}) interface{} {
+func apiShape(key string, v any) any {
 	switch key {
 	case "Options", "DockerLabels", "SystemControls":
-		if m, ok := v.(map[string]interface{}); ok {
+		if m, ok := v.(map[string]any); ok {
 			return m
 		}
 	}
 	switch x := v.(type) {
-	case map[string]interface{}:
-		out := map[string]interface{}{}
+	case map[string]any:
+		out := map[string]any{}
 		for k, e := range x {
 			out[lowerCamel(k)] = apiShape(k, e)
 		}
 		return out
-	case []interface{}:
-		out := make([]interface{}, len(x))
+	case []any:
+		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = apiShape("", e)
 		}

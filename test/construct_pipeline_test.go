@@ -20,7 +20,7 @@ import (
 
 // dlvResource returns the one resource of a type in the pipeline test stack
 // whose properties contain props.
-func dlvResource(t *testing.T, resourceType string, props map[string]interface{}) map[string]interface{} {
+func dlvResource(t *testing.T, resourceType string, props map[string]any) map[string]any {
 	t.Helper()
 	id := logicalIDIn(t, dlv.tpl, resourceType, props)
 	return templateResources(t, dlv.tpl)[id]
@@ -29,26 +29,26 @@ func dlvResource(t *testing.T, resourceType string, props map[string]interface{}
 // TestPipelineConstructDefaults proves the documented default of every optional prop.
 func TestPipelineConstructDefaults(t *testing.T) {
 	checkRequirementsOn(t, dlv.tpl, []requirement{
-		{"GitHubBranch defaults to main", "AWS::CodePipeline::Pipeline", map[string]interface{}{
+		{"GitHubBranch defaults to main", "AWS::CodePipeline::Pipeline", map[string]any{
 			"Name": "plain",
-			"Stages": arrayWith(obj(map[string]interface{}{"Actions": []interface{}{obj(map[string]interface{}{
-				"Configuration": obj(map[string]interface{}{"BranchName": "main", "FullRepositoryId": "octo-org/shop"}),
+			"Stages": arrayWith(obj(map[string]any{"Actions": []any{obj(map[string]any{
+				"Configuration": obj(map[string]any{"BranchName": "main", "FullRepositoryId": "octo-org/shop"}),
 			})}})),
 		}},
-		{"no ConnectionArn: a connection named NamePrefix is created", "AWS::CodeConnections::Connection", map[string]interface{}{
+		{"no ConnectionArn: a connection named NamePrefix is created", "AWS::CodeConnections::Connection", map[string]any{
 			"ConnectionName": "plain", "ProviderType": "GitHub",
 		}},
-		{"LogRetention defaults to one month", "AWS::Logs::LogGroup", map[string]interface{}{
+		{"LogRetention defaults to one month", "AWS::Logs::LogGroup", map[string]any{
 			"RetentionInDays": 30,
 		}},
-		{"RemovalPolicy RETAIN: the repository is not emptied on delete", "AWS::ECR::Repository", map[string]interface{}{
+		{"RemovalPolicy RETAIN: the repository is not emptied on delete", "AWS::ECR::Repository", map[string]any{
 			"RepositoryName": "plain", "EmptyOnDelete": false,
 		}},
-		{"ImagesKeptPerEnvironment defaults to 10", "AWS::ECR::Repository", map[string]interface{}{
+		{"ImagesKeptPerEnvironment defaults to 10", "AWS::ECR::Repository", map[string]any{
 			"RepositoryName": "plain",
-			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
-				"rules": arrayWith(obj(map[string]interface{}{"selection": obj(map[string]interface{}{
-					"tagPrefixList": []interface{}{delivery.ImageTagPrefix("staging")}, "countNumber": 10,
+			"LifecyclePolicy": obj(map[string]any{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]any{
+				"rules": arrayWith(obj(map[string]any{"selection": obj(map[string]any{
+					"tagPrefixList": []any{delivery.ImageTagPrefix("staging")}, "countNumber": 10,
 				})})),
 			}))}),
 		}},
@@ -67,8 +67,8 @@ func TestPipelineConstructDefaults(t *testing.T) {
 		}
 	}
 	// NotificationEmail unset: no subscription on the plain topic.
-	subs := dlv.tpl.FindResources(jsii.String("AWS::SNS::Subscription"), map[string]interface{}{
-		"Properties": obj(map[string]interface{}{"TopicArn": dlv.stack.Resolve(dlv.plain.Topic().TopicArn())}),
+	subs := dlv.tpl.FindResources(jsii.String("AWS::SNS::Subscription"), map[string]any{
+		"Properties": obj(map[string]any{"TopicArn": dlv.stack.Resolve(dlv.plain.Topic().TopicArn())}),
 	})
 	if len(*subs) != 0 {
 		t.Errorf("no NotificationEmail: want no subscription, got %d", len(*subs))
@@ -81,48 +81,48 @@ func TestPipelineConstructDefaults(t *testing.T) {
 // TestPipelineConstructOptionalProps proves that each optional prop, when set, is used.
 func TestPipelineConstructOptionalProps(t *testing.T) {
 	checkRequirementsOn(t, dlv.tpl, []requirement{
-		{"GitHubBranch and ConnectionArn go to the source action", "AWS::CodePipeline::Pipeline", map[string]interface{}{
+		{"GitHubBranch and ConnectionArn go to the source action", "AWS::CodePipeline::Pipeline", map[string]any{
 			"Name": "custom",
-			"Stages": arrayWith(obj(map[string]interface{}{"Actions": []interface{}{obj(map[string]interface{}{
-				"Configuration": obj(map[string]interface{}{"BranchName": "release/v2", "ConnectionArn": testConnectionArn}),
+			"Stages": arrayWith(obj(map[string]any{"Actions": []any{obj(map[string]any{
+				"Configuration": obj(map[string]any{"BranchName": "release/v2", "ConnectionArn": testConnectionArn}),
 			})}})),
-			"Triggers": []interface{}{obj(map[string]interface{}{"GitConfiguration": obj(map[string]interface{}{
-				"Push": []interface{}{map[string]interface{}{"Branches": map[string]interface{}{"Includes": []interface{}{"release/v2"}}}},
+			"Triggers": []any{obj(map[string]any{"GitConfiguration": obj(map[string]any{
+				"Push": []any{map[string]any{"Branches": map[string]any{"Includes": []any{"release/v2"}}}},
 			})})},
 		}},
-		{"ConnectionArn: the pipeline role may use that connection", "AWS::IAM::Policy", map[string]interface{}{
-			"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+		{"ConnectionArn: the pipeline role may use that connection", "AWS::IAM::Policy", map[string]any{
+			"PolicyDocument": obj(map[string]any{"Statement": arrayWith(obj(map[string]any{
 				"Action": arrayWith("codeconnections:UseConnection", "codestar-connections:UseConnection"), "Resource": testConnectionArn,
 			}))}),
 		}},
-		{"NotificationEmail is subscribed to the topic", "AWS::SNS::Subscription", map[string]interface{}{
+		{"NotificationEmail is subscribed to the topic", "AWS::SNS::Subscription", map[string]any{
 			"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": dlv.stack.Resolve(dlv.custom.Topic().TopicArn()),
 		}},
-		{"LogRetention sets the build log retention", "AWS::Logs::LogGroup", map[string]interface{}{
+		{"LogRetention sets the build log retention", "AWS::Logs::LogGroup", map[string]any{
 			"RetentionInDays": 7,
 		}},
-		{"RemovalPolicy DESTROY: the repository is emptied on delete", "AWS::ECR::Repository", map[string]interface{}{
+		{"RemovalPolicy DESTROY: the repository is emptied on delete", "AWS::ECR::Repository", map[string]any{
 			"RepositoryName": "custom", "EmptyOnDelete": true,
 		}},
-		{"ImagesKeptPerEnvironment sets how many images of each environment are kept", "AWS::ECR::Repository", map[string]interface{}{
+		{"ImagesKeptPerEnvironment sets how many images of each environment are kept", "AWS::ECR::Repository", map[string]any{
 			"RepositoryName": "custom",
-			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
-				"rules": arrayWith(obj(map[string]interface{}{"selection": obj(map[string]interface{}{
-					"tagPrefixList": []interface{}{delivery.ImageTagPrefix("qa")}, "countNumber": 3,
+			"LifecyclePolicy": obj(map[string]any{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]any{
+				"rules": arrayWith(obj(map[string]any{"selection": obj(map[string]any{
+					"tagPrefixList": []any{delivery.ImageTagPrefix("qa")}, "countNumber": 3,
 				})})),
 			}))}),
 		}},
 
-		{"RemovalPolicy DESTROY: the artifact bucket's objects are deleted with it", "Custom::S3AutoDeleteObjects", map[string]interface{}{
+		{"RemovalPolicy DESTROY: the artifact bucket's objects are deleted with it", "Custom::S3AutoDeleteObjects", map[string]any{
 			"BucketName": dlv.stack.Resolve(dlv.custom.ArtifactBucket().BucketName()),
 		}},
-		{"RequireApproval on the first environment: an approval without a link", "AWS::CodePipeline::Pipeline", map[string]interface{}{
+		{"RequireApproval on the first environment: an approval without a link", "AWS::CodePipeline::Pipeline", map[string]any{
 			"Name": "custom",
-			"Stages": arrayWith(obj(map[string]interface{}{
+			"Stages": arrayWith(obj(map[string]any{
 				"Name": delivery.ApprovalStageName("qa"),
-				"Actions": []interface{}{obj(map[string]interface{}{
-					"ActionTypeId":  obj(map[string]interface{}{"Category": "Approval"}),
-					"Configuration": obj(map[string]interface{}{"ExternalEntityLink": assertions.Match_Absent()}),
+				"Actions": []any{obj(map[string]any{
+					"ActionTypeId":  obj(map[string]any{"Category": "Approval"}),
+					"Configuration": obj(map[string]any{"ExternalEntityLink": assertions.Match_Absent()}),
 				})},
 			})),
 		}},
@@ -138,8 +138,8 @@ func TestPipelineConstructOptionalProps(t *testing.T) {
 
 // TestPipelineConstructGetters proves that the getters return the resources they name.
 func TestPipelineConstructGetters(t *testing.T) {
-	deployAction := func(env string) interface{} {
-		for _, st := range dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "Stages").([]interface{}) {
+	deployAction := func(env string) any {
+		for _, st := range dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]any{"Name": "plain"}), "Properties", "Stages").([]any) {
 			for _, a := range asList(dig(st, "Actions")) {
 				if dig(st, "Name") == delivery.DeployStageName(env) && dig(a, "ActionTypeId", "Provider") == "CodeDeployToECS" {
 					return a
@@ -150,20 +150,20 @@ func TestPipelineConstructGetters(t *testing.T) {
 	}
 	rows := []struct {
 		name      string
-		got, want interface{}
+		got, want any
 	}{
-		{"CodePipeline", dlv.stack.Resolve(dlv.plain.CodePipeline().PipelineName()), refToIn(t, dlv.tpl, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"})},
-		{"Repository", dlv.stack.Resolve(dlv.plain.Repository().RepositoryName()), refToIn(t, dlv.tpl, "AWS::ECR::Repository", map[string]interface{}{"RepositoryName": "plain"})},
-		{"BuildProject", dlv.stack.Resolve(dlv.plain.BuildProject().ProjectName()), refToIn(t, dlv.tpl, "AWS::CodeBuild::Project", map[string]interface{}{"Name": "plain-build"})},
-		{"RenderProject", dlv.stack.Resolve(dlv.plain.RenderProject().ProjectName()), refToIn(t, dlv.tpl, "AWS::CodeBuild::Project", map[string]interface{}{"Name": "plain-render"})},
-		{"Topic", dlv.stack.Resolve(dlv.plain.Topic().TopicArn()), refToIn(t, dlv.tpl, "AWS::SNS::Topic", map[string]interface{}{"TopicName": "plain-releases"})},
-		{"ConnectionArn", dlv.stack.Resolve(dlv.plain.ConnectionArn()), map[string]interface{}{"Fn::GetAtt": []interface{}{
-			logicalIDIn(t, dlv.tpl, "AWS::CodeConnections::Connection", map[string]interface{}{"ConnectionName": "plain"}), "ConnectionArn",
+		{"CodePipeline", dlv.stack.Resolve(dlv.plain.CodePipeline().PipelineName()), refToIn(t, dlv.tpl, "AWS::CodePipeline::Pipeline", map[string]any{"Name": "plain"})},
+		{"Repository", dlv.stack.Resolve(dlv.plain.Repository().RepositoryName()), refToIn(t, dlv.tpl, "AWS::ECR::Repository", map[string]any{"RepositoryName": "plain"})},
+		{"BuildProject", dlv.stack.Resolve(dlv.plain.BuildProject().ProjectName()), refToIn(t, dlv.tpl, "AWS::CodeBuild::Project", map[string]any{"Name": "plain-build"})},
+		{"RenderProject", dlv.stack.Resolve(dlv.plain.RenderProject().ProjectName()), refToIn(t, dlv.tpl, "AWS::CodeBuild::Project", map[string]any{"Name": "plain-render"})},
+		{"Topic", dlv.stack.Resolve(dlv.plain.Topic().TopicArn()), refToIn(t, dlv.tpl, "AWS::SNS::Topic", map[string]any{"TopicName": "plain-releases"})},
+		{"ConnectionArn", dlv.stack.Resolve(dlv.plain.ConnectionArn()), map[string]any{"Fn::GetAtt": []any{
+			logicalIDIn(t, dlv.tpl, "AWS::CodeConnections::Connection", map[string]any{"ConnectionName": "plain"}), "ConnectionArn",
 		}}},
-		{"Role", dlv.stack.Resolve(dlv.plain.Role().RoleArn()), dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "RoleArn")},
+		{"Role", dlv.stack.Resolve(dlv.plain.Role().RoleArn()), dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]any{"Name": "plain"}), "Properties", "RoleArn")},
 		{"DeployRole", dlv.stack.Resolve(dlv.plain.DeployRole("staging").RoleArn()), dig(deployAction("staging"), "RoleArn")},
-		{"ArtifactBucket", dlv.stack.Resolve(dlv.plain.ArtifactBucket().BucketName()), dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "ArtifactStore", "Location")},
-		{"Key", dlv.stack.Resolve(dlv.plain.Key().KeyArn()), dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]interface{}{"Name": "plain"}), "Properties", "ArtifactStore", "EncryptionKey", "Id")},
+		{"ArtifactBucket", dlv.stack.Resolve(dlv.plain.ArtifactBucket().BucketName()), dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]any{"Name": "plain"}), "Properties", "ArtifactStore", "Location")},
+		{"Key", dlv.stack.Resolve(dlv.plain.Key().KeyArn()), dig(dlvResource(t, "AWS::CodePipeline::Pipeline", map[string]any{"Name": "plain"}), "Properties", "ArtifactStore", "EncryptionKey", "Id")},
 	}
 	for _, r := range rows {
 		if !reflect.DeepEqual(normalize(r.got), normalize(r.want)) || r.want == nil {

@@ -16,7 +16,7 @@ import (
 // Tests of bluegreen.NewService on its own (see svc in constructs_test.go).
 
 // svcHas asserts that the service test stack has a resource with these properties.
-func svcHas(t *testing.T, resourceType string, props map[string]interface{}) {
+func svcHas(t *testing.T, resourceType string, props map[string]any) {
 	t.Helper()
 	check(t, func() { svc.tpl.HasResourceProperties(jsii.String(resourceType), obj(props)) })
 }
@@ -25,50 +25,50 @@ func svcHas(t *testing.T, resourceType string, props map[string]interface{}) {
 func TestServiceConstructDefaults(t *testing.T) {
 	rows := []struct {
 		name, resourceType string
-		props              map[string]interface{}
+		props              map[string]any
 	}{
-		{"Cpu 256, MemoryLimitMiB 512, ContainerName app, ContainerPort 80, placeholder nginx", "AWS::ECS::TaskDefinition", map[string]interface{}{
+		{"Cpu 256, MemoryLimitMiB 512, ContainerName app, ContainerPort 80, placeholder nginx", "AWS::ECS::TaskDefinition", map[string]any{
 			"Family": "plain-svc", "Cpu": "256", "Memory": "512",
-			"ContainerDefinitions": []interface{}{obj(map[string]interface{}{
+			"ContainerDefinitions": []any{obj(map[string]any{
 				"Name": "app", "Image": "public.ecr.aws/nginx/nginx:stable-alpine",
-				"PortMappings": []interface{}{obj(map[string]interface{}{"ContainerPort": 80})},
+				"PortMappings": []any{obj(map[string]any{"ContainerPort": 80})},
 			})},
 		}},
 		// No DesiredCount, the scalable target owns the count: TestScalableTargetOwnsTheTaskCount.
-		{"MinCapacity 1, MaxCapacity twice that", "AWS::ApplicationAutoScaling::ScalableTarget", map[string]interface{}{
+		{"MinCapacity 1, MaxCapacity twice that", "AWS::ApplicationAutoScaling::ScalableTarget", map[string]any{
 			"MinCapacity": 1, "MaxCapacity": 2,
-			"ResourceId": map[string]interface{}{"Fn::Join": []interface{}{"", arrayWith("service/", "/")}},
+			"ResourceId": map[string]any{"Fn::Join": []any{"", arrayWith("service/", "/")}},
 		}},
-		{"TargetUtilizationPercent 60", "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]interface{}{
-			"PolicyName": "plain-svc-cpu", "TargetTrackingScalingPolicyConfiguration": obj(map[string]interface{}{"TargetValue": 60}),
+		{"TargetUtilizationPercent 60", "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]any{
+			"PolicyName": "plain-svc-cpu", "TargetTrackingScalingPolicyConfiguration": obj(map[string]any{"TargetValue": 60}),
 		}},
-		{"RequestsPerTarget 1000", "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]interface{}{
-			"PolicyName": "plain-svc-requests", "TargetTrackingScalingPolicyConfiguration": obj(map[string]interface{}{"TargetValue": 1000}),
+		{"RequestsPerTarget 1000", "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]any{
+			"PolicyName": "plain-svc-requests", "TargetTrackingScalingPolicyConfiguration": obj(map[string]any{"TargetValue": 1000}),
 		}},
-		{"HealthCheckPath /", "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": "plain-svc-blue", "HealthCheckPath": "/"}},
-		{"release-speed tuning: 10 s checks, 2 to pass, 3 to fail, 30 s draining", "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{
+		{"HealthCheckPath /", "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]any{"Name": "plain-svc-blue", "HealthCheckPath": "/"}},
+		{"release-speed tuning: 10 s checks, 2 to pass, 3 to fail, 30 s draining", "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]any{
 			"Name": "plain-svc-green", "HealthCheckIntervalSeconds": 10, "HealthCheckTimeoutSeconds": 5,
 			"HealthyThresholdCount": 2, "UnhealthyThresholdCount": 3,
-			"TargetGroupAttributes": arrayWith(map[string]interface{}{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}),
+			"TargetGroupAttributes": arrayWith(map[string]any{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}),
 		}},
-		{"health-check grace period 60 s", "AWS::ECS::Service", map[string]interface{}{"ServiceName": "plain-svc", "HealthCheckGracePeriodSeconds": 60}},
-		{"production listener HTTP 80 without a certificate", "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{"Port": 80, "Protocol": "HTTP",
-			"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward"})}}},
-		{"TestListenerPort 8080", "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{"Port": 8080, "Protocol": "HTTP"}},
-		{"DeploymentConfig all at once, TerminationWaitTime 5 minutes", "AWS::CodeDeploy::DeploymentGroup", map[string]interface{}{
+		{"health-check grace period 60 s", "AWS::ECS::Service", map[string]any{"ServiceName": "plain-svc", "HealthCheckGracePeriodSeconds": 60}},
+		{"production listener HTTP 80 without a certificate", "AWS::ElasticLoadBalancingV2::Listener", map[string]any{"Port": 80, "Protocol": "HTTP",
+			"DefaultActions": []any{obj(map[string]any{"Type": "forward"})}}},
+		{"TestListenerPort 8080", "AWS::ElasticLoadBalancingV2::Listener", map[string]any{"Port": 8080, "Protocol": "HTTP"}},
+		{"DeploymentConfig all at once, TerminationWaitTime 5 minutes", "AWS::CodeDeploy::DeploymentGroup", map[string]any{
 			"DeploymentGroupName": "plain-svc", "DeploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
-			"BlueGreenDeploymentConfiguration": obj(map[string]interface{}{"TerminateBlueInstancesOnDeploymentSuccess": obj(map[string]interface{}{"TerminationWaitTimeInMinutes": 5})}),
+			"BlueGreenDeploymentConfiguration": obj(map[string]any{"TerminateBlueInstancesOnDeploymentSuccess": obj(map[string]any{"TerminationWaitTimeInMinutes": 5})}),
 		}},
-		{"Alarm5xxThreshold 5, AlarmPeriod 1 minute, AlarmEvaluationPeriods 2", "AWS::CloudWatch::Alarm", map[string]interface{}{
+		{"Alarm5xxThreshold 5, AlarmPeriod 1 minute, AlarmEvaluationPeriods 2", "AWS::CloudWatch::Alarm", map[string]any{
 			"AlarmName": "plain-svc-blue-5xx", "Threshold": 5, "Period": 60, "EvaluationPeriods": 2, "DatapointsToAlarm": 2,
 		}},
-		{"LogRetention one month", "AWS::Logs::LogGroup", map[string]interface{}{"LogGroupName": "/ecs/plain-svc", "RetentionInDays": 30}},
+		{"LogRetention one month", "AWS::Logs::LogGroup", map[string]any{"LogGroupName": "/ecs/plain-svc", "RetentionInDays": 30}},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) { svcHas(t, r.resourceType, r.props) })
 	}
-	retained := svc.tpl.FindResources(jsii.String("AWS::Logs::LogGroup"), map[string]interface{}{
-		"Properties": obj(map[string]interface{}{"LogGroupName": "/ecs/plain-svc"}), "DeletionPolicy": "Retain",
+	retained := svc.tpl.FindResources(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+		"Properties": obj(map[string]any{"LogGroupName": "/ecs/plain-svc"}), "DeletionPolicy": "Retain",
 	})
 	if len(*retained) != 1 {
 		t.Errorf("default RemovalPolicy: log group not retained")
@@ -81,22 +81,22 @@ func TestServiceConstructDefaults(t *testing.T) {
 // production listener into HTTPS on 443 and port 80 into a redirect to it,
 // and that explicit peers replace the VPC range on the test listener.
 func TestServiceConstructCertificateServesHttpsAndRedirects(t *testing.T) {
-	svcHas(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{
+	svcHas(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]any{
 		"Port": 443, "Protocol": "HTTPS",
-		"Certificates":   []interface{}{map[string]interface{}{"CertificateArn": testCertificateArn}},
-		"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward"})},
+		"Certificates":   []any{map[string]any{"CertificateArn": testCertificateArn}},
+		"DefaultActions": []any{obj(map[string]any{"Type": "forward"})},
 	})
-	svcHas(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]interface{}{
+	svcHas(t, "AWS::ElasticLoadBalancingV2::Listener", map[string]any{
 		"Port": 80, "Protocol": "HTTP",
-		"DefaultActions": []interface{}{obj(map[string]interface{}{
+		"DefaultActions": []any{obj(map[string]any{
 			"Type":           "redirect",
-			"RedirectConfig": obj(map[string]interface{}{"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}),
+			"RedirectConfig": obj(map[string]any{"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}),
 		})},
 	})
-	svcHas(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
+	svcHas(t, "AWS::EC2::SecurityGroup", map[string]any{
 		"SecurityGroupIngress": arrayWith(
-			obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 443}),
-			obj(map[string]interface{}{"CidrIp": "192.0.2.0/24", "FromPort": 9000, "ToPort": 9000}),
+			obj(map[string]any{"CidrIp": "0.0.0.0/0", "FromPort": 443}),
+			obj(map[string]any{"CidrIp": "192.0.2.0/24", "FromPort": 9000, "ToPort": 9000}),
 		),
 	})
 	if url := *svc.withTLS.ProductionUrl(); !strings.HasPrefix(url, "https://") {
@@ -106,9 +106,9 @@ func TestServiceConstructCertificateServesHttpsAndRedirects(t *testing.T) {
 		t.Errorf("TestUrl = %s, want http://...:9000", url)
 	}
 	// With explicit peers, the VPC's range is not also admitted to the test port.
-	found := svc.tpl.FindResources(jsii.String("AWS::EC2::SecurityGroup"), map[string]interface{}{
-		"Properties": obj(map[string]interface{}{"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{
-			"FromPort": 9000, "CidrIp": obj(map[string]interface{}{"Fn::GetAtt": assertions.Match_AnyValue()}),
+	found := svc.tpl.FindResources(jsii.String("AWS::EC2::SecurityGroup"), map[string]any{
+		"Properties": obj(map[string]any{"SecurityGroupIngress": arrayWith(obj(map[string]any{
+			"FromPort": 9000, "CidrIp": obj(map[string]any{"Fn::GetAtt": assertions.Match_AnyValue()}),
 		}))}),
 	})
 	if len(*found) != 0 {
@@ -320,22 +320,22 @@ func panicMessage(f func()) (msg string) {
 // its network path to the test listener through the NAT gateways, and
 // CodeDeploy's permission to invoke it.
 func TestServiceConstructPreTrafficHook(t *testing.T) {
-	svcHas(t, "AWS::Lambda::Function", map[string]interface{}{
+	svcHas(t, "AWS::Lambda::Function", map[string]any{
 		"FunctionName": "tls-svc-pretraffic", "Runtime": "nodejs22.x", "Handler": "index.handler",
-		"VpcConfig": obj(map[string]interface{}{"SubnetIds": assertions.Match_AnyValue()}),
-		"Environment": map[string]interface{}{"Variables": obj(map[string]interface{}{
+		"VpcConfig": obj(map[string]any{"SubnetIds": assertions.Match_AnyValue()}),
+		"Environment": map[string]any{"Variables": obj(map[string]any{
 			"CHECKS":   `[{"path":"/"},{"path":"/api/ready","status":204}]`,
 			"REQUESTS": "3", "TIMEOUT_MS": "3000",
-			"TEST_URL": obj(map[string]interface{}{"Fn::Join": assertions.Match_AnyValue()}),
+			"TEST_URL": obj(map[string]any{"Fn::Join": assertions.Match_AnyValue()}),
 		})},
 	})
-	svcHas(t, "AWS::Lambda::Function", map[string]interface{}{
+	svcHas(t, "AWS::Lambda::Function", map[string]any{
 		"FunctionName": "plain-svc-pretraffic",
-		"Environment":  map[string]interface{}{"Variables": obj(map[string]interface{}{"CHECKS": `[{"path":"/"}]`, "REQUESTS": "5"})},
+		"Environment":  map[string]any{"Variables": obj(map[string]any{"CHECKS": `[{"path":"/"}]`, "REQUESTS": "5"})},
 	})
 	// The role's policy: exactly these actions.
-	policies := svc.tpl.FindResources(jsii.String("AWS::IAM::Policy"), map[string]interface{}{
-		"Properties": obj(map[string]interface{}{"Roles": []interface{}{obj(map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookRole"))})}}),
+	policies := svc.tpl.FindResources(jsii.String("AWS::IAM::Policy"), map[string]any{
+		"Properties": obj(map[string]any{"Roles": []any{obj(map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookRole"))})}}),
 	})
 	if len(*policies) != 1 {
 		t.Fatalf("%d policies on the hook role, want 1", len(*policies))
@@ -356,50 +356,50 @@ func TestServiceConstructPreTrafficHook(t *testing.T) {
 		t.Errorf("hook role actions:\n got %s\nwant %s", got, want)
 	}
 	// The report to CodeDeploy names this service's deployment group only.
-	svcHas(t, "AWS::IAM::Policy", map[string]interface{}{
-		"Roles": []interface{}{obj(map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookRole"))})},
-		"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+	svcHas(t, "AWS::IAM::Policy", map[string]any{
+		"Roles": []any{obj(map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookRole"))})},
+		"PolicyDocument": obj(map[string]any{"Statement": arrayWith(obj(map[string]any{
 			"Action": "codedeploy:PutLifecycleEventHookExecutionStatus", "Effect": "Allow",
-			"Resource": map[string]interface{}{"Fn::Join": []interface{}{"", arrayWith(":deploymentgroup:", map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsDeploymentGroup"))})}},
+			"Resource": map[string]any{"Fn::Join": []any{"", arrayWith(":deploymentgroup:", map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsDeploymentGroup"))})}},
 		}))}),
 	})
 	// A daily scheduled invocation keeps the VPC function Active, and only
 	// that rule may invoke it through EventBridge.
-	svcHas(t, "AWS::Events::Rule", map[string]interface{}{
+	svcHas(t, "AWS::Events::Rule", map[string]any{
 		"Name": "tls-svc-pretraffic-warm", "ScheduleExpression": "rate(1 day)", "State": "ENABLED",
-		"Targets": []interface{}{obj(map[string]interface{}{
-			"Arn":         map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
-			"RetryPolicy": map[string]interface{}{"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+		"Targets": []any{obj(map[string]any{
+			"Arn":         map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
+			"RetryPolicy": map[string]any{"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
 		})},
 	})
-	svcHas(t, "AWS::Lambda::Permission", map[string]interface{}{
+	svcHas(t, "AWS::Lambda::Permission", map[string]any{
 		"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
-		"FunctionName": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
-		"SourceArn":    map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookKeepWarm")), "Arn"}},
+		"FunctionName": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
+		"SourceArn":    map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHookKeepWarm")), "Arn"}},
 	})
 	// The test listener admits the NAT gateway's address.
-	svcHas(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
-		"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{
+	svcHas(t, "AWS::EC2::SecurityGroup", map[string]any{
+		"SecurityGroupIngress": arrayWith(obj(map[string]any{
 			"FromPort": 9000, "ToPort": 9000,
-			"CidrIp": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{
-				map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^VpcPublicSubnet1EIP")), "PublicIp"}}, "/32",
+			"CidrIp": map[string]any{"Fn::Join": []any{"", []any{
+				map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^VpcPublicSubnet1EIP")), "PublicIp"}}, "/32",
 			}}},
 		})),
 	})
 	// The function's own egress: the test port and HTTPS, nothing else.
-	svcHas(t, "AWS::EC2::SecurityGroup", map[string]interface{}{
+	svcHas(t, "AWS::EC2::SecurityGroup", map[string]any{
 		"GroupDescription": assertions.Match_StringLikeRegexp(jsii.String("tls-svc pre-traffic validation")),
-		"SecurityGroupEgress": []interface{}{
-			obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 9000, "ToPort": 9000}),
-			obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 443, "ToPort": 443}),
+		"SecurityGroupEgress": []any{
+			obj(map[string]any{"CidrIp": "0.0.0.0/0", "FromPort": 9000, "ToPort": 9000}),
+			obj(map[string]any{"CidrIp": "0.0.0.0/0", "FromPort": 443, "ToPort": 443}),
 		},
 	})
 	// CodeDeploy's service role for the group may invoke the function.
-	svcHas(t, "AWS::IAM::Policy", map[string]interface{}{
-		"Roles": []interface{}{obj(map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsDeploymentGroupServiceRole"))})},
-		"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+	svcHas(t, "AWS::IAM::Policy", map[string]any{
+		"Roles": []any{obj(map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^TlsDeploymentGroupServiceRole"))})},
+		"PolicyDocument": obj(map[string]any{"Statement": arrayWith(obj(map[string]any{
 			"Action": "lambda:InvokeFunction", "Effect": "Allow",
-			"Resource": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
+			"Resource": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^TlsPreTrafficHook")), "Arn"}},
 		}))}),
 	})
 	if svc.withTLS.PreTrafficHook() == nil {
@@ -413,12 +413,12 @@ func TestServiceConstructPreTrafficHook(t *testing.T) {
 // deployment configuration of its own, used by the service's group. (What
 // each shift means is tested with the rules package.)
 func TestServiceConstructTrafficShift(t *testing.T) {
-	configs := svc.tpl.FindResources(jsii.String("AWS::CodeDeploy::DeploymentConfig"), map[string]interface{}{
-		"Properties": map[string]interface{}{
+	configs := svc.tpl.FindResources(jsii.String("AWS::CodeDeploy::DeploymentConfig"), map[string]any{
+		"Properties": map[string]any{
 			"ComputePlatform": "ECS",
-			"TrafficRoutingConfig": map[string]interface{}{
+			"TrafficRoutingConfig": map[string]any{
 				"Type":            "TimeBasedLinear",
-				"TimeBasedLinear": map[string]interface{}{"LinearPercentage": 20, "LinearInterval": 2},
+				"TimeBasedLinear": map[string]any{"LinearPercentage": 20, "LinearInterval": 2},
 			},
 		},
 	})
@@ -426,9 +426,9 @@ func TestServiceConstructTrafficShift(t *testing.T) {
 		t.Fatalf("%d linear 20%%/2 min deployment configurations, want 1", len(*configs))
 	}
 	for logical := range *configs {
-		svcHas(t, "AWS::CodeDeploy::DeploymentGroup", map[string]interface{}{
+		svcHas(t, "AWS::CodeDeploy::DeploymentGroup", map[string]any{
 			"DeploymentGroupName":  "tls-svc",
-			"DeploymentConfigName": map[string]interface{}{"Ref": logical},
+			"DeploymentConfigName": map[string]any{"Ref": logical},
 		})
 	}
 }

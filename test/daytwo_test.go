@@ -24,7 +24,7 @@ import (
 // key=value` would pass them: every key the README lists as safe after the
 // first release, in both environments (TestDayTwoChangesCoverTheSafeKeys
 // holds the two lists together).
-var dayTwoChanges = map[string]interface{}{
+var dayTwoChanges = map[string]any{
 	"staging.taskCpu":                   "1024",
 	"staging.taskMemory":                "2048",
 	"staging.placeholderImage":          "public.ecr.aws/docker/library/httpd:2.4-alpine",
@@ -80,7 +80,7 @@ var (
 // not compare.
 func changedApp() *testapp.App {
 	changedOnce.Do(func() {
-		overrides := map[string]interface{}{"connectionArn": testConnectionArn}
+		overrides := map[string]any{"connectionArn": testConnectionArn}
 		for k, v := range dayTwoChanges {
 			overrides[k] = v
 		}
@@ -195,7 +195,7 @@ func TestDayTwoChangesLeaveTheServiceAndTrafficAlone(t *testing.T) {
 			// What must follow the configuration, so that the test is not vacuous.
 			td := d.only("AWS::ECS::TaskDefinition")
 			target := d.only("AWS::ApplicationAutoScaling::ScalableTarget")
-			policies := map[string]interface{}{}
+			policies := map[string]any{}
 			for _, r := range after {
 				if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy" {
 					policies[fmt.Sprint(dig(r, "Properties", "PolicyName"))] = dig(r, "Properties", "TargetTrackingScalingPolicyConfiguration", "TargetValue")
@@ -204,7 +204,7 @@ func TestDayTwoChangesLeaveTheServiceAndTrafficAlone(t *testing.T) {
 			prefix := changed.Config.ResourcePrefix(n)
 			for _, c := range []struct {
 				what      string
-				got, want interface{}
+				got, want any
 			}{
 				{"task definition Cpu", dig(after[td], "Properties", "Cpu"), strconv.Itoa(n.TaskCpu)},
 				{"task definition Memory", dig(after[td], "Properties", "Memory"), strconv.Itoa(n.TaskMemoryMiB)},
@@ -244,8 +244,8 @@ func TestDayTwoChangesLeaveTheServiceAndTrafficAlone(t *testing.T) {
 }
 
 // structMap is a configuration value as a map of its fields, for changedKeys.
-func structMap(v interface{}) map[string]interface{} {
-	var m map[string]interface{}
+func structMap(v any) map[string]any {
+	var m map[string]any
 	if err := json.Unmarshal(mustJSON(v), &m); err != nil {
 		panic(err)
 	}
@@ -270,7 +270,7 @@ var inPlace = map[string][]string{
 // dayTwoDiff compares one environment's resources before and after the change.
 type dayTwoDiff struct {
 	t             *testing.T
-	before, after map[string]map[string]interface{}
+	before, after map[string]map[string]any
 }
 
 // only returns the logical ID of the one resource of a type.
@@ -317,15 +317,15 @@ func (d dayTwoDiff) requireUnchanged(typ string) int {
 // inPlace lists. It is conservative: any other change to a referenced
 // resource counts, since from the template alone an in-place update (same
 // Ref value) cannot be told from a replacement (new value).
-func (d dayTwoDiff) requireStable(what string, before, after interface{}) {
+func (d dayTwoDiff) requireStable(what string, before, after any) {
 	d.t.Helper()
 	if !bytes.Equal(mustJSON(before), mustJSON(after)) {
 		d.t.Errorf("%s changes:\nbefore %s\nafter  %s", what, compact(before), compact(after))
 		return
 	}
 	seen := map[string]bool{}
-	var walk func(v interface{}, path string)
-	walk = func(v interface{}, path string) {
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
 		for _, id := range referencedIDs(v) {
 			if seen[id] {
 				continue
@@ -346,9 +346,9 @@ func (d dayTwoDiff) requireStable(what string, before, after interface{}) {
 }
 
 // withoutInPlace is a resource without the properties inPlace lists for its type.
-func withoutInPlace(r map[string]interface{}) map[string]interface{} {
+func withoutInPlace(r map[string]any) map[string]any {
 	skip := inPlace[fmt.Sprint(r["Type"])]
-	out := map[string]interface{}{}
+	out := map[string]any{}
 	for k, v := range r {
 		// What CloudFormation does on deletion or replacement, and the order
 		// of its operations, are no properties: changing them changes nothing
@@ -357,7 +357,7 @@ func withoutInPlace(r map[string]interface{}) map[string]interface{} {
 			out[k] = v
 		}
 	}
-	props := map[string]interface{}{}
+	props := map[string]any{}
 	for k, v := range asMap(r["Properties"]) {
 		props[k] = v
 	}
@@ -368,7 +368,7 @@ func withoutInPlace(r map[string]interface{}) map[string]interface{} {
 	return out
 }
 
-func changedKeys(before, after map[string]interface{}) []string {
+func changedKeys(before, after map[string]any) []string {
 	keys := map[string]bool{}
 	for k := range before {
 		keys[k] = true

@@ -16,40 +16,40 @@ import (
 func TestProductionLoadBalancerIsBehindAFirewall(t *testing.T) {
 	env := app.Config.Production
 	prefix := app.Config.ResourcePrefix(&env)
-	managed := func(name string, priority int) interface{} {
-		return obj(map[string]interface{}{
+	managed := func(name string, priority int) any {
+		return obj(map[string]any{
 			"Name": name, "Priority": priority,
-			"Statement":      map[string]interface{}{"ManagedRuleGroupStatement": map[string]interface{}{"VendorName": "AWS", "Name": name}},
-			"OverrideAction": map[string]interface{}{"None": map[string]interface{}{}},
+			"Statement":      map[string]any{"ManagedRuleGroupStatement": map[string]any{"VendorName": "AWS", "Name": name}},
+			"OverrideAction": map[string]any{"None": map[string]any{}},
 		})
 	}
 	checkRequirementsOn(t, template(t, "Production"), []requirement{
-		{"regional web ACL allowing by default, with the managed rule groups and the rate limit", "AWS::WAFv2::WebACL", obj(map[string]interface{}{
-			"Name": prefix, "Scope": "REGIONAL", "DefaultAction": map[string]interface{}{"Allow": map[string]interface{}{}},
-			"Rules": []interface{}{
+		{"regional web ACL allowing by default, with the managed rule groups and the rate limit", "AWS::WAFv2::WebACL", obj(map[string]any{
+			"Name": prefix, "Scope": "REGIONAL", "DefaultAction": map[string]any{"Allow": map[string]any{}},
+			"Rules": []any{
 				managed("AWSManagedRulesCommonRuleSet", 0),
 				managed("AWSManagedRulesKnownBadInputsRuleSet", 1),
 				managed("AWSManagedRulesAmazonIpReputationList", 2),
-				obj(map[string]interface{}{
-					"Name": "RateLimitPerAddress", "Priority": 3, "Action": map[string]interface{}{"Block": map[string]interface{}{}},
-					"Statement": map[string]interface{}{"RateBasedStatement": map[string]interface{}{
+				obj(map[string]any{
+					"Name": "RateLimitPerAddress", "Priority": 3, "Action": map[string]any{"Block": map[string]any{}},
+					"Statement": map[string]any{"RateBasedStatement": map[string]any{
 						"Limit": env.WafRateLimit, "AggregateKeyType": "IP", "EvaluationWindowSec": 300,
 					}},
 				}),
 			},
 		})},
-		{"the web ACL is associated with the load balancer", "AWS::WAFv2::WebACLAssociation", obj(map[string]interface{}{
-			"ResourceArn": map[string]interface{}{"Ref": logicalID(t, "Production", "AWS::ElasticLoadBalancingV2::LoadBalancer", nil)},
-			"WebACLArn":   map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(t, "Production", "AWS::WAFv2::WebACL", nil), "Arn"}},
+		{"the web ACL is associated with the load balancer", "AWS::WAFv2::WebACLAssociation", obj(map[string]any{
+			"ResourceArn": map[string]any{"Ref": logicalID(t, "Production", "AWS::ElasticLoadBalancingV2::LoadBalancer", nil)},
+			"WebACLArn":   map[string]any{"Fn::GetAtt": []any{logicalID(t, "Production", "AWS::WAFv2::WebACL", nil), "Arn"}},
 		})},
 		// Its retention, the environment's: TestEveryLogGroupHasRetention.
-		{"WAF logs to an aws-waf-logs- log group with the environment's key", "AWS::Logs::LogGroup", obj(map[string]interface{}{
+		{"WAF logs to an aws-waf-logs- log group with the environment's key", "AWS::Logs::LogGroup", obj(map[string]any{
 			"LogGroupName": "aws-waf-logs-" + prefix,
-			"KmsKeyId":     map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(t, "Production", "AWS::KMS::Key", nil), "Arn"}},
+			"KmsKeyId":     map[string]any{"Fn::GetAtt": []any{logicalID(t, "Production", "AWS::KMS::Key", nil), "Arn"}},
 		})},
-		{"the logging configuration names that log group, without the trailing :*", "AWS::WAFv2::LoggingConfiguration", obj(map[string]interface{}{
-			"LogDestinationConfigs": []interface{}{map[string]interface{}{"Fn::Join": []interface{}{"", arrayWith(":log-group:", map[string]interface{}{
-				"Ref": logicalID(t, "Production", "AWS::Logs::LogGroup", map[string]interface{}{"LogGroupName": "aws-waf-logs-" + prefix}),
+		{"the logging configuration names that log group, without the trailing :*", "AWS::WAFv2::LoggingConfiguration", obj(map[string]any{
+			"LogDestinationConfigs": []any{map[string]any{"Fn::Join": []any{"", arrayWith(":log-group:", map[string]any{
+				"Ref": logicalID(t, "Production", "AWS::Logs::LogGroup", map[string]any{"LogGroupName": "aws-waf-logs-" + prefix}),
 			})}}},
 		})},
 	})
@@ -62,9 +62,9 @@ func TestProductionLoadBalancerIsBehindAFirewall(t *testing.T) {
 func TestTasksMayReachAnythingByDefault(t *testing.T) {
 	for _, id := range []string{"Staging", "Production"} {
 		check(t, func() {
-			template(t, id).HasResourceProperties(jsii.String("AWS::EC2::SecurityGroup"), obj(map[string]interface{}{
+			template(t, id).HasResourceProperties(jsii.String("AWS::EC2::SecurityGroup"), obj(map[string]any{
 				"GroupDescription":    assertions.Match_StringLikeRegexp(jsii.String("tasks: container port from the load balancer only")),
-				"SecurityGroupEgress": []interface{}{obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "IpProtocol": "-1"})},
+				"SecurityGroupEgress": []any{obj(map[string]any{"CidrIp": "0.0.0.0/0", "IpProtocol": "-1"})},
 			}))
 		})
 	}

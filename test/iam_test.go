@@ -27,8 +27,8 @@ var starOnlyActions = map[string]bool{
 // policyDocuments returns every policy document of a template with a label:
 // identity policies, role inline policies, and resource policies of keys,
 // buckets, topics and repositories.
-func policyDocuments(t *testing.T, stackID string) map[string]interface{} {
-	docs := map[string]interface{}{}
+func policyDocuments(t *testing.T, stackID string) map[string]any {
+	docs := map[string]any{}
 	for logical, r := range allResources(t, stackID) {
 		props := dig(r, "Properties")
 		switch dig(r, "Type") {

@@ -10,24 +10,24 @@ import (
 // would let those tests pass without looking.
 
 func TestDigAndAsList(t *testing.T) {
-	doc := map[string]interface{}{"Properties": map[string]interface{}{"Name": "web", "Tags": []interface{}{"a"}}}
+	doc := map[string]any{"Properties": map[string]any{"Name": "web", "Tags": []any{"a"}}}
 	rows := []struct {
 		name      string
-		got, want interface{}
+		got, want any
 	}{
 		{"dig follows keys", dig(doc, "Properties", "Name"), "web"},
 		{"dig without a path is the value", dig("x"), "x"},
 		{"dig stops at a missing key", dig(doc, "Properties", "Missing", "Deeper"), nil},
 		{"dig stops at a non-object", dig(doc, "Properties", "Name", "Deeper"), nil},
-		{"asList keeps a list", asList([]interface{}{"a", "b"}), []interface{}{"a", "b"}},
-		{"asList reads one item as a list of one", asList("s3:GetObject"), []interface{}{"s3:GetObject"}},
-		{"asList reads an object as a list of one", asList(map[string]interface{}{"Ref": "X"}), []interface{}{map[string]interface{}{"Ref": "X"}}},
+		{"asList keeps a list", asList([]any{"a", "b"}), []any{"a", "b"}},
+		{"asList reads one item as a list of one", asList("s3:GetObject"), []any{"s3:GetObject"}},
+		{"asList reads an object as a list of one", asList(map[string]any{"Ref": "X"}), []any{map[string]any{"Ref": "X"}}},
 		{"asList reads nil as no items", len(asList(nil)), 0},
 		{"asMap of a non-object is nil", asMap("x") == nil, true},
-		{"containsValue compares deeply", containsValue([]interface{}{map[string]interface{}{"Ref": "A"}}, map[string]interface{}{"Ref": "A"}), true},
-		{"containsValue finds no absent value", containsValue([]interface{}{"a"}, "*"), false},
-		{"normalize makes numbers float64", normalize(map[string]int{"n": 1}), map[string]interface{}{"n": 1.0}},
-		{"sortedStrings sorts the items' text", sortedStrings([]interface{}{"b", 2.0, "a"}), []string{"2", "a", "b"}},
+		{"containsValue compares deeply", containsValue([]any{map[string]any{"Ref": "A"}}, map[string]any{"Ref": "A"}), true},
+		{"containsValue finds no absent value", containsValue([]any{"a"}, "*"), false},
+		{"normalize makes numbers float64", normalize(map[string]int{"n": 1}), map[string]any{"n": 1.0}},
+		{"sortedStrings sorts the items' text", sortedStrings([]any{"b", 2.0, "a"}), []string{"2", "a", "b"}},
 	}
 	for _, r := range rows {
 		if !reflect.DeepEqual(r.got, r.want) {
@@ -39,18 +39,18 @@ func TestDigAndAsList(t *testing.T) {
 func TestReferencedIDs(t *testing.T) {
 	rows := []struct {
 		name  string
-		value interface{}
+		value any
 		want  []string
 	}{
-		{"Ref", map[string]interface{}{"Ref": "Bucket"}, []string{"Bucket"}},
-		{"Fn::GetAtt", map[string]interface{}{"Fn::GetAtt": []interface{}{"Role", "Arn"}}, []string{"Role"}},
-		{"Fn::Sub string", map[string]interface{}{"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/${Role.Arn}/${!Literal}"}, []string{"AWS::Partition", "Bucket", "Role"}},
-		{"Fn::Sub with variables", map[string]interface{}{"Fn::Sub": []interface{}{"${Queue}", map[string]interface{}{"X": map[string]interface{}{"Ref": "Topic"}}}}, []string{"Queue", "Topic"}},
-		{"nested in Fn::Join, in key order", map[string]interface{}{
-			"B": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{map[string]interface{}{"Ref": "Second"}}}},
-			"A": []interface{}{map[string]interface{}{"Ref": "First"}},
+		{"Ref", map[string]any{"Ref": "Bucket"}, []string{"Bucket"}},
+		{"Fn::GetAtt", map[string]any{"Fn::GetAtt": []any{"Role", "Arn"}}, []string{"Role"}},
+		{"Fn::Sub string", map[string]any{"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/${Role.Arn}/${!Literal}"}, []string{"AWS::Partition", "Bucket", "Role"}},
+		{"Fn::Sub with variables", map[string]any{"Fn::Sub": []any{"${Queue}", map[string]any{"X": map[string]any{"Ref": "Topic"}}}}, []string{"Queue", "Topic"}},
+		{"nested in Fn::Join, in key order", map[string]any{
+			"B": map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Ref": "Second"}}}},
+			"A": []any{map[string]any{"Ref": "First"}},
 		}, []string{"First", "Second"}},
-		{"literals refer to nothing", map[string]interface{}{"Name": "Ref", "List": []interface{}{"Fn::GetAtt"}}, nil},
+		{"literals refer to nothing", map[string]any{"Name": "Ref", "List": []any{"Fn::GetAtt"}}, nil},
 	}
 	for _, r := range rows {
 		if got := referencedIDs(r.value); !reflect.DeepEqual(got, r.want) {
@@ -60,11 +60,11 @@ func TestReferencedIDs(t *testing.T) {
 }
 
 func TestIntrinsicsReportsPaths(t *testing.T) {
-	v := map[string]interface{}{"Statement": []interface{}{
-		map[string]interface{}{"Resource": map[string]interface{}{"Fn::ImportValue": "shared-arn"}},
+	v := map[string]any{"Statement": []any{
+		map[string]any{"Resource": map[string]any{"Fn::ImportValue": "shared-arn"}},
 	}}
 	var got []string
-	intrinsics(v, "PolicyDocument", func(path, fn string, arg interface{}) { got = append(got, path+" "+fn+" "+compact(arg)) })
+	intrinsics(v, "PolicyDocument", func(path, fn string, arg any) { got = append(got, path+" "+fn+" "+compact(arg)) })
 	if want := []string{`PolicyDocument/Statement/0/Resource Fn::ImportValue "shared-arn"`}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}

@@ -14,9 +14,9 @@ import (
 
 // dig walks nested maps: dig(r, "Properties", "Name"). It returns nil as
 // soon as a step is not a map or lacks the key.
-func dig(v interface{}, path ...string) interface{} {
+func dig(v any, path ...string) any {
 	for _, p := range path {
-		m, ok := v.(map[string]interface{})
+		m, ok := v.(map[string]any)
 		if !ok {
 			return nil
 		}
@@ -26,26 +26,26 @@ func dig(v interface{}, path ...string) interface{} {
 }
 
 // asMap is v if it is an object, else nil.
-func asMap(v interface{}) map[string]interface{} {
-	m, _ := v.(map[string]interface{})
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
 	return m
 }
 
 // asList reads a value that CloudFormation and IAM accept as one item or a
 // list of them (a statement's Action, Resource or Principal, DependsOn): a
 // list as it is, nil as no items, anything else as a list of one.
-func asList(v interface{}) []interface{} {
+func asList(v any) []any {
 	switch x := v.(type) {
 	case nil:
 		return nil
-	case []interface{}:
+	case []any:
 		return x
 	}
-	return []interface{}{v}
+	return []any{v}
 }
 
 // containsValue tells whether a list holds a value equal to v.
-func containsValue(list []interface{}, v interface{}) bool {
+func containsValue(list []any, v any) bool {
 	for _, e := range list {
 		if reflect.DeepEqual(e, v) {
 			return true
@@ -55,7 +55,7 @@ func containsValue(list []interface{}, v interface{}) bool {
 }
 
 // sortedStrings is the text of each item of a list, sorted.
-func sortedStrings(l []interface{}) []string {
+func sortedStrings(l []any) []string {
 	out := make([]string, 0, len(l))
 	for _, v := range l {
 		out = append(out, fmt.Sprint(v))
@@ -67,8 +67,8 @@ func sortedStrings(l []interface{}) []string {
 // normalize round-trips a value through JSON, so that a resolved token, a Go
 // struct and a decoded template value compare equal with reflect.DeepEqual
 // (numbers become float64, structs maps).
-func normalize(v interface{}) interface{} {
-	var out interface{}
+func normalize(v any) any {
+	var out any
 	if err := json.Unmarshal(mustJSON(v), &out); err != nil {
 		panic(err)
 	}
@@ -76,7 +76,7 @@ func normalize(v interface{}) interface{} {
 }
 
 // mustJSON is the canonical text of a value (map keys sorted).
-func mustJSON(v interface{}) []byte {
+func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
@@ -85,7 +85,7 @@ func mustJSON(v interface{}) []byte {
 }
 
 // compact is mustJSON for a message, cut at 600 characters.
-func compact(v interface{}) string {
+func compact(v any) string {
 	s := string(mustJSON(v))
 	if len(s) > 600 {
 		s = s[:600] + "..."
@@ -97,9 +97,9 @@ func compact(v interface{}) string {
 // value, outermost first, in a stable order: the call's path (JSON-pointer
 // style, from path), the function's name ("Ref", "Fn::GetAtt", ...) and its
 // argument.
-func intrinsics(v interface{}, path string, visit func(path, fn string, arg interface{})) {
+func intrinsics(v any, path string, visit func(path, fn string, arg any)) {
 	switch x := v.(type) {
-	case map[string]interface{}:
+	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
@@ -111,7 +111,7 @@ func intrinsics(v interface{}, path string, visit func(path, fn string, arg inte
 			}
 			intrinsics(x[k], path+"/"+k, visit)
 		}
-	case []interface{}:
+	case []any:
 		for i, e := range x {
 			intrinsics(e, fmt.Sprintf("%s/%d", path, i), visit)
 		}
@@ -124,9 +124,9 @@ var subReference = regexp.MustCompile(`\$\{([A-Za-z0-9:]+)(\.[A-Za-z0-9.]+)?\}`)
 
 // referencedIDs lists the names a template value refers to, through Ref,
 // Fn::GetAtt and Fn::Sub: logical IDs, parameters and pseudo parameters.
-func referencedIDs(v interface{}) []string {
+func referencedIDs(v any) []string {
 	var ids []string
-	intrinsics(v, "", func(_, fn string, arg interface{}) {
+	intrinsics(v, "", func(_, fn string, arg any) {
 		switch fn {
 		case "Ref":
 			ids = append(ids, fmt.Sprint(arg))
@@ -136,7 +136,7 @@ func referencedIDs(v interface{}) []string {
 			}
 		case "Fn::Sub":
 			s := arg
-			if l, ok := arg.([]interface{}); ok && len(l) > 0 {
+			if l, ok := arg.([]any); ok && len(l) > 0 {
 				s = l[0]
 			}
 			for _, m := range subReference.FindAllStringSubmatch(fmt.Sprint(s), -1) {

@@ -21,7 +21,7 @@ func TestEcsServiceLinkedRoleExistsBeforeEcs(t *testing.T) {
 				if dig(r, "Type") != "Custom::AWS" {
 					continue
 				}
-				var call map[string]interface{}
+				var call map[string]any
 				if err := json.Unmarshal([]byte(fmt.Sprint(dig(r, "Properties", "Create"))), &call); err != nil {
 					t.Fatalf("%s: Create is not JSON: %v", logical, err)
 				}

@@ -47,7 +47,7 @@ func setUp(m *testing.M) int {
 	// makes Synth throw with a one-line message. This context value lets
 	// Synth finish so that the cdk-nag tests name every finding; they fail on
 	// any error annotation, so nothing is let through. Templates are the same.
-	a, err := testapp.New(map[string]interface{}{"@aws-cdk/core:failSynthOnValidationErrors": false})
+	a, err := testapp.New(map[string]any{"@aws-cdk/core:failSynthOnValidationErrors": false})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -80,7 +80,7 @@ func setUp(m *testing.M) int {
 var summary []string
 
 // record adds a line to the run's summary (see summary).
-func record(format string, args ...interface{}) {
+func record(format string, args ...any) {
 	summary = append(summary, fmt.Sprintf(format, args...))
 }
 
@@ -123,10 +123,10 @@ func template(t *testing.T, id string) assertions.Template {
 }
 
 // resources returns the resources of a type in a stack, keyed by logical ID.
-func resources(t *testing.T, id, resourceType string) map[string]map[string]interface{} {
+func resources(t *testing.T, id, resourceType string) map[string]map[string]any {
 	t.Helper()
 	found := template(t, id).FindResources(jsii.String(resourceType), nil)
-	out := map[string]map[string]interface{}{}
+	out := map[string]map[string]any{}
 	for k, v := range *found {
 		out[k] = *v
 	}
@@ -149,7 +149,7 @@ func check(t *testing.T, assertion func()) {
 type requirement struct {
 	name         string
 	resourceType string
-	props        interface{}
+	props        any
 }
 
 // checkRequirements asserts each requirement on each of the given stacks.
@@ -171,16 +171,16 @@ func checkRequirementsOn(t *testing.T, tpl assertions.Template, reqs []requireme
 }
 
 // allResources returns every resource of a stack's template, keyed by logical ID.
-func allResources(t *testing.T, id string) map[string]map[string]interface{} {
+func allResources(t *testing.T, id string) map[string]map[string]any {
 	t.Helper()
 	return templateResources(t, template(t, id))
 }
 
 // templateResources returns every resource of a template, keyed by logical
 // ID, failing the test if there is none.
-func templateResources(t *testing.T, tpl assertions.Template) map[string]map[string]interface{} {
+func templateResources(t *testing.T, tpl assertions.Template) map[string]map[string]any {
 	t.Helper()
-	out := map[string]map[string]interface{}{}
+	out := map[string]map[string]any{}
 	for k, v := range asMap((*tpl.ToJSON())["Resources"]) {
 		out[k] = asMap(v)
 	}
@@ -196,9 +196,9 @@ func logicalOf(c constructs.IConstruct) string {
 }
 
 // obj matches an object holding at least these keys (assertions.Match_ObjectLike).
-func obj(m map[string]interface{}) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
+func obj(m map[string]any) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
 
 // arrayWith matches an array holding these items in this order, among others.
-func arrayWith(items ...interface{}) assertions.Matcher {
+func arrayWith(items ...any) assertions.Matcher {
 	return assertions.Match_ArrayWith(&items)
 }

@@ -110,24 +110,24 @@ func suppressions(t *testing.T) map[string][]suppression {
 	t.Helper()
 	out := map[string][]suppression{}
 	for _, id := range app.StackIDs() {
-		tpl, _ := assembly.GetStackArtifact(jsii.String(id)).Template().(map[string]interface{})
+		tpl, _ := assembly.GetStackArtifact(jsii.String(id)).Template().(map[string]any)
 		if tpl == nil {
 			t.Fatalf("%s: no template", id)
 		}
-		if meta, _ := tpl["Metadata"].(map[string]interface{}); meta != nil && meta["cdk_nag"] != nil {
+		if meta, _ := tpl["Metadata"].(map[string]any); meta != nil && meta["cdk_nag"] != nil {
 			t.Errorf("%s: stack-wide cdk-nag suppressions %v; suppress on the resource instead", id, meta["cdk_nag"])
 		}
 		out[id] = nil
 		paths := constructPaths(app.Stack(id))
-		resources, _ := tpl["Resources"].(map[string]interface{})
+		resources, _ := tpl["Resources"].(map[string]any)
 		for logical, r := range resources {
-			meta, _ := r.(map[string]interface{})["Metadata"].(map[string]interface{})
-			nagMeta, _ := meta["cdk_nag"].(map[string]interface{})
-			rules, _ := nagMeta["rules_to_suppress"].([]interface{})
+			meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
+			nagMeta, _ := meta["cdk_nag"].(map[string]any)
+			rules, _ := nagMeta["rules_to_suppress"].([]any)
 			for _, rule := range rules {
-				rm := rule.(map[string]interface{})
+				rm := rule.(map[string]any)
 				s := suppression{stack: id, path: paths[logical], logicalID: logical, id: fmt.Sprint(rm["id"]), reason: fmt.Sprint(rm["reason"])}
-				applies, _ := rm["applies_to"].([]interface{})
+				applies, _ := rm["applies_to"].([]any)
 				for _, a := range applies {
 					s.appliesTo = append(s.appliesTo, fmt.Sprint(a))
 				}

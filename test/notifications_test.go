@@ -23,13 +23,13 @@ import (
 type failureWiring struct {
 	name                                 string
 	stack                                awscdk.Stack
-	resources                            map[string]map[string]interface{}
+	resources                            map[string]map[string]any
 	rule, role, queue, alarm, topic, key string
-	target                               map[string]interface{}
+	target                               map[string]any
 	wantRetention                        string
 }
 
-func (w failureWiring) resource(logical string) map[string]interface{} { return w.resources[logical] }
+func (w failureWiring) resource(logical string) map[string]any { return w.resources[logical] }
 
 // failureWirings returns the failure wiring of the app's pipeline (kept on
 // delete, as cdk.json configures) and of the construct test's two pipelines
@@ -63,8 +63,8 @@ func failureWirings(t *testing.T) []failureWiring {
 		if len(targets) != 1 {
 			t.Fatalf("%s: the failure rule has %d targets, want the topic alone", c.name, len(targets))
 		}
-		w.target, _ = targets[0].(map[string]interface{})
-		if !reflect.DeepEqual(w.target["Arn"], map[string]interface{}{"Ref": w.topic}) {
+		w.target, _ = targets[0].(map[string]any)
+		if !reflect.DeepEqual(w.target["Arn"], map[string]any{"Ref": w.topic}) {
 			t.Fatalf("%s: the failure rule's target is %s, want the topic", c.name, compact(w.target["Arn"]))
 		}
 		out = append(out, w)
@@ -73,7 +73,7 @@ func failureWirings(t *testing.T) []failureWiring {
 }
 
 // principalServices are the service principals a statement names.
-func principalServices(st interface{}) []string {
+func principalServices(st any) []string {
 	var out []string
 	for _, s := range asList(dig(st, "Principal", "Service")) {
 		if s != nil {
@@ -94,7 +94,7 @@ func TestNoTopicOrKeyPolicyTrustsEventBridge(t *testing.T) {
 	for name, tpl := range synthesizedTemplates(t) {
 		res := templateResources(t, tpl)
 		for logical, r := range res {
-			var doc interface{}
+			var doc any
 			switch typ := dig(r, "Type"); typ {
 			case "AWS::SNS::TopicPolicy":
 				doc = dig(r, "Properties", "PolicyDocument")
@@ -127,7 +127,7 @@ func TestNoTopicOrKeyPolicyTrustsEventBridge(t *testing.T) {
 func TestFailureRulePublishesThroughItsOwnRole(t *testing.T) {
 	for _, w := range failureWirings(t) {
 		t.Run(w.name, func(t *testing.T) {
-			if !reflect.DeepEqual(w.target["RoleArn"], map[string]interface{}{"Fn::GetAtt": []interface{}{w.role, "Arn"}}) {
+			if !reflect.DeepEqual(w.target["RoleArn"], map[string]any{"Fn::GetAtt": []any{w.role, "Arn"}}) {
 				t.Fatalf("the target publishes as %s, want the rule's role %s", compact(w.target["RoleArn"]), w.role)
 			}
 			ruleName := fmt.Sprint(dig(w.resource(w.rule), "Properties", "Name"))
@@ -141,11 +141,11 @@ func TestFailureRulePublishesThroughItsOwnRole(t *testing.T) {
 				t.Fatalf("the role's trust policy has %d statements, want 1: %s", len(trust), compact(trust))
 			}
 			st := trust[0]
-			want := map[string]interface{}{
-				"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]interface{}{"Service": "events.amazonaws.com"},
-				"Condition": map[string]interface{}{
-					"StringEquals": map[string]interface{}{"aws:SourceAccount": map[string]interface{}{"Ref": "AWS::AccountId"}},
-					"ArnLike":      map[string]interface{}{"aws:SourceArn": ruleArn},
+			want := map[string]any{
+				"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"Service": "events.amazonaws.com"},
+				"Condition": map[string]any{
+					"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}},
+					"ArnLike":      map[string]any{"aws:SourceArn": ruleArn},
 				},
 			}
 			if !reflect.DeepEqual(normalize(st), normalize(want)) {
@@ -163,7 +163,7 @@ func TestFailureRulePublishesThroughItsOwnRole(t *testing.T) {
 				}
 				attached := false
 				for _, ref := range asList(dig(r, "Properties", "Roles")) {
-					attached = attached || reflect.DeepEqual(ref, map[string]interface{}{"Ref": w.role})
+					attached = attached || reflect.DeepEqual(ref, map[string]any{"Ref": w.role})
 				}
 				if !attached {
 					continue
@@ -180,8 +180,8 @@ func TestFailureRulePublishesThroughItsOwnRole(t *testing.T) {
 			}
 			sort.Strings(got)
 			wantPolicy := []string{
-				fmt.Sprintf("Allow [kms:Decrypt kms:GenerateDataKey] on %s", compact(map[string]interface{}{"Fn::GetAtt": []interface{}{w.key, "Arn"}})),
-				fmt.Sprintf("Allow [sns:Publish] on %s", compact(map[string]interface{}{"Ref": w.topic})),
+				fmt.Sprintf("Allow [kms:Decrypt kms:GenerateDataKey] on %s", compact(map[string]any{"Fn::GetAtt": []any{w.key, "Arn"}})),
+				fmt.Sprintf("Allow [sns:Publish] on %s", compact(map[string]any{"Ref": w.topic})),
 			}
 			if !reflect.DeepEqual(got, wantPolicy) {
 				t.Errorf("the role may\n  %v\nwant exactly\n  %v", got, wantPolicy)
@@ -209,12 +209,12 @@ func TestFailureNoticesAreNeverLost(t *testing.T) {
 			if attempts < 1 || attempts > 185 || age < 60 || age > 86400 {
 				t.Errorf("retry policy %s: want both limits set, at least one retry", compact(retry))
 			}
-			if !reflect.DeepEqual(dig(w.target, "DeadLetterConfig", "Arn"), map[string]interface{}{"Fn::GetAtt": []interface{}{w.queue, "Arn"}}) {
+			if !reflect.DeepEqual(dig(w.target, "DeadLetterConfig", "Arn"), map[string]any{"Fn::GetAtt": []any{w.queue, "Arn"}}) {
 				t.Fatalf("dead-letter queue %s, want %s", compact(dig(w.target, "DeadLetterConfig")), w.queue)
 			}
 
 			queue := w.resource(w.queue)
-			props, _ := dig(queue, "Properties").(map[string]interface{})
+			props, _ := dig(queue, "Properties").(map[string]any)
 			if props["SqsManagedSseEnabled"] != true && props["KmsMasterKeyId"] == nil {
 				t.Errorf("the queue is not encrypted: %s", compact(props))
 			}
@@ -233,7 +233,7 @@ func TestFailureNoticesAreNeverLost(t *testing.T) {
 			var tlsOnly, allows int
 			policies := 0
 			for _, r := range w.resources {
-				if dig(r, "Type") != "AWS::SQS::QueuePolicy" || !containsValue(asList(dig(r, "Properties", "Queues")), map[string]interface{}{"Ref": w.queue}) {
+				if dig(r, "Type") != "AWS::SQS::QueuePolicy" || !containsValue(asList(dig(r, "Properties", "Queues")), map[string]any{"Ref": w.queue}) {
 					continue
 				}
 				policies++
@@ -245,10 +245,10 @@ func TestFailureNoticesAreNeverLost(t *testing.T) {
 						}
 					case "Allow":
 						allows++
-						want := map[string]interface{}{
-							"Principal": map[string]interface{}{"Service": "events.amazonaws.com"},
+						want := map[string]any{
+							"Principal": map[string]any{"Service": "events.amazonaws.com"},
 							"Action":    "sqs:SendMessage",
-							"Condition": map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:SourceArn": map[string]interface{}{"Fn::GetAtt": []interface{}{w.rule, "Arn"}}}},
+							"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": map[string]any{"Fn::GetAtt": []any{w.rule, "Arn"}}}},
 						}
 						for k, v := range want {
 							if !reflect.DeepEqual(normalize(dig(st, k)), normalize(v)) {
@@ -263,11 +263,11 @@ func TestFailureNoticesAreNeverLost(t *testing.T) {
 			}
 
 			alarm := dig(w.resource(w.alarm), "Properties")
-			wantAlarm := map[string]interface{}{
+			wantAlarm := map[string]any{
 				"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
-				"Dimensions":         []interface{}{map[string]interface{}{"Name": "QueueName", "Value": map[string]interface{}{"Fn::GetAtt": []interface{}{w.queue, "QueueName"}}}},
+				"Dimensions":         []any{map[string]any{"Name": "QueueName", "Value": map[string]any{"Fn::GetAtt": []any{w.queue, "QueueName"}}}},
 				"ComparisonOperator": "GreaterThanThreshold", "Threshold": 0.0, "EvaluationPeriods": 1.0,
-				"AlarmActions": []interface{}{map[string]interface{}{"Ref": w.topic}},
+				"AlarmActions": []any{map[string]any{"Ref": w.topic}},
 			}
 			for k, v := range wantAlarm {
 				if !reflect.DeepEqual(normalize(dig(alarm, k)), normalize(v)) {
@@ -275,27 +275,27 @@ func TestFailureNoticesAreNeverLost(t *testing.T) {
 				}
 			}
 
-			var topicPolicy interface{}
+			var topicPolicy any
 			for _, r := range w.resources {
-				if dig(r, "Type") == "AWS::SNS::TopicPolicy" && containsValue(asList(dig(r, "Properties", "Topics")), map[string]interface{}{"Ref": w.topic}) {
+				if dig(r, "Type") == "AWS::SNS::TopicPolicy" && containsValue(asList(dig(r, "Properties", "Topics")), map[string]any{"Ref": w.topic}) {
 					topicPolicy = dig(r, "Properties", "PolicyDocument")
 				}
 			}
-			checkCloudWatchStatements(t, "topic policy", topicPolicy, map[string]interface{}{
+			checkCloudWatchStatements(t, "topic policy", topicPolicy, map[string]any{
 				"Action":   "sns:Publish",
-				"Resource": map[string]interface{}{"Ref": w.topic},
-				"Condition": map[string]interface{}{
-					"ArnLike":      map[string]interface{}{"aws:SourceArn": map[string]interface{}{"Fn::GetAtt": []interface{}{w.alarm, "Arn"}}},
-					"StringEquals": map[string]interface{}{"aws:SourceAccount": map[string]interface{}{"Ref": "AWS::AccountId"}},
+				"Resource": map[string]any{"Ref": w.topic},
+				"Condition": map[string]any{
+					"ArnLike":      map[string]any{"aws:SourceArn": map[string]any{"Fn::GetAtt": []any{w.alarm, "Arn"}}},
+					"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}},
 				},
 			})
 			topicArn := w.stack.Resolve(w.stack.FormatArn(&awscdk.ArnComponents{
 				Service: jsii.String("sns"), Resource: jsii.String(fmt.Sprint(dig(w.resource(w.topic), "Properties", "TopicName"))),
 			}))
-			checkCloudWatchStatements(t, "key policy", dig(w.resource(w.key), "Properties", "KeyPolicy"), map[string]interface{}{
-				"Action":    []interface{}{"kms:Decrypt", "kms:GenerateDataKey"},
+			checkCloudWatchStatements(t, "key policy", dig(w.resource(w.key), "Properties", "KeyPolicy"), map[string]any{
+				"Action":    []any{"kms:Decrypt", "kms:GenerateDataKey"},
 				"Resource":  "*",
-				"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"kms:EncryptionContext:aws:sns:topicArn": topicArn}},
+				"Condition": map[string]any{"StringEquals": map[string]any{"kms:EncryptionContext:aws:sns:topicArn": topicArn}},
 			})
 		})
 	}
@@ -303,7 +303,7 @@ func TestFailureNoticesAreNeverLost(t *testing.T) {
 
 // checkCloudWatchStatements asserts that a policy has exactly one statement
 // naming cloudwatch.amazonaws.com, an Allow with the given fields.
-func checkCloudWatchStatements(t *testing.T, what string, doc interface{}, want map[string]interface{}) {
+func checkCloudWatchStatements(t *testing.T, what string, doc any, want map[string]any) {
 	t.Helper()
 	n := 0
 	for _, st := range asList(dig(doc, "Statement")) {

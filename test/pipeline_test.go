@@ -35,7 +35,7 @@ func releaseOrder() []struct {
 
 // inPipeline is how the pipeline template refers to a token, including one
 // of an environment stack (a cross-stack reference).
-func inPipeline(token interface{}) interface{} {
+func inPipeline(token any) any {
 	return app.System.Pipeline.Resolve(token)
 }
 
@@ -49,8 +49,8 @@ func deploymentGroup(t *testing.T, s bluegreen.Service) codedeploy.IEcsDeploymen
 	return r.DeploymentGroup()
 }
 
-func statement(m map[string]interface{}) assertions.Matcher {
-	return obj(map[string]interface{}{"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(m))})})
+func statement(m map[string]any) assertions.Matcher {
+	return obj(map[string]any{"PolicyDocument": obj(map[string]any{"Statement": arrayWith(obj(m))})})
 }
 
 // TestPipelineRequirements proves every property the pipeline stack must
@@ -63,10 +63,10 @@ func TestPipelineRequirements(t *testing.T) {
 	topic := inPipeline(p.Topic().TopicArn())
 	connection := inPipeline(p.ConnectionArn())
 	reqs := []requirement{
-		{"source: GitHub through CodeConnections, on the configured repository and branch", "AWS::CodePipeline::Pipeline", obj(map[string]interface{}{
-			"Stages": arrayWith(obj(map[string]interface{}{"Name": delivery.SourceStageName, "Actions": []interface{}{obj(map[string]interface{}{
-				"ActionTypeId": obj(map[string]interface{}{"Category": "Source", "Owner": "AWS", "Provider": "CodeStarSourceConnection"}),
-				"Configuration": obj(map[string]interface{}{
+		{"source: GitHub through CodeConnections, on the configured repository and branch", "AWS::CodePipeline::Pipeline", obj(map[string]any{
+			"Stages": arrayWith(obj(map[string]any{"Name": delivery.SourceStageName, "Actions": []any{obj(map[string]any{
+				"ActionTypeId": obj(map[string]any{"Category": "Source", "Owner": "AWS", "Provider": "CodeStarSourceConnection"}),
+				"Configuration": obj(map[string]any{
 					"ConnectionArn":    connection,
 					"FullRepositoryId": cfg.GitHubOwner + "/" + cfg.GitHubRepo,
 					"BranchName":       cfg.GitHubBranch,
@@ -74,119 +74,119 @@ func TestPipelineRequirements(t *testing.T) {
 				"Namespace": delivery.SourceVariablesNamespace,
 			})}})),
 		})},
-		{"no connection ARN configured: a GitHub connection named with the prefix is created", "AWS::CodeConnections::Connection", obj(map[string]interface{}{
+		{"no connection ARN configured: a GitHub connection named with the prefix is created", "AWS::CodeConnections::Connection", obj(map[string]any{
 			"ConnectionName": prefix, "ProviderType": "GitHub",
 		})},
-		{"pipeline V2 named with the prefix, started by pushes to the configured branch", "AWS::CodePipeline::Pipeline", obj(map[string]interface{}{
+		{"pipeline V2 named with the prefix, started by pushes to the configured branch", "AWS::CodePipeline::Pipeline", obj(map[string]any{
 			"Name": prefix, "PipelineType": "V2",
-			"Triggers": []interface{}{map[string]interface{}{
+			"Triggers": []any{map[string]any{
 				"ProviderType": "CodeStarSourceConnection",
-				"GitConfiguration": map[string]interface{}{
+				"GitConfiguration": map[string]any{
 					"SourceActionName": "GitHub",
-					"Push":             []interface{}{map[string]interface{}{"Branches": map[string]interface{}{"Includes": []interface{}{cfg.GitHubBranch}}}},
+					"Push":             []any{map[string]any{"Branches": map[string]any{"Includes": []any{cfg.GitHubBranch}}}},
 				},
 			}},
 		})},
-		{"artifacts stored in our bucket, encrypted with our key", "AWS::CodePipeline::Pipeline", obj(map[string]interface{}{
-			"ArtifactStore": obj(map[string]interface{}{
+		{"artifacts stored in our bucket, encrypted with our key", "AWS::CodePipeline::Pipeline", obj(map[string]any{
+			"ArtifactStore": obj(map[string]any{
 				"Type": "S3", "Location": inPipeline(p.ArtifactBucket().BucketName()),
-				"EncryptionKey": map[string]interface{}{"Id": key, "Type": "KMS"},
+				"EncryptionKey": map[string]any{"Id": key, "Type": "KMS"},
 			}),
 		})},
 		// ACLs disabled, as on every bucket: TestEveryBucketDisablesAcls.
-		{"artifact bucket: versioned, KMS with our key, public access blocked, lifecycle", "AWS::S3::Bucket", obj(map[string]interface{}{
-			"VersioningConfiguration": map[string]interface{}{"Status": "Enabled"},
-			"BucketEncryption": obj(map[string]interface{}{"ServerSideEncryptionConfiguration": []interface{}{obj(map[string]interface{}{
-				"ServerSideEncryptionByDefault": map[string]interface{}{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+		{"artifact bucket: versioned, KMS with our key, public access blocked, lifecycle", "AWS::S3::Bucket", obj(map[string]any{
+			"VersioningConfiguration": map[string]any{"Status": "Enabled"},
+			"BucketEncryption": obj(map[string]any{"ServerSideEncryptionConfiguration": []any{obj(map[string]any{
+				"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
 			})}}),
-			"PublicAccessBlockConfiguration": map[string]interface{}{
+			"PublicAccessBlockConfiguration": map[string]any{
 				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
 			},
-			"LifecycleConfiguration": map[string]interface{}{"Rules": []interface{}{obj(map[string]interface{}{
+			"LifecycleConfiguration": map[string]any{"Rules": []any{obj(map[string]any{
 				"Status":                         "Enabled",
 				"ExpirationInDays":               90,
-				"NoncurrentVersionExpiration":    map[string]interface{}{"NoncurrentDays": 30},
-				"AbortIncompleteMultipartUpload": map[string]interface{}{"DaysAfterInitiation": 7},
+				"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": 30},
+				"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 7},
 			})}},
 		})},
-		{"artifact bucket accepts TLS requests only", "AWS::S3::BucketPolicy", statement(map[string]interface{}{
-			"Effect": "Deny", "Principal": map[string]interface{}{"AWS": "*"}, "Action": "s3:*",
-			"Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
+		{"artifact bucket accepts TLS requests only", "AWS::S3::BucketPolicy", statement(map[string]any{
+			"Effect": "Deny", "Principal": map[string]any{"AWS": "*"}, "Action": "s3:*",
+			"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
 		})},
-		{"customer-managed key with rotation", "AWS::KMS::Key", obj(map[string]interface{}{"EnableKeyRotation": true})},
-		{"key alias names the pipeline", "AWS::KMS::Alias", obj(map[string]interface{}{
+		{"customer-managed key with rotation", "AWS::KMS::Key", obj(map[string]any{"EnableKeyRotation": true})},
+		{"key alias names the pipeline", "AWS::KMS::Alias", obj(map[string]any{
 			"AliasName": "alias/" + prefix + "-pipeline", "TargetKeyId": key,
 		})},
-		{"repository: named with the prefix, scan on push, immutable tags, KMS with our key", "AWS::ECR::Repository", obj(map[string]interface{}{
+		{"repository: named with the prefix, scan on push, immutable tags, KMS with our key", "AWS::ECR::Repository", obj(map[string]any{
 			"RepositoryName":             prefix,
-			"ImageScanningConfiguration": map[string]interface{}{"ScanOnPush": true},
+			"ImageScanningConfiguration": map[string]any{"ScanOnPush": true},
 			"ImageTagMutability":         "IMMUTABLE",
-			"EncryptionConfiguration":    map[string]interface{}{"EncryptionType": "KMS", "KmsKey": key},
+			"EncryptionConfiguration":    map[string]any{"EncryptionType": "KMS", "KmsKey": key},
 		})},
-		{"repository lifecycle: untagged images expire after 7 days; the last 10 released to each environment, production's first, then the last 50 of any tag are kept", "AWS::ECR::Repository", obj(map[string]interface{}{
-			"LifecyclePolicy": obj(map[string]interface{}{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]interface{}{
-				"rules": []interface{}{
-					obj(map[string]interface{}{"rulePriority": 1, "selection": obj(map[string]interface{}{"tagStatus": "untagged", "countType": "sinceImagePushed", "countNumber": 7, "countUnit": "days"})}),
-					obj(map[string]interface{}{"rulePriority": 2, "selection": obj(map[string]interface{}{"tagStatus": "tagged", "tagPrefixList": []interface{}{delivery.ImageTagPrefix(cfg.Production.Name)}, "countType": "imageCountMoreThan", "countNumber": 10})}),
-					obj(map[string]interface{}{"rulePriority": 3, "selection": obj(map[string]interface{}{"tagStatus": "tagged", "tagPrefixList": []interface{}{delivery.ImageTagPrefix(cfg.Staging.Name)}, "countType": "imageCountMoreThan", "countNumber": 10})}),
-					obj(map[string]interface{}{"rulePriority": 4, "selection": obj(map[string]interface{}{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50})}),
+		{"repository lifecycle: untagged images expire after 7 days; the last 10 released to each environment, production's first, then the last 50 of any tag are kept", "AWS::ECR::Repository", obj(map[string]any{
+			"LifecyclePolicy": obj(map[string]any{"LifecyclePolicyText": assertions.Match_SerializedJson(obj(map[string]any{
+				"rules": []any{
+					obj(map[string]any{"rulePriority": 1, "selection": obj(map[string]any{"tagStatus": "untagged", "countType": "sinceImagePushed", "countNumber": 7, "countUnit": "days"})}),
+					obj(map[string]any{"rulePriority": 2, "selection": obj(map[string]any{"tagStatus": "tagged", "tagPrefixList": []any{delivery.ImageTagPrefix(cfg.Production.Name)}, "countType": "imageCountMoreThan", "countNumber": 10})}),
+					obj(map[string]any{"rulePriority": 3, "selection": obj(map[string]any{"tagStatus": "tagged", "tagPrefixList": []any{delivery.ImageTagPrefix(cfg.Staging.Name)}, "countType": "imageCountMoreThan", "countNumber": 10})}),
+					obj(map[string]any{"rulePriority": 4, "selection": obj(map[string]any{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50})}),
 				},
 			}))}),
 		})},
-		{"render project may read, look up and tag images of the repository only", "AWS::IAM::Policy", obj(map[string]interface{}{
-			"Roles": []interface{}{inPipeline(p.RenderProject().Role().RoleName())},
-			"PolicyDocument": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
-				"Action":   []interface{}{"ecr:BatchGetImage", "ecr:DescribeImages", "ecr:PutImage"},
+		{"render project may read, look up and tag images of the repository only", "AWS::IAM::Policy", obj(map[string]any{
+			"Roles": []any{inPipeline(p.RenderProject().Role().RoleName())},
+			"PolicyDocument": obj(map[string]any{"Statement": arrayWith(obj(map[string]any{
+				"Action":   []any{"ecr:BatchGetImage", "ecr:DescribeImages", "ecr:PutImage"},
 				"Resource": inPipeline(p.Repository().RepositoryArn()),
 			}))}),
 		})},
-		{"render project: unprivileged, small, encrypted with our key, logs kept a year", "AWS::CodeBuild::Project", obj(map[string]interface{}{
+		{"render project: unprivileged, small, encrypted with our key, logs kept a year", "AWS::CodeBuild::Project", obj(map[string]any{
 			"Name":          prefix + "-render",
-			"Environment":   obj(map[string]interface{}{"ComputeType": "BUILD_GENERAL1_SMALL", "PrivilegedMode": false}),
+			"Environment":   obj(map[string]any{"ComputeType": "BUILD_GENERAL1_SMALL", "PrivilegedMode": false}),
 			"EncryptionKey": key,
-			"LogsConfig": map[string]interface{}{"CloudWatchLogs": map[string]interface{}{
+			"LogsConfig": map[string]any{"CloudWatchLogs": map[string]any{
 				"Status": "ENABLED", "GroupName": inPipeline(p.RenderLogGroup().LogGroupName()),
 			}},
 		})},
-		{"build: privileged standard 7.0 image, small, encrypted with our key, Docker layer cache", "AWS::CodeBuild::Project", obj(map[string]interface{}{
+		{"build: privileged standard 7.0 image, small, encrypted with our key, Docker layer cache", "AWS::CodeBuild::Project", obj(map[string]any{
 			"Name": prefix + "-build",
-			"Environment": obj(map[string]interface{}{
+			"Environment": obj(map[string]any{
 				"Image": "aws/codebuild/standard:7.0", "ComputeType": "BUILD_GENERAL1_SMALL", "PrivilegedMode": true, "Type": "LINUX_CONTAINER",
 			}),
 			"EncryptionKey": key,
-			"Cache":         map[string]interface{}{"Type": "LOCAL", "Modes": []interface{}{"LOCAL_DOCKER_LAYER_CACHE"}},
-			"LogsConfig": map[string]interface{}{"CloudWatchLogs": map[string]interface{}{
+			"Cache":         map[string]any{"Type": "LOCAL", "Modes": []any{"LOCAL_DOCKER_LAYER_CACHE"}},
+			"LogsConfig": map[string]any{"CloudWatchLogs": map[string]any{
 				"Status": "ENABLED", "GroupName": inPipeline(p.BuildLogGroup().LogGroupName()),
 			}},
 		})},
 		// Build logs are kept for a year: TestEveryLogGroupHasRetention.
-		{"build pushes to the repository", "AWS::IAM::Policy", statement(map[string]interface{}{
+		{"build pushes to the repository", "AWS::IAM::Policy", statement(map[string]any{
 			"Action":   arrayWith("ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"),
 			"Resource": inPipeline(p.Repository().RepositoryArn()),
 		})},
-		{"topic: named with the prefix, encrypted with our key", "AWS::SNS::Topic", obj(map[string]interface{}{
+		{"topic: named with the prefix, encrypted with our key", "AWS::SNS::Topic", obj(map[string]any{
 			"TopicName": prefix + "-releases", "KmsMasterKeyId": key,
 		})},
-		{"topic accepts TLS publishing only", "AWS::SNS::TopicPolicy", statement(map[string]interface{}{
+		{"topic accepts TLS publishing only", "AWS::SNS::TopicPolicy", statement(map[string]any{
 			"Effect": "Deny", "Action": "sns:Publish",
-			"Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
+			"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
 		})},
 		// How they get there, and only theirs: notifications_test.go.
-		{"failed executions are announced on the topic, by a rule named with the prefix", "AWS::Events::Rule", obj(map[string]interface{}{
+		{"failed executions are announced on the topic, by a rule named with the prefix", "AWS::Events::Rule", obj(map[string]any{
 			"Name": prefix + "-failures",
-			"EventPattern": obj(map[string]interface{}{
-				"source":      []interface{}{"aws.codepipeline"},
-				"detail-type": []interface{}{"CodePipeline Pipeline Execution State Change"},
-				"detail":      map[string]interface{}{"state": []interface{}{"FAILED"}},
+			"EventPattern": obj(map[string]any{
+				"source":      []any{"aws.codepipeline"},
+				"detail-type": []any{"CodePipeline Pipeline Execution State Change"},
+				"detail":      map[string]any{"state": []any{"FAILED"}},
 			}),
-			"Targets": []interface{}{obj(map[string]interface{}{"Arn": topic})},
+			"Targets": []any{obj(map[string]any{"Arn": topic})},
 		})},
-		{"approval before production is announced on the topic and links to staging", "AWS::CodePipeline::Pipeline", obj(map[string]interface{}{
-			"Stages": arrayWith(obj(map[string]interface{}{
+		{"approval before production is announced on the topic and links to staging", "AWS::CodePipeline::Pipeline", obj(map[string]any{
+			"Stages": arrayWith(obj(map[string]any{
 				"Name": delivery.ApprovalStageName(cfg.Production.Name),
-				"Actions": []interface{}{obj(map[string]interface{}{
-					"ActionTypeId": obj(map[string]interface{}{"Category": "Approval", "Provider": "Manual"}),
-					"Configuration": obj(map[string]interface{}{
+				"Actions": []any{obj(map[string]any{
+					"ActionTypeId": obj(map[string]any{"Category": "Approval", "Provider": "Manual"}),
+					"Configuration": obj(map[string]any{
 						"NotificationArn":    topic,
 						"ExternalEntityLink": inPipeline(app.System.Staging.Service.ProductionUrl()),
 					}),
@@ -198,27 +198,27 @@ func TestPipelineRequirements(t *testing.T) {
 		svc := env.service
 		names := l1Names(t, svc)
 		reqs = append(reqs,
-			requirement{env.name + ": execution role may pull from the repository", "AWS::ECR::Repository", obj(map[string]interface{}{
-				"RepositoryPolicyText": obj(map[string]interface{}{"Statement": arrayWith(obj(map[string]interface{}{
+			requirement{env.name + ": execution role may pull from the repository", "AWS::ECR::Repository", obj(map[string]any{
+				"RepositoryPolicyText": obj(map[string]any{"Statement": arrayWith(obj(map[string]any{
 					"Effect":    "Allow",
-					"Principal": map[string]interface{}{"AWS": envArn(svc, "iam", "role", names.executionRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME)},
-					"Action":    []interface{}{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
+					"Principal": map[string]any{"AWS": envArn(svc, "iam", "role", names.executionRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME)},
+					"Action":    []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
 				}))}),
 			})},
-			requirement{env.name + ": deploy role passes only the service's task and execution roles, only to ECS tasks", "AWS::IAM::Policy", statement(map[string]interface{}{
+			requirement{env.name + ": deploy role passes only the service's task and execution roles, only to ECS tasks", "AWS::IAM::Policy", statement(map[string]any{
 				"Action": "iam:PassRole",
-				"Resource": assertions.Match_ArrayEquals(&[]interface{}{
+				"Resource": assertions.Match_ArrayEquals(&[]any{
 					envArn(svc, "iam", "role", names.executionRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME),
 					envArn(svc, "iam", "role", names.taskRole, awscdk.ArnFormat_SLASH_RESOURCE_NAME),
 				}),
-				"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+				"Condition": map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
 			})},
-			requirement{env.name + ": deploy role registers task definitions of the service's family only", "AWS::IAM::Policy", statement(map[string]interface{}{
-				"Action":   []interface{}{"ecs:RegisterTaskDefinition", "ecs:TagResource"},
+			requirement{env.name + ": deploy role registers task definitions of the service's family only", "AWS::IAM::Policy", statement(map[string]any{
+				"Action":   []any{"ecs:RegisterTaskDefinition", "ecs:TagResource"},
 				"Resource": envArn(svc, "ecs", "task-definition", names.family+":*", awscdk.ArnFormat_SLASH_RESOURCE_NAME),
 			})},
-			requirement{env.name + ": deploy role creates deployments in the service's deployment group only", "AWS::IAM::Policy", statement(map[string]interface{}{
-				"Action":   []interface{}{"codedeploy:CreateDeployment", "codedeploy:GetDeployment"},
+			requirement{env.name + ": deploy role creates deployments in the service's deployment group only", "AWS::IAM::Policy", statement(map[string]any{
+				"Action":   []any{"codedeploy:CreateDeployment", "codedeploy:GetDeployment"},
 				"Resource": envArn(svc, "codedeploy", "deploymentgroup", names.application+"/"+names.group, awscdk.ArnFormat_COLON_RESOURCE_NAME),
 			})},
 		)
@@ -228,7 +228,7 @@ func TestPipelineRequirements(t *testing.T) {
 
 // envArn is an ARN in an environment stack's partition, account and region,
 // as the pipeline template writes it.
-func envArn(svc bluegreen.Service, service, resource, name string, format awscdk.ArnFormat) interface{} {
+func envArn(svc bluegreen.Service, service, resource, name string, format awscdk.ArnFormat) any {
 	c := &awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource), ResourceName: jsii.String(name), ArnFormat: format}
 	if service == "iam" {
 		c.Region = jsii.String("")
@@ -237,12 +237,12 @@ func envArn(svc bluegreen.Service, service, resource, name string, format awscdk
 }
 
 // stages returns the pipeline's stages as synthesized.
-func stages(t *testing.T) []map[string]interface{} {
+func stages(t *testing.T) []map[string]any {
 	t.Helper()
-	var out []map[string]interface{}
+	var out []map[string]any
 	for _, pl := range resources(t, pipelineID, "AWS::CodePipeline::Pipeline") {
-		for _, s := range dig(pl, "Properties", "Stages").([]interface{}) {
-			out = append(out, s.(map[string]interface{}))
+		for _, s := range dig(pl, "Properties", "Stages").([]any) {
+			out = append(out, s.(map[string]any))
 		}
 	}
 	return out
@@ -325,7 +325,7 @@ func TestPipelineDeploysAfterEnvironments(t *testing.T) {
 // TestConnectionOutput proves that the created connection's ARN is an
 // output that tells the one console step that activates it.
 func TestConnectionOutput(t *testing.T) {
-	outputs := *template(t, pipelineID).FindOutputs(jsii.String("*"), map[string]interface{}{
+	outputs := *template(t, pipelineID).FindOutputs(jsii.String("*"), map[string]any{
 		"Value": inPipeline(app.System.Pipeline.Pipeline.Connection().AttrConnectionArn()),
 	})
 	if len(outputs) != 1 {
@@ -346,14 +346,14 @@ func TestConfiguredConnectionIsUsed(t *testing.T) {
 	tpl := assertions.Template_FromStack(changedApp().Stack(pipelineID), nil)
 	check(t, func() { tpl.ResourceCountIs(jsii.String("AWS::CodeConnections::Connection"), jsii.Number(0)) })
 	check(t, func() {
-		tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), obj(map[string]interface{}{
-			"Stages": arrayWith(obj(map[string]interface{}{"Name": delivery.SourceStageName, "Actions": []interface{}{obj(map[string]interface{}{
-				"Configuration": obj(map[string]interface{}{"ConnectionArn": arn}),
+		tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), obj(map[string]any{
+			"Stages": arrayWith(obj(map[string]any{"Name": delivery.SourceStageName, "Actions": []any{obj(map[string]any{
+				"Configuration": obj(map[string]any{"ConnectionArn": arn}),
 			})}})),
 		}))
 	})
 	check(t, func() {
-		tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), statement(map[string]interface{}{
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), statement(map[string]any{
 			"Action": arrayWith("codestar-connections:UseConnection"), "Resource": arn,
 		}))
 	})

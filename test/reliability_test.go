@@ -87,7 +87,7 @@ func TestLoadBalancerDeletionProtection(t *testing.T) {
 		{"construct, RemovalPolicy DESTROY", svc.tpl, "tls-svc", false},
 	} {
 		t.Run(c.what, func(t *testing.T) {
-			var lb map[string]interface{}
+			var lb map[string]any
 			for logical, r := range templateResources(t, c.tpl) {
 				if r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer" && dig(r, "Properties", "Name") == c.name {
 					if lb != nil {
@@ -193,7 +193,7 @@ func TestDeploymentGroupsRollBackOnAlarms(t *testing.T) {
 
 				prefix := app.Config.ResourcePrefix(env)
 				for _, color := range []string{"blue", "green"} {
-					tgID := logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": prefix + "-" + color})
+					tgID := logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]any{"Name": prefix + "-" + color})
 					for metric, stat := range map[string]string{"HTTPCode_Target_5XX_Count": "Sum", "UnHealthyHostCount": "Maximum"} {
 						found := false
 						for alarmID, a := range alarms {
@@ -257,9 +257,9 @@ func TestTeardownEmptiesLogBucketsAfterTheirWriters(t *testing.T) {
 	for logical, r := range resources(t, "Staging", "Custom::S3AutoDeleteObjects") {
 		emptying[fmt.Sprint(dig(r, "Properties", "BucketName", "Ref"))] = logical
 	}
-	accessLogs := logicalID(t, "Staging", "AWS::S3::Bucket", map[string]interface{}{
-		"LoggingConfiguration": map[string]interface{}{"DestinationBucketName": assertions.Match_AnyValue()},
-		"BucketEncryption":     obj(map[string]interface{}{"ServerSideEncryptionConfiguration": arrayWith(obj(map[string]interface{}{"ServerSideEncryptionByDefault": map[string]interface{}{"SSEAlgorithm": "AES256"}}))}),
+	accessLogs := logicalID(t, "Staging", "AWS::S3::Bucket", map[string]any{
+		"LoggingConfiguration": map[string]any{"DestinationBucketName": assertions.Match_AnyValue()},
+		"BucketEncryption":     obj(map[string]any{"ServerSideEncryptionConfiguration": arrayWith(obj(map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}))}),
 	})
 	serverLogs := fmt.Sprint(dig(res[accessLogs], "Properties", "LoggingConfiguration", "DestinationBucketName", "Ref"))
 	alb := logicalID(t, "Staging", "AWS::ElasticLoadBalancingV2::LoadBalancer", nil)

@@ -23,115 +23,115 @@ func TestEnvironmentRequirements(t *testing.T) {
 	for id, env := range environments() {
 		prefix := app.Config.ResourcePrefix(env)
 		reqs := []requirement{
-			{"load balancer is internet-facing in public subnets, named with the suffix", "AWS::ElasticLoadBalancingV2::LoadBalancer", obj(map[string]interface{}{
+			{"load balancer is internet-facing in public subnets, named with the suffix", "AWS::ElasticLoadBalancingV2::LoadBalancer", obj(map[string]any{
 				"Scheme": "internet-facing", "Type": "application", "Name": prefix,
 			})},
-			{"production listener on port 80 forwards to the blue target group", "AWS::ElasticLoadBalancingV2::Listener", obj(map[string]interface{}{
+			{"production listener on port 80 forwards to the blue target group", "AWS::ElasticLoadBalancingV2::Listener", obj(map[string]any{
 				"Port": 80, "Protocol": "HTTP",
-				"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward", "TargetGroupArn": refTo(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", prefix+"-blue")})},
+				"DefaultActions": []any{obj(map[string]any{"Type": "forward", "TargetGroupArn": refTo(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", prefix+"-blue")})},
 			})},
-			{"test listener on its own port forwards to the green target group", "AWS::ElasticLoadBalancingV2::Listener", obj(map[string]interface{}{
+			{"test listener on its own port forwards to the green target group", "AWS::ElasticLoadBalancingV2::Listener", obj(map[string]any{
 				"Port": env.TestListenerPort, "Protocol": "HTTP",
-				"DefaultActions": []interface{}{obj(map[string]interface{}{"Type": "forward", "TargetGroupArn": refTo(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", prefix+"-green")})},
+				"DefaultActions": []any{obj(map[string]any{"Type": "forward", "TargetGroupArn": refTo(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", prefix+"-green")})},
 			})},
-			{"production port open to the internet", "AWS::EC2::SecurityGroup", obj(map[string]interface{}{
-				"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{"CidrIp": "0.0.0.0/0", "FromPort": 80, "ToPort": 80, "IpProtocol": "tcp"})),
+			{"production port open to the internet", "AWS::EC2::SecurityGroup", obj(map[string]any{
+				"SecurityGroupIngress": arrayWith(obj(map[string]any{"CidrIp": "0.0.0.0/0", "FromPort": 80, "ToPort": 80, "IpProtocol": "tcp"})),
 			})},
-			{"test port open only to the VPC's own range by default", "AWS::EC2::SecurityGroup", obj(map[string]interface{}{
-				"SecurityGroupIngress": arrayWith(obj(map[string]interface{}{
-					"CidrIp":   map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(t, id, "AWS::EC2::VPC", nil), "CidrBlock"}},
+			{"test port open only to the VPC's own range by default", "AWS::EC2::SecurityGroup", obj(map[string]any{
+				"SecurityGroupIngress": arrayWith(obj(map[string]any{
+					"CidrIp":   map[string]any{"Fn::GetAtt": []any{logicalID(t, id, "AWS::EC2::VPC", nil), "CidrBlock"}},
 					"FromPort": env.TestListenerPort, "ToPort": env.TestListenerPort,
 				})),
 			})},
-			{"blue target group: IP targets, health check on the configured path", "AWS::ElasticLoadBalancingV2::TargetGroup", obj(map[string]interface{}{
+			{"blue target group: IP targets, health check on the configured path", "AWS::ElasticLoadBalancingV2::TargetGroup", obj(map[string]any{
 				"Name": prefix + "-blue", "TargetType": "ip", "Port": env.ContainerPort, "Protocol": "HTTP", "HealthCheckPath": env.HealthCheckPath,
 			})},
-			{"green target group: IP targets, health check on the configured path", "AWS::ElasticLoadBalancingV2::TargetGroup", obj(map[string]interface{}{
+			{"green target group: IP targets, health check on the configured path", "AWS::ElasticLoadBalancingV2::TargetGroup", obj(map[string]any{
 				"Name": prefix + "-green", "TargetType": "ip", "Port": env.ContainerPort, "Protocol": "HTTP", "HealthCheckPath": env.HealthCheckPath,
 			})},
-			{"cluster with Container Insights", "AWS::ECS::Cluster", obj(map[string]interface{}{
+			{"cluster with Container Insights", "AWS::ECS::Cluster", obj(map[string]any{
 				"ClusterName":     prefix,
-				"ClusterSettings": arrayWith(map[string]interface{}{"Name": "containerInsights", "Value": "enabled"}),
+				"ClusterSettings": arrayWith(map[string]any{"Name": "containerInsights", "Value": "enabled"}),
 			})},
-			{"Fargate task definition with the configured size, placeholder image and logs", "AWS::ECS::TaskDefinition", obj(map[string]interface{}{
+			{"Fargate task definition with the configured size, placeholder image and logs", "AWS::ECS::TaskDefinition", obj(map[string]any{
 				"Family": prefix, "Cpu": fmt.Sprint(env.TaskCpu), "Memory": fmt.Sprint(env.TaskMemoryMiB),
-				"NetworkMode": "awsvpc", "RequiresCompatibilities": []interface{}{"FARGATE"},
-				"ContainerDefinitions": []interface{}{obj(map[string]interface{}{
+				"NetworkMode": "awsvpc", "RequiresCompatibilities": []any{"FARGATE"},
+				"ContainerDefinitions": []any{obj(map[string]any{
 					"Name": "app", "Image": env.PlaceholderImage, "Essential": true,
-					"PortMappings":     []interface{}{obj(map[string]interface{}{"ContainerPort": env.ContainerPort, "Protocol": "tcp"})},
-					"LogConfiguration": obj(map[string]interface{}{"LogDriver": "awslogs"}),
+					"PortMappings":     []any{obj(map[string]any{"ContainerPort": env.ContainerPort, "Protocol": "tcp"})},
+					"LogConfiguration": obj(map[string]any{"LogDriver": "awslogs"}),
 				})},
 			})},
 			// Its retention: TestEveryLogGroupHasRetention.
-			{"container log group named for the service", "AWS::Logs::LogGroup", obj(map[string]interface{}{
+			{"container log group named for the service", "AWS::Logs::LogGroup", obj(map[string]any{
 				"LogGroupName": "/ecs/" + prefix,
 			})},
-			{"Fargate service in private subnets under the CODE_DEPLOY controller", "AWS::ECS::Service", obj(map[string]interface{}{
+			{"Fargate service in private subnets under the CODE_DEPLOY controller", "AWS::ECS::Service", obj(map[string]any{
 				"ServiceName": prefix, "LaunchType": "FARGATE",
 				// No DesiredCount: TestScalableTargetOwnsTheTaskCount.
-				"DeploymentController": map[string]interface{}{"Type": "CODE_DEPLOY"},
-				"NetworkConfiguration": obj(map[string]interface{}{"AwsvpcConfiguration": obj(map[string]interface{}{"AssignPublicIp": "DISABLED"})}),
-				"LoadBalancers":        []interface{}{obj(map[string]interface{}{"ContainerName": "app", "ContainerPort": env.ContainerPort})},
+				"DeploymentController": map[string]any{"Type": "CODE_DEPLOY"},
+				"NetworkConfiguration": obj(map[string]any{"AwsvpcConfiguration": obj(map[string]any{"AssignPublicIp": "DISABLED"})}),
+				"LoadBalancers":        []any{obj(map[string]any{"ContainerName": "app", "ContainerPort": env.ContainerPort})},
 			})},
-			{"Application Auto Scaling owns the task count, between the configured bounds, with its service-linked role", "AWS::ApplicationAutoScaling::ScalableTarget", obj(map[string]interface{}{
+			{"Application Auto Scaling owns the task count, between the configured bounds, with its service-linked role", "AWS::ApplicationAutoScaling::ScalableTarget", obj(map[string]any{
 				"ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount",
 				"MinCapacity": env.MinCapacity, "MaxCapacity": env.MaxCapacity, "RoleARN": assertions.Match_Absent(),
 			})},
-			{"target tracking on the service's average CPU", "AWS::ApplicationAutoScaling::ScalingPolicy", obj(map[string]interface{}{
+			{"target tracking on the service's average CPU", "AWS::ApplicationAutoScaling::ScalingPolicy", obj(map[string]any{
 				"PolicyName": prefix + "-cpu", "PolicyType": "TargetTrackingScaling",
-				"TargetTrackingScalingPolicyConfiguration": obj(map[string]interface{}{
+				"TargetTrackingScalingPolicyConfiguration": obj(map[string]any{
 					"TargetValue":                   env.CpuTargetPercent,
-					"PredefinedMetricSpecification": map[string]interface{}{"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+					"PredefinedMetricSpecification": map[string]any{"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
 				}),
 			})},
-			{"target tracking on requests per healthy task summed over both target groups", "AWS::ApplicationAutoScaling::ScalingPolicy", obj(map[string]interface{}{
+			{"target tracking on requests per healthy task summed over both target groups", "AWS::ApplicationAutoScaling::ScalingPolicy", obj(map[string]any{
 				"PolicyName": prefix + "-requests", "PolicyType": "TargetTrackingScaling",
-				"TargetTrackingScalingPolicyConfiguration": obj(map[string]interface{}{
+				"TargetTrackingScalingPolicyConfiguration": obj(map[string]any{
 					"TargetValue": env.RequestsPerTask,
-					"CustomizedMetricSpecification": map[string]interface{}{"Metrics": arrayWith(
+					"CustomizedMetricSpecification": map[string]any{"Metrics": arrayWith(
 						requestMetric(t, id, "requestsblue", "RequestCount", "Sum", prefix+"-blue"),
 						requestMetric(t, id, "requestsgreen", "RequestCount", "Sum", prefix+"-green"),
 						requestMetric(t, id, "healthyblue", "HealthyHostCount", "Average", prefix+"-blue"),
 						requestMetric(t, id, "healthygreen", "HealthyHostCount", "Average", prefix+"-green"),
-						obj(map[string]interface{}{
+						obj(map[string]any{
 							"Expression": "(FILL(requestsblue, 0) + FILL(requestsgreen, 0)) / (FILL(healthyblue, 0) + FILL(healthygreen, 0))",
 							"ReturnData": true,
 						}),
 					)},
 				}),
 			})},
-			{"service names its task definition by family, so stack updates never fight CodeDeploy", "AWS::ECS::Service", obj(map[string]interface{}{
+			{"service names its task definition by family, so stack updates never fight CodeDeploy", "AWS::ECS::Service", obj(map[string]any{
 				"TaskDefinition": prefix,
 			})},
-			{"service security group admits only the load balancer, on the container port", "AWS::EC2::SecurityGroupIngress", obj(map[string]interface{}{
+			{"service security group admits only the load balancer, on the container port", "AWS::EC2::SecurityGroupIngress", obj(map[string]any{
 				"IpProtocol": "tcp", "FromPort": env.ContainerPort, "ToPort": env.ContainerPort,
-				"SourceSecurityGroupId": assertions.Match_ObjectLike(&map[string]interface{}{"Fn::GetAtt": assertions.Match_AnyValue()}),
+				"SourceSecurityGroupId": assertions.Match_ObjectLike(&map[string]any{"Fn::GetAtt": assertions.Match_AnyValue()}),
 			})},
-			{"CodeDeploy ECS application", "AWS::CodeDeploy::Application", obj(map[string]interface{}{
+			{"CodeDeploy ECS application", "AWS::CodeDeploy::Application", obj(map[string]any{
 				"ApplicationName": prefix, "ComputePlatform": "ECS",
 			})},
-			{"deployment group: both target groups, production and test routes, configured traffic shifting", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{
+			{"deployment group: both target groups, production and test routes, configured traffic shifting", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]any{
 				"DeploymentGroupName":  prefix,
 				"DeploymentConfigName": env.DeploymentConfig,
-				"DeploymentStyle":      map[string]interface{}{"DeploymentOption": "WITH_TRAFFIC_CONTROL", "DeploymentType": "BLUE_GREEN"},
-				"LoadBalancerInfo": map[string]interface{}{"TargetGroupPairInfoList": []interface{}{obj(map[string]interface{}{
-					"TargetGroups": []interface{}{
-						obj(map[string]interface{}{"Name": assertions.Match_AnyValue()}),
-						obj(map[string]interface{}{"Name": assertions.Match_AnyValue()}),
+				"DeploymentStyle":      map[string]any{"DeploymentOption": "WITH_TRAFFIC_CONTROL", "DeploymentType": "BLUE_GREEN"},
+				"LoadBalancerInfo": map[string]any{"TargetGroupPairInfoList": []any{obj(map[string]any{
+					"TargetGroups": []any{
+						obj(map[string]any{"Name": assertions.Match_AnyValue()}),
+						obj(map[string]any{"Name": assertions.Match_AnyValue()}),
 					},
-					"ProdTrafficRoute": obj(map[string]interface{}{"ListenerArns": assertions.Match_AnyValue()}),
-					"TestTrafficRoute": obj(map[string]interface{}{"ListenerArns": assertions.Match_AnyValue()}),
+					"ProdTrafficRoute": obj(map[string]any{"ListenerArns": assertions.Match_AnyValue()}),
+					"TestTrafficRoute": obj(map[string]any{"ListenerArns": assertions.Match_AnyValue()}),
 				})}},
-				"BlueGreenDeploymentConfiguration": obj(map[string]interface{}{
-					"TerminateBlueInstancesOnDeploymentSuccess": obj(map[string]interface{}{
+				"BlueGreenDeploymentConfiguration": obj(map[string]any{
+					"TerminateBlueInstancesOnDeploymentSuccess": obj(map[string]any{
 						"Action": "TERMINATE", "TerminationWaitTimeInMinutes": env.TerminationWaitMinutes,
 					}),
 				}),
 			})},
-			{"VPC flow logs capture all traffic", "AWS::EC2::FlowLog", obj(map[string]interface{}{
+			{"VPC flow logs capture all traffic", "AWS::EC2::FlowLog", obj(map[string]any{
 				"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
 			})},
-			{"VPC with the configured CIDR", "AWS::EC2::VPC", obj(map[string]interface{}{"CidrBlock": env.VpcCidr})},
+			{"VPC with the configured CIDR", "AWS::EC2::VPC", obj(map[string]any{"CidrBlock": env.VpcCidr})},
 		}
 		checkRequirements(t, []string{id}, reqs)
 	}
@@ -198,16 +198,16 @@ func TestDeploymentGroupTargetGroupsAreBlueAndGreen(t *testing.T) {
 	for id, env := range environments() {
 		prefix := app.Config.ResourcePrefix(env)
 		for _, dg := range resources(t, id, "AWS::CodeDeploy::DeploymentGroup") {
-			pairs := dig(dg, "Properties", "LoadBalancerInfo", "TargetGroupPairInfoList").([]interface{})
-			groups := dig(pairs[0], "TargetGroups").([]interface{})
+			pairs := dig(dg, "Properties", "LoadBalancerInfo", "TargetGroupPairInfoList").([]any)
+			groups := dig(pairs[0], "TargetGroups").([]any)
 			var got []string
 			for _, g := range groups {
-				ref := dig(g, "Name", "Fn::GetAtt").([]interface{})
+				ref := dig(g, "Name", "Fn::GetAtt").([]any)
 				got = append(got, ref[0].(string))
 			}
 			want := []string{
-				logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": prefix + "-blue"}),
-				logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": prefix + "-green"}),
+				logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]any{"Name": prefix + "-blue"}),
+				logicalID(t, id, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]any{"Name": prefix + "-green"}),
 			}
 			if strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("%s: deployment group target groups = %v, want blue then green %v", id, got, want)
@@ -223,7 +223,7 @@ func TestDeploymentStaysOpenUntilAlarmsCanFire(t *testing.T) {
 	for id := range environments() {
 		var slowest rules.AlarmWindow
 		for _, a := range resources(t, id, "AWS::CloudWatch::Alarm") {
-			p := a["Properties"].(map[string]interface{})
+			p := a["Properties"].(map[string]any)
 			w := rules.AlarmWindow{PeriodSeconds: int(p["Period"].(float64)), EvaluationPeriods: int(p["EvaluationPeriods"].(float64))}
 			if w.DetectionSeconds() > slowest.DetectionSeconds() {
 				slowest = w
@@ -250,10 +250,10 @@ func TestDeploymentStaysOpenUntilAlarmsCanFire(t *testing.T) {
 // TestDataIsKeptWhereItMatters and TestLoadBalancerDeletionProtection.)
 func TestEnvironmentDefaults(t *testing.T) {
 	checkRequirements(t, []string{"Staging"}, []requirement{
-		{"staging shifts traffic all at once", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{"DeploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"})},
+		{"staging shifts traffic all at once", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]any{"DeploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"})},
 	})
 	checkRequirements(t, []string{"Production"}, []requirement{
-		{"production shifts 10% then the rest after 5 minutes", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]interface{}{"DeploymentConfigName": "CodeDeployDefault.ECSCanary10Percent5Minutes"})},
+		{"production shifts 10% then the rest after 5 minutes", "AWS::CodeDeploy::DeploymentGroup", obj(map[string]any{"DeploymentConfigName": "CodeDeployDefault.ECSCanary10Percent5Minutes"})},
 	})
 }
 
@@ -264,7 +264,7 @@ func TestVpcSpansTwoZones(t *testing.T) {
 		public, private := 0, 0
 		zones := map[string]bool{}
 		for _, s := range subnets {
-			p := s["Properties"].(map[string]interface{})
+			p := s["Properties"].(map[string]any)
 			zones[fmt.Sprint(p["AvailabilityZone"])] = true
 			if subnetType(p) == "Public" {
 				public++
@@ -282,7 +282,7 @@ func TestVpcSpansTwoZones(t *testing.T) {
 }
 
 // subnetType is the aws-cdk:subnet-type tag CDK puts on every subnet it creates.
-func subnetType(props map[string]interface{}) string {
+func subnetType(props map[string]any) string {
 	for _, tag := range asList(props["Tags"]) {
 		if dig(tag, "Key") == "aws-cdk:subnet-type" {
 			return fmt.Sprint(dig(tag, "Value"))
@@ -312,18 +312,18 @@ func TestUrlOutputs(t *testing.T) {
 
 // logicalID finds the one resource of a type in a stack of the app whose
 // properties contain props.
-func logicalID(t *testing.T, stackID, resourceType string, props map[string]interface{}) string {
+func logicalID(t *testing.T, stackID, resourceType string, props map[string]any) string {
 	t.Helper()
 	return logicalIDIn(t, template(t, stackID), resourceType, props)
 }
 
 // logicalIDIn finds the one resource of a type in a template whose
 // properties contain props.
-func logicalIDIn(t *testing.T, tpl assertions.Template, resourceType string, props map[string]interface{}) string {
+func logicalIDIn(t *testing.T, tpl assertions.Template, resourceType string, props map[string]any) string {
 	t.Helper()
-	var match interface{}
+	var match any
 	if props != nil {
-		match = map[string]interface{}{"Properties": obj(props)}
+		match = map[string]any{"Properties": obj(props)}
 	}
 	found := *tpl.FindResources(jsii.String(resourceType), match)
 	if len(found) != 1 {
@@ -336,27 +336,27 @@ func logicalIDIn(t *testing.T, tpl assertions.Template, resourceType string, pro
 }
 
 // refTo is a {"Ref": id} for the resource of a type with the given Name.
-func refTo(t *testing.T, stackID, resourceType, name string) map[string]interface{} {
-	return refToIn(t, template(t, stackID), resourceType, map[string]interface{}{"Name": name})
+func refTo(t *testing.T, stackID, resourceType, name string) map[string]any {
+	return refToIn(t, template(t, stackID), resourceType, map[string]any{"Name": name})
 }
 
 // refToIn is a {"Ref": id} for the one resource of a type in a template
 // whose properties contain props.
-func refToIn(t *testing.T, tpl assertions.Template, resourceType string, props map[string]interface{}) map[string]interface{} {
-	return map[string]interface{}{"Ref": logicalIDIn(t, tpl, resourceType, props)}
+func refToIn(t *testing.T, tpl assertions.Template, resourceType string, props map[string]any) map[string]any {
+	return map[string]any{"Ref": logicalIDIn(t, tpl, resourceType, props)}
 }
 
 // requestMetric matches one metric query of the request-scaling policy: an
 // ALB metric of one target group, not returned on its own.
 func requestMetric(t *testing.T, stack, id, metric, stat, group string) assertions.Matcher {
-	return obj(map[string]interface{}{
+	return obj(map[string]any{
 		"Id": id, "ReturnData": false,
-		"MetricStat": map[string]interface{}{
+		"MetricStat": map[string]any{
 			"Stat": stat,
-			"Metric": obj(map[string]interface{}{
+			"Metric": obj(map[string]any{
 				"Namespace": "AWS/ApplicationELB", "MetricName": metric,
-				"Dimensions": arrayWith(map[string]interface{}{
-					"Name": "TargetGroup", "Value": map[string]interface{}{"Fn::GetAtt": []interface{}{logicalID(t, stack, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]interface{}{"Name": group}), "TargetGroupFullName"}},
+				"Dimensions": arrayWith(map[string]any{
+					"Name": "TargetGroup", "Value": map[string]any{"Fn::GetAtt": []any{logicalID(t, stack, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]any{"Name": group}), "TargetGroupFullName"}},
 				}),
 			}),
 		},

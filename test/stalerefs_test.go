@@ -63,9 +63,9 @@ func synthesizedTemplates(t *testing.T) map[string]assertions.Template {
 
 // staleReferences returns the path to every Fn::GetStackOutput or
 // Fn::ImportValue inside v.
-func staleReferences(v interface{}, path string) []string {
+func staleReferences(v any, path string) []string {
 	var out []string
-	intrinsics(v, path, func(at, fn string, arg interface{}) {
+	intrinsics(v, path, func(at, fn string, arg any) {
 		for _, stale := range staleableFunctions {
 			if fn == stale {
 				out = append(out, fmt.Sprintf("%s: %s %s", at, fn, compact(arg)))
@@ -117,7 +117,7 @@ func TestNoPolicyDependsOnAValueThatCanGoStale(t *testing.T) {
 func TestReleaseInputsAreLiterals(t *testing.T) {
 	res := allResources(t, pipelineID)
 	var literals []string
-	addLiteral := func(where string, v interface{}) {
+	addLiteral := func(where string, v any) {
 		if str, ok := v.(string); ok {
 			literals = append(literals, str)
 			return
@@ -136,7 +136,7 @@ func TestReleaseInputsAreLiterals(t *testing.T) {
 			addLiteral(fmt.Sprintf("%s variable %v", logical, dig(v, "Name")), dig(v, "Value"))
 		}
 	}
-	deploys := map[string]map[string]interface{}{}
+	deploys := map[string]map[string]any{}
 	for _, st := range stages(t) {
 		for _, a := range asList(dig(st, "Actions")) {
 			switch dig(a, "ActionTypeId", "Provider") {
@@ -214,7 +214,7 @@ func l1Names(t *testing.T, s bluegreen.Service) physicalNames {
 func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 	w := newCfnWorld(t)
 	pipe := w.stack(pipelineID)
-	resolved := func(s *cfnStack, v interface{}) interface{} {
+	resolved := func(s *cfnStack, v any) any {
 		r, err := w.resolve(s, v)
 		if err != nil {
 			t.Fatalf("%s: %v", s.id, err)
@@ -223,8 +223,8 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 	}
 	// statements returns the resolved statements of a pipeline policy
 	// document, by Sid.
-	statements := func(doc interface{}) map[string]interface{} {
-		out := map[string]interface{}{}
+	statements := func(doc any) map[string]any {
+		out := map[string]any{}
 		for _, st := range asList(dig(resolved(pipe, doc), "Statement")) {
 			if sid, _ := dig(st, "Sid").(string); sid != "" {
 				out[sid] = st
@@ -232,7 +232,7 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 		}
 		return out
 	}
-	var repoPolicy map[string]interface{}
+	var repoPolicy map[string]any
 	for _, r := range pipe.resourcesOfType("AWS::ECR::Repository") {
 		repoPolicy = statements(dig(r, "Properties", "RepositoryPolicyText"))
 	}
@@ -244,8 +244,8 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 		group := deploymentGroup(t, svc)
 		groupProps := es.resources[logicalOf(group)]["Properties"]
 		application := w.physicalName(t, es, logicalOf(group.Application()))
-		executionRole := resolved(es, map[string]interface{}{"Fn::GetAtt": []interface{}{logicalOf(svc.ExecutionRole()), "Arn"}})
-		taskRole := resolved(es, map[string]interface{}{"Fn::GetAtt": []interface{}{logicalOf(svc.TaskRole()), "Arn"}})
+		executionRole := resolved(es, map[string]any{"Fn::GetAtt": []any{logicalOf(svc.ExecutionRole()), "Arn"}})
+		taskRole := resolved(es, map[string]any{"Fn::GetAtt": []any{logicalOf(svc.TaskRole()), "Arn"}})
 		family := resolved(es, dig(es.resources[logicalOf(svc.TaskDefinition())], "Properties", "Family"))
 
 		role := app.System.Pipeline.Pipeline.DeployRole(env.name)
@@ -253,7 +253,7 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 			t.Errorf("%s and %s share a deploy role; each environment needs its own", other, env.name)
 		}
 		deployRoles[logicalOf(role)] = env.name
-		var deploy map[string]interface{}
+		var deploy map[string]any
 		for _, pol := range pipe.resourcesOfType("AWS::IAM::Policy") {
 			for _, r := range asList(dig(pol, "Properties", "Roles")) {
 				if dig(r, "Ref") == logicalOf(role) {
@@ -263,10 +263,10 @@ func TestPipelinePoliciesNameTheEnvironmentsResources(t *testing.T) {
 		}
 		for _, c := range []struct {
 			what      string
-			got, want interface{}
+			got, want any
 		}{
 			{"repository policy: the execution role pulls", dig(repoPolicy["Pull"+strings.ToUpper(env.name)], "Principal", "AWS"), executionRole},
-			{"deploy role: iam:PassRole", dig(deploy["PassTaskRoles"], "Resource"), []interface{}{executionRole, taskRole}},
+			{"deploy role: iam:PassRole", dig(deploy["PassTaskRoles"], "Resource"), []any{executionRole, taskRole}},
 			{"deploy role: the deployment group", dig(deploy["CreateDeployment"], "Resource"), prefix + "deploymentgroup:" + application + "/" + w.physicalName(t, es, logicalOf(group))},
 			{"deploy role: the application", dig(deploy["RegisterRevision"], "Resource"), prefix + "application:" + application},
 			{"deploy role: the deployment configuration", dig(deploy["ReadDeploymentConfig"], "Resource"), prefix + "deploymentconfig:" + fmt.Sprint(resolved(es, dig(groupProps, "DeploymentConfigName")))},

@@ -121,14 +121,14 @@ func isCfnResource(c constructs.IConstruct) bool {
 }
 
 // tagKeys reads tags in either CloudFormation shape: a list of Key/Value or a map.
-func tagKeys(tags interface{}) map[string]bool {
+func tagKeys(tags any) map[string]bool {
 	keys := map[string]bool{}
 	switch v := tags.(type) {
-	case []interface{}:
+	case []any:
 		for _, tag := range v {
 			keys[fmt.Sprint(dig(tag, "Key"))] = true
 		}
-	case map[string]interface{}:
+	case map[string]any:
 		for k := range v {
 			keys[k] = true
 		}

@@ -112,7 +112,7 @@ func prefixOf(stackID string) string {
 // given role, "" if none.
 func projectOf(t *testing.T, stackID, role string) string {
 	for _, r := range resources(t, stackID, "AWS::CodeBuild::Project") {
-		if fmt.Sprint(dig(r, "Properties", "ServiceRole", "Fn::GetAtt")) == fmt.Sprint([]interface{}{role, "Arn"}) {
+		if fmt.Sprint(dig(r, "Properties", "ServiceRole", "Fn::GetAtt")) == fmt.Sprint([]any{role, "Arn"}) {
 			return fmt.Sprint(dig(r, "Properties", "Name"))
 		}
 	}

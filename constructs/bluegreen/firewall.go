@@ -45,7 +45,7 @@ func (s *service) buildFirewall(p *FirewallProps, r resolved) {
 			MetricName:               jsii.String(metric),
 		}
 	}
-	rules := []interface{}{}
+	rules := []any{}
 	for i, group := range wafManagedRuleGroups {
 		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
 			Name:     jsii.String(group),
@@ -56,7 +56,7 @@ func (s *service) buildFirewall(p *FirewallProps, r resolved) {
 				},
 			},
 			// The group's own actions apply (block what it matches).
-			OverrideAction:   &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]interface{}{}},
+			OverrideAction:   &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
 			VisibilityConfig: visibility(group),
 		})
 	}
@@ -70,14 +70,14 @@ func (s *service) buildFirewall(p *FirewallProps, r resolved) {
 				EvaluationWindowSec: jsii.Number(300),
 			},
 		},
-		Action:           &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]interface{}{}},
+		Action:           &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]any{}},
 		VisibilityConfig: visibility("RateLimitPerAddress"),
 	})
 	webAcl := awswafv2.NewCfnWebACL(this, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{
 		Name:             jsii.String(r.prefix),
 		Description:      jsii.String(fmt.Sprintf("%s: AWS managed rules and %v requests per 5 minutes per address", r.prefix, limit)),
 		Scope:            jsii.String("REGIONAL"),
-		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]interface{}{}},
+		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
 		Rules:            &rules,
 		VisibilityConfig: visibility(r.prefix),
 	})
@@ -94,7 +94,7 @@ func (s *service) buildFirewall(p *FirewallProps, r resolved) {
 	// WAF takes the log group's ARN without the ":*" that LogGroupArn ends with.
 	awswafv2.NewCfnLoggingConfiguration(this, jsii.String("WebAclLogging"), &awswafv2.CfnLoggingConfigurationProps{
 		ResourceArn:           webAcl.AttrArn(),
-		LogDestinationConfigs: &[]interface{}{logGroupArnWithoutStar(logs)},
+		LogDestinationConfigs: &[]any{logGroupArnWithoutStar(logs)},
 	})
 }
 

@@ -37,7 +37,7 @@ func ensureEcsServiceLinkedRole(scope constructs.Construct, r resolved) construc
 	call := &customresources.AwsSdkCall{
 		Service: jsii.String("IAM"),
 		Action:  jsii.String("createServiceLinkedRole"),
-		Parameters: map[string]interface{}{
+		Parameters: map[string]any{
 			"AWSServiceName": "ecs.amazonaws.com",
 			"Description":    "Lets ECS manage the network interfaces and load balancer targets of tasks",
 		},
@@ -55,8 +55,8 @@ func ensureEcsServiceLinkedRole(scope constructs.Construct, r resolved) construc
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Actions:   jsii.Strings("iam:CreateServiceLinkedRole"),
 				Resources: &[]*string{roleArn},
-				Conditions: &map[string]interface{}{
-					"StringEquals": map[string]interface{}{"iam:AWSServiceName": "ecs.amazonaws.com"},
+				Conditions: &map[string]any{
+					"StringEquals": map[string]any{"iam:AWSServiceName": "ecs.amazonaws.com"},
 				},
 			}),
 		}),
@@ -88,7 +88,7 @@ func suppressSingletonFindings(stack awscdk.Stack) {
 		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 			Id:        jsii.String("AwsSolutions-IAM4"),
 			Reason:    jsii.String("CDK's AwsCustomResource function writes its own logs with AWSLambdaBasicExecutionRole; its only other permission is iam:CreateServiceLinkedRole for ECS's role"),
-			AppliesTo: &[]interface{}{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
+			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
 		}}, jsii.Bool(false))
 	}
 }

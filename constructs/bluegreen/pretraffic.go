@@ -126,7 +126,7 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("\"*\" only for the network-interface actions Lambda needs for a function in a VPC (AWSLambdaVPCAccessExecutionRole): they act on interfaces that do not exist yet; " +
 			"the CodeDeploy report is scoped to the deployment group and the log actions to the function's log group"),
-		AppliesTo: &[]interface{}{"Resource::*"},
+		AppliesTo: &[]any{"Resource::*"},
 	}}, jsii.Bool(false))
 
 	// CodeDeploy invokes the hook, by the unqualified name the AppSpec gives,

@@ -140,7 +140,7 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 		Id: jsii.String("AwsSolutions-IAM4"),
 		Reason: jsii.String("AWSCodeDeployRoleForECS is the policy AWS documents for CodeDeploy's ECS blue/green service role and maintains as the service changes; " +
 			"an inline copy could not be verified without an account and a missing action fails a deployment mid-traffic-shift. Invoking the validation function is granted separately"),
-		AppliesTo: &[]interface{}{"Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS"},
+		AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS"},
 	}}, jsii.Bool(false))
 }
 

@@ -40,7 +40,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 		return resolved{}, errors.New("bluegreen: props with Vpc and NamePrefix are required")
 	}
 	var problems []error
-	add := func(format string, args ...interface{}) { problems = append(problems, fmt.Errorf(format, args...)) }
+	add := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
 
 	if p.Vpc == nil {
 		add("Vpc is required")
@@ -146,7 +146,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 // configuration applies to terminationWaitMinutes too).
 func checkRollback(r resolved) []error {
 	var problems []error
-	add := func(format string, args ...interface{}) { problems = append(problems, fmt.Errorf(format, args...)) }
+	add := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
 
 	shiftErr := r.shift.Validate()
 	for _, err := range unwrap(shiftErr) {
@@ -183,7 +183,7 @@ func checkRollback(r resolved) []error {
 }
 
 // unresolved reports a value that is a token, known only at deploy time.
-func unresolved(v interface{}) bool { return *awscdk.Token_IsUnresolved(v) }
+func unresolved(v any) bool { return *awscdk.Token_IsUnresolved(v) }
 
 // unwrap lists the problems an error joins.
 func unwrap(err error) []error {

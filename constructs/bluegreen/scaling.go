@@ -48,7 +48,7 @@ func (s *service) buildScaling(r resolved) {
 	// target-tracking policy takes a single metric, so the metric math is
 	// written on the L1 resource.
 	lb := s.alb.LoadBalancerFullName()
-	queries := []interface{}{}
+	queries := []any{}
 	for _, m := range []struct {
 		id, metric, stat string
 		group            elbv2.ApplicationTargetGroup
@@ -64,7 +64,7 @@ func (s *service) buildScaling(r resolved) {
 				Metric: &awsapplicationautoscaling.CfnScalingPolicy_TargetTrackingMetricProperty{
 					Namespace:  jsii.String("AWS/ApplicationELB"),
 					MetricName: jsii.String(m.metric),
-					Dimensions: &[]interface{}{
+					Dimensions: &[]any{
 						&awsapplicationautoscaling.CfnScalingPolicy_TargetTrackingMetricDimensionProperty{Name: jsii.String("LoadBalancer"), Value: lb},
 						&awsapplicationautoscaling.CfnScalingPolicy_TargetTrackingMetricDimensionProperty{Name: jsii.String("TargetGroup"), Value: m.group.TargetGroupFullName()},
 					},

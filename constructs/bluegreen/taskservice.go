@@ -37,7 +37,7 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 	cdknag.NagSuppressions_AddResourceSuppressions(executionRole.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		Reason:    jsii.String("ecr:GetAuthorizationToken accepts only \"*\" (it has no resource type in the service authorization reference); pulls themselves are granted per repository"),
-		AppliesTo: &[]interface{}{"Resource::*"},
+		AppliesTo: &[]any{"Resource::*"},
 	}}, jsii.Bool(false))
 	// The task role's trust takes the confused-deputy conditions the ECS
 	// developer guide shows for it ("Amazon ECS task IAM role"): this
@@ -47,9 +47,9 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 	s.taskRole = awsiam.NewRole(this, jsii.String("TaskRole"), &awsiam.RoleProps{
 		RoleName: name("-task"),
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), &awsiam.ServicePrincipalOpts{
-			Conditions: &map[string]interface{}{
-				"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Stack_Of(this).Account()},
-				"ArnLike": map[string]interface{}{"aws:SourceArn": awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(this).Account()},
+				"ArnLike": map[string]any{"aws:SourceArn": awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
 					Service: jsii.String("ecs"), Resource: jsii.String("*"), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME,
 				})},
 			},

@@ -49,14 +49,14 @@ func envVarPrefix(environment string) string {
 // defined by the project (REPOSITORY_URI, IMAGE_REPO_NAME), by the pipeline
 // action (COMMIT_ID) or by CodeBuild (AWS_DEFAULT_REGION,
 // CODEBUILD_RESOLVED_SOURCE_VERSION).
-func buildSpec() map[string]interface{} {
+func buildSpec() map[string]any {
 	image := `"$REPOSITORY_URI:$IMAGE_TAG"`
-	return map[string]interface{}{
+	return map[string]any{
 		"version": "0.2",
-		"phases": map[string]interface{}{
-			"pre_build": map[string]interface{}{
+		"phases": map[string]any{
+			"pre_build": map[string]any{
 				"on-failure": "ABORT",
-				"commands": []interface{}{
+				"commands": []any{
 					// The image is tagged with the commit, never "latest": the
 					// deployed image is always traceable to its source.
 					`IMAGE_TAG="$(printf '%s' "${COMMIT_ID:-$CODEBUILD_RESOLVED_SOURCE_VERSION}" | cut -c1-12)"`,
@@ -65,14 +65,14 @@ func buildSpec() map[string]interface{} {
 					`aws ecr get-login-password --region "$AWS_DEFAULT_REGION" | docker login --username AWS --password-stdin "$REGISTRY"`,
 				},
 			},
-			"build": map[string]interface{}{
+			"build": map[string]any{
 				"on-failure": "ABORT",
-				"commands": []interface{}{
+				"commands": []any{
 					`docker build --tag ` + image + ` .`,
 				},
 			},
-			"post_build": map[string]interface{}{
-				"commands": []interface{}{
+			"post_build": map[string]any{
+				"commands": []any{
 					// Tags are immutable: a rerun for a commit that was already
 					// pushed (a "Release change" after a failed deploy) reuses
 					// the image instead of failing on the push.
@@ -81,8 +81,8 @@ func buildSpec() map[string]interface{} {
 				},
 			},
 		},
-		"artifacts": map[string]interface{}{
-			"files": []interface{}{ImageDetailFile},
+		"artifacts": map[string]any{
+			"files": []any{ImageDetailFile},
 		},
 	}
 }

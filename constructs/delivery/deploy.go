@@ -78,8 +78,8 @@ func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipel
 			Sid:       jsii.String("PassTaskRoles"),
 			Actions:   jsii.Strings("iam:PassRole"),
 			Resources: &[]*string{t.taskRoleArn, t.executionRoleArn},
-			Conditions: &map[string]interface{}{
-				"StringEquals": map[string]interface{}{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
 			},
 		},
 		{

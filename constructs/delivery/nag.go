@@ -94,7 +94,7 @@ func suppressWildcards(role awsiam.IRole, findings map[string]string) {
 	suppressions := make([]*cdknag.NagPackSuppression, 0, len(keys))
 	for _, k := range keys {
 		suppressions = append(suppressions, &cdknag.NagPackSuppression{
-			Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(findings[k]), AppliesTo: &[]interface{}{k},
+			Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(findings[k]), AppliesTo: &[]any{k},
 		})
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(policy, &suppressions, jsii.Bool(false))
@@ -107,13 +107,13 @@ func nagResource(stack awscdk.Stack, value *string) string {
 	return "Resource::" + flattenReference(stack.Resolve(value))
 }
 
-func flattenReference(v interface{}) string {
+func flattenReference(v any) string {
 	switch x := v.(type) {
 	case string:
 		return strings.NewReplacer("${", "<", "}", ">").Replace(x)
-	case map[string]interface{}:
-		if join, ok := x["Fn::Join"].([]interface{}); ok && len(join) == 2 {
-			items, _ := join[1].([]interface{})
+	case map[string]any:
+		if join, ok := x["Fn::Join"].([]any); ok && len(join) == 2 {
+			items, _ := join[1].([]any)
 			parts := make([]string, len(items))
 			for i, item := range items {
 				parts[i] = flattenReference(item)
@@ -123,7 +123,7 @@ func flattenReference(v interface{}) string {
 		if sub, ok := x["Fn::Sub"]; ok {
 			return flattenReference(sub)
 		}
-		if att, ok := x["Fn::GetAtt"].([]interface{}); ok && len(att) == 2 {
+		if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 {
 			return "<" + flattenReference(att[0]) + "." + flattenReference(att[1]) + ">"
 		}
 		if ref, ok := x["Ref"]; ok {

@@ -115,7 +115,7 @@ func (p *pipeline) announceFailures(r resolved, name func(string) *string) {
 		RuleName:    ruleName,
 		Description: jsii.String(fmt.Sprintf("%s pipeline: announce failed executions", r.prefix)),
 		EventPattern: &awsevents.EventPattern{
-			Detail: &map[string]interface{}{"state": []interface{}{"FAILED"}},
+			Detail: &map[string]any{"state": []any{"FAILED"}},
 		},
 		Target: targets.NewSnsTopic(byArn, &targets.SnsTopicProps{
 			Message: awsevents.RuleTargetInput_FromText(jsii.String(fmt.Sprintf(
@@ -156,9 +156,9 @@ func (p *pipeline) announceFailures(r resolved, name func(string) *string) {
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sns:Publish"),
 		Resources:  &[]*string{p.topic.TopicArn()},
-		Conditions: &map[string]interface{}{
-			"ArnLike":      map[string]interface{}{"aws:SourceArn": p.failureAlarm.AlarmArn()},
-			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		Conditions: &map[string]any{
+			"ArnLike":      map[string]any{"aws:SourceArn": p.failureAlarm.AlarmArn()},
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
 		},
 	}))
 	// SNS developer guide, "Enable compatibility between event sources from
@@ -173,8 +173,8 @@ func (p *pipeline) announceFailures(r resolved, name func(string) *string) {
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"kms:EncryptionContext:aws:sns:topicArn": stack.FormatArn(&awscdk.ArnComponents{
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"kms:EncryptionContext:aws:sns:topicArn": stack.FormatArn(&awscdk.ArnComponents{
 				Service: jsii.String("sns"), Resource: name(topicSuffix),
 			})},
 		},

@@ -68,16 +68,16 @@ func taskDefinitionFilter() string {
 // environment's tag, so that no burst of builds can expire what an
 // environment runs or may roll back to. Tags are immutable; a rerun finds
 // the tag and leaves it.
-func renderSpec() map[string]interface{} {
+func renderSpec() map[string]any {
 	env := "$" + deployEnvironmentVar
 	taskDef := renderedDirectory + "/" + TaskDefinitionFile(env)
 	raw := "taskdef.raw.json"
-	return map[string]interface{}{
+	return map[string]any{
 		"version": "0.2",
-		"phases": map[string]interface{}{
-			"build": map[string]interface{}{
+		"phases": map[string]any{
+			"build": map[string]any{
 				"on-failure": "ABORT",
-				"commands": []interface{}{
+				"commands": []any{
 					`IMAGE_URI="$(jq -r '.ImageURI' ` + ImageDetailFile + `)"`,
 					`IMAGE_TAG="${IMAGE_URI##*:}"`,
 					`test -n "$IMAGE_TAG" && test "$IMAGE_TAG" != "$IMAGE_URI"`,
@@ -107,9 +107,9 @@ func renderSpec() map[string]interface{} {
 				},
 			},
 		},
-		"artifacts": map[string]interface{}{
+		"artifacts": map[string]any{
 			"base-directory": renderedDirectory,
-			"files":          []interface{}{"**/*"},
+			"files":          []any{"**/*"},
 		},
 	}
 }

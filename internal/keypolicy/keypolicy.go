@@ -20,8 +20,8 @@ func CloudWatchLogs(stack awscdk.Stack) awsiam.PolicyStatement {
 		Actions: jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
 			"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
 		Resources: jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"ArnLike": map[string]interface{}{
+		Conditions: &map[string]any{
+			"ArnLike": map[string]any{
 				"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{
 					Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"),
 					ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
@@ -41,8 +41,8 @@ func GrantsOnlyForAwsResources() awsiam.PolicyStatement {
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
 		Actions:    jsii.Strings("kms:CreateGrant"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"BoolIfExists": map[string]interface{}{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
+		Conditions: &map[string]any{
+			"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
 		},
 	})
 }

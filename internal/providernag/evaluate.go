@@ -89,7 +89,7 @@ func Evaluate(stack awscdk.Stack, templateFile, outdir string) (ev *Evaluation, 
 	if err != nil {
 		return nil, err
 	}
-	deployed, _ := tpl["Resources"].(map[string]interface{})
+	deployed, _ := tpl["Resources"].(map[string]any)
 	plain := map[string]Resource{}
 	var packs []cdknag.NagPack
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
@@ -159,9 +159,9 @@ const standIn = "Custom::StandIn"
 // The rest of the template stays out, so a construct cloudformation-include
 // cannot read (such as Fn::GetStackOutput) matters only where it is in a
 // resource under evaluation.
-func copyResources(tpl map[string]interface{}, out string, keep map[string]Resource) (string, error) {
-	all, _ := tpl["Resources"].(map[string]interface{})
-	resources := map[string]interface{}{}
+func copyResources(tpl map[string]any, out string, keep map[string]Resource) (string, error) {
+	all, _ := tpl["Resources"].(map[string]any)
+	resources := map[string]any{}
 	for id := range keep {
 		resources[id] = all[id]
 	}
@@ -171,11 +171,11 @@ func copyResources(tpl map[string]interface{}, out string, keep map[string]Resou
 				continue
 			}
 			if _, ok := all[ref]; ok {
-				resources[ref] = map[string]interface{}{"Type": standIn}
+				resources[ref] = map[string]any{"Type": standIn}
 			}
 		}
 	}
-	copied := map[string]interface{}{"Resources": resources}
+	copied := map[string]any{"Resources": resources}
 	for _, section := range []string{"AWSTemplateFormatVersion", "Parameters", "Mappings", "Conditions"} {
 		if v, ok := tpl[section]; ok {
 			copied[section] = v
@@ -188,12 +188,12 @@ func copyResources(tpl map[string]interface{}, out string, keep map[string]Resou
 	return out, os.WriteFile(out, data, 0o644)
 }
 
-func readTemplate(file string) (map[string]interface{}, error) {
+func readTemplate(file string) (map[string]any, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	var tpl map[string]interface{}
+	var tpl map[string]any
 	if err := json.Unmarshal(data, &tpl); err != nil {
 		return nil, fmt.Errorf("%s: %v", file, err)
 	}
@@ -203,12 +203,12 @@ func readTemplate(file string) (map[string]interface{}, error) {
 var subReference = regexp.MustCompile(`\$\{([A-Za-z0-9]+)[.}]`)
 
 // references lists the logical IDs a resource definition names.
-func references(v interface{}) map[string]bool {
+func references(v any) map[string]bool {
 	out := map[string]bool{}
-	var walk func(v interface{})
-	walk = func(v interface{}) {
+	var walk func(v any)
+	walk = func(v any) {
 		switch x := v.(type) {
-		case map[string]interface{}:
+		case map[string]any:
 			for k, e := range x {
 				switch k {
 				case "Ref":
@@ -217,7 +217,7 @@ func references(v interface{}) map[string]bool {
 					}
 				case "Fn::GetAtt":
 					switch a := e.(type) {
-					case []interface{}:
+					case []any:
 						if len(a) > 0 {
 							out[fmt.Sprint(a[0])] = true
 						}
@@ -226,7 +226,7 @@ func references(v interface{}) map[string]bool {
 					}
 				case "Fn::Sub":
 					s, _ := e.(string)
-					if a, ok := e.([]interface{}); ok && len(a) > 0 {
+					if a, ok := e.([]any); ok && len(a) > 0 {
 						s, _ = a[0].(string)
 					}
 					for _, m := range subReference.FindAllStringSubmatch(s, -1) {
@@ -236,7 +236,7 @@ func references(v interface{}) map[string]bool {
 					switch d := e.(type) {
 					case string:
 						out[d] = true
-					case []interface{}:
+					case []any:
 						for _, x := range d {
 							out[fmt.Sprint(x)] = true
 						}
@@ -245,7 +245,7 @@ func references(v interface{}) map[string]bool {
 				}
 				walk(e)
 			}
-		case []interface{}:
+		case []any:
 			for _, e := range x {
 				walk(e)
 			}

@@ -46,13 +46,13 @@ func (*suppressions) Visit(node constructs.IConstruct) {
 	if props == nil {
 		return
 	}
-	arns, _ := awscdk.Stack_Of(res).Resolve((*props)["ManagedPolicyArns"]).([]interface{})
+	arns, _ := awscdk.Stack_Of(res).Resolve((*props)["ManagedPolicyArns"]).([]any)
 	for _, arn := range arns {
-		if sub, ok := arn.(map[string]interface{}); ok && sub["Fn::Sub"] == basicExecutionRole {
+		if sub, ok := arn.(map[string]any); ok && sub["Fn::Sub"] == basicExecutionRole {
 			cdknag.NagSuppressions_AddResourceSuppressions(res, &[]*cdknag.NagPackSuppression{{
 				Id:        jsii.String("AwsSolutions-IAM4"),
 				Reason:    jsii.String(basicExecutionRoleReason),
-				AppliesTo: &[]interface{}{BasicExecutionRoleFinding},
+				AppliesTo: &[]any{BasicExecutionRoleFinding},
 			}}, jsii.Bool(false))
 			return
 		}

@@ -23,13 +23,13 @@ import (
 
 // format renders a resource type's tags, sorted by key, in the shape its
 // CloudFormation schema gives the Tags property.
-type format func(keys []string, values map[string]string) interface{}
+type format func(keys []string, values map[string]string) any
 
 // keyValueList is the [{"Key": k, "Value": v}] shape of most types.
-func keyValueList(keys []string, values map[string]string) interface{} {
-	out := make([]interface{}, 0, len(keys))
+func keyValueList(keys []string, values map[string]string) any {
+	out := make([]any, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, map[string]interface{}{"Key": k, "Value": values[k]})
+		out = append(out, map[string]any{"Key": k, "Value": values[k]})
 	}
 	return out
 }

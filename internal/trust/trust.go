@@ -15,10 +15,10 @@ import (
 // Conditions are the confused-deputy conditions for a role assumed by a
 // service acting for a resource whose ARN matches sourceArn, in the stack's
 // account.
-func Conditions(stack awscdk.Stack, sourceArn *string) map[string]interface{} {
-	return map[string]interface{}{
-		"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
-		"ArnLike":      map[string]interface{}{"aws:SourceArn": sourceArn},
+func Conditions(stack awscdk.Stack, sourceArn *string) map[string]any {
+	return map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+		"ArnLike":      map[string]any{"aws:SourceArn": sourceArn},
 	}
 }
 

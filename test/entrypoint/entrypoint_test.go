@@ -31,7 +31,7 @@ var (
 	// appBinary is the app built once for the whole package.
 	appBinary string
 	// cdkJSONContext is the "context" object of the checked-in cdk.json.
-	cdkJSONContext map[string]interface{}
+	cdkJSONContext map[string]any
 )
 
 func TestMain(m *testing.M) {
@@ -95,13 +95,13 @@ func repoRoot() (string, error) {
 	}
 }
 
-func readCdkJSONContext() (map[string]interface{}, error) {
+func readCdkJSONContext() (map[string]any, error) {
 	data, err := os.ReadFile(filepath.Join(root, "cdk.json"))
 	if err != nil {
 		return nil, err
 	}
 	var doc struct {
-		Context map[string]interface{} `json:"context"`
+		Context map[string]any `json:"context"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("cdk.json: %w", err)
@@ -126,9 +126,9 @@ func environ(extra ...string) []string {
 
 // contextJSON is what the CLI passes in CDK_CONTEXT_JSON: cdk.json's context
 // plus overrides, which keep the string form -c gives them.
-func contextJSON(t *testing.T, overrides map[string]interface{}) string {
+func contextJSON(t *testing.T, overrides map[string]any) string {
 	t.Helper()
-	ctx := map[string]interface{}{}
+	ctx := map[string]any{}
 	for k, v := range cdkJSONContext {
 		ctx[k] = v
 	}
@@ -146,7 +146,7 @@ func contextJSON(t *testing.T, overrides map[string]interface{}) string {
 // with the environment environ gives the app: cdk.json's context plus
 // overrides, and no account, region or overflow file of the caller's. It
 // returns the message the app prints: the warnings, then the error.
-func checkInProcess(t *testing.T, overrides map[string]interface{}) string {
+func checkInProcess(t *testing.T, overrides map[string]any) string {
 	t.Helper()
 	for _, name := range []string{"CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "CONTEXT_OVERFLOW_LOCATION_ENV"} {
 		t.Setenv(name, "")
@@ -178,7 +178,7 @@ type result struct {
 // synth runs the app as the CDK CLI does: in the project directory, with
 // cdk.json's context plus overrides in CDK_CONTEXT_JSON and a fresh
 // CDK_OUTDIR.
-func synth(t *testing.T, overrides map[string]interface{}) result {
+func synth(t *testing.T, overrides map[string]any) result {
 	t.Helper()
 	outDir := t.TempDir()
 	timeout, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -273,7 +273,7 @@ func assertRejected(t *testing.T, res result, row badRow) {
 
 type badRow struct {
 	name    string
-	context map[string]interface{}
+	context map[string]any
 	// bad lists the keys the message must name; default: every key of the
 	// row that is not a typo.
 	bad []string
@@ -287,72 +287,72 @@ type badRow struct {
 func badRows() []badRow {
 	const uuid = "12345678-1234-1234-1234-123456789012"
 	rows := []badRow{
-		{name: "project bad characters", context: map[string]interface{}{"project": "Web_App"}},
-		{name: "project empty", context: map[string]interface{}{"project": ""}},
-		{name: "project making load balancer names start with internal-", context: map[string]interface{}{"project": "internal"}},
-		{name: "environmentSuffix upper-case", context: map[string]interface{}{"environmentSuffix": "Dev"}},
-		{name: "environmentSuffix leading hyphen", context: map[string]interface{}{"environmentSuffix": "-dev"}},
-		{name: "environmentSuffix double hyphen", context: map[string]interface{}{"environmentSuffix": "pr--42"}},
+		{name: "project bad characters", context: map[string]any{"project": "Web_App"}},
+		{name: "project empty", context: map[string]any{"project": ""}},
+		{name: "project making load balancer names start with internal-", context: map[string]any{"project": "internal"}},
+		{name: "environmentSuffix upper-case", context: map[string]any{"environmentSuffix": "Dev"}},
+		{name: "environmentSuffix leading hyphen", context: map[string]any{"environmentSuffix": "-dev"}},
+		{name: "environmentSuffix double hyphen", context: map[string]any{"environmentSuffix": "pr--42"}},
 		{name: "project and environmentSuffix too long together",
-			context: map[string]interface{}{"environmentSuffix": "abcdefghijklmnop"}, bad: []string{"project", "environmentSuffix"}},
-		{name: "account not 12 digits", context: map[string]interface{}{"account": "12345"}},
-		{name: "region malformed", context: map[string]interface{}{"region": "us-east"}},
-		{name: "costCenter bad character", context: map[string]interface{}{"costCenter": "cost;center"}},
-		{name: "githubOwner leading hyphen", context: map[string]interface{}{"githubOwner": "-org"}},
-		{name: "githubRepo with .git", context: map[string]interface{}{"githubRepo": "example-service.git"}},
-		{name: "githubBranch with a space", context: map[string]interface{}{"githubBranch": "feature x"}},
-		{name: "githubBranch with ..", context: map[string]interface{}{"githubBranch": "release..1"}},
-		{name: "githubBranch ending .lock", context: map[string]interface{}{"githubBranch": "main.lock"}},
-		{name: "githubBranch leading hyphen", context: map[string]interface{}{"githubBranch": "-main"}},
+			context: map[string]any{"environmentSuffix": "abcdefghijklmnop"}, bad: []string{"project", "environmentSuffix"}},
+		{name: "account not 12 digits", context: map[string]any{"account": "12345"}},
+		{name: "region malformed", context: map[string]any{"region": "us-east"}},
+		{name: "costCenter bad character", context: map[string]any{"costCenter": "cost;center"}},
+		{name: "githubOwner leading hyphen", context: map[string]any{"githubOwner": "-org"}},
+		{name: "githubRepo with .git", context: map[string]any{"githubRepo": "example-service.git"}},
+		{name: "githubBranch with a space", context: map[string]any{"githubBranch": "feature x"}},
+		{name: "githubBranch with ..", context: map[string]any{"githubBranch": "release..1"}},
+		{name: "githubBranch ending .lock", context: map[string]any{"githubBranch": "main.lock"}},
+		{name: "githubBranch leading hyphen", context: map[string]any{"githubBranch": "-main"}},
 		{name: "connectionArn wrong service",
-			context: map[string]interface{}{"connectionArn": "arn:aws:codecommit:us-east-1:123456789012:connection/" + uuid}},
+			context: map[string]any{"connectionArn": "arn:aws:codecommit:us-east-1:123456789012:connection/" + uuid}},
 		{name: "connectionArn wrong shape",
-			context: map[string]interface{}{"connectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/abc"}},
-		{name: "notificationEmail not an address", context: map[string]interface{}{"notificationEmail": "not-an-email"}},
-		{name: "pipeline.removalPolicy snapshot", context: map[string]interface{}{"pipeline.removalPolicy": "snapshot"}},
-		{name: "pipeline.logRetentionDays 13", context: map[string]interface{}{"pipeline.logRetentionDays": 13}},
-		{name: "notificationEmail with a display name", context: map[string]interface{}{"notificationEmail": "Name <a@b.com>"}},
-		{name: "number for a string key", context: map[string]interface{}{"costCenter": 42}},
+			context: map[string]any{"connectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/abc"}},
+		{name: "notificationEmail not an address", context: map[string]any{"notificationEmail": "not-an-email"}},
+		{name: "pipeline.removalPolicy snapshot", context: map[string]any{"pipeline.removalPolicy": "snapshot"}},
+		{name: "pipeline.logRetentionDays 13", context: map[string]any{"pipeline.logRetentionDays": 13}},
+		{name: "notificationEmail with a display name", context: map[string]any{"notificationEmail": "Name <a@b.com>"}},
+		{name: "number for a string key", context: map[string]any{"costCenter": 42}},
 
-		{name: "staging.taskCpu 300", context: map[string]interface{}{"staging.taskCpu": 300}},
-		{name: "production.taskCpu 300 as -c string", context: map[string]interface{}{"production.taskCpu": "300"}},
+		{name: "staging.taskCpu 300", context: map[string]any{"staging.taskCpu": 300}},
+		{name: "production.taskCpu 300 as -c string", context: map[string]any{"production.taskCpu": "300"}},
 		{name: "staging.taskMemory not valid for taskCpu",
-			context: map[string]interface{}{"staging.taskCpu": 256, "staging.taskMemory": 4096}, bad: []string{"staging.taskMemory"}},
+			context: map[string]any{"staging.taskCpu": 256, "staging.taskMemory": 4096}, bad: []string{"staging.taskMemory"}},
 		{name: "production.taskMemory not valid for taskCpu",
-			context: map[string]interface{}{"production.taskCpu": 256, "production.taskMemory": 4096}, bad: []string{"production.taskMemory"}},
-		{name: "staging.desiredCount 0", context: map[string]interface{}{"staging.desiredCount": 0}},
-		{name: "staging.containerPort 0", context: map[string]interface{}{"staging.containerPort": 0}},
-		{name: "production.containerPort 70000", context: map[string]interface{}{"production.containerPort": 70000}},
-		{name: "staging.healthCheckPath without slash", context: map[string]interface{}{"staging.healthCheckPath": "health"}},
-		{name: "production.placeholderImage with a space", context: map[string]interface{}{"production.placeholderImage": "nginx latest"}},
-		{name: "staging.natGateways 3", context: map[string]interface{}{"staging.natGateways": 3}},
-		{name: "production.natGateways 3", context: map[string]interface{}{"production.natGateways": 3}},
-		{name: "staging.vpcCidr /8", context: map[string]interface{}{"staging.vpcCidr": "10.0.0.0/8"}},
-		{name: "production.vpcCidr host bits", context: map[string]interface{}{"production.vpcCidr": "10.20.0.1/16"}},
-		{name: "staging.vpcCidr garbage", context: map[string]interface{}{"staging.vpcCidr": "garbage"}},
-		{name: "production.deploymentConfig unknown", context: map[string]interface{}{"production.deploymentConfig": "CodeDeployDefault.ECSBlueGreen"}},
-		{name: "staging.terminationWaitMinutes 0 with all-at-once", context: map[string]interface{}{"staging.terminationWaitMinutes": 0}},
-		{name: "production.terminationWaitMinutes over 2880", context: map[string]interface{}{"production.terminationWaitMinutes": 2881}},
-		{name: "staging.removalPolicy snapshot", context: map[string]interface{}{"staging.removalPolicy": "snapshot"}},
-		{name: "production.removalPolicy snapshot", context: map[string]interface{}{"production.removalPolicy": "snapshot"}},
-		{name: "production.logRetentionDays 13", context: map[string]interface{}{"production.logRetentionDays": 13}},
-		{name: "staging.testListenerPort 443", context: map[string]interface{}{"staging.testListenerPort": 443}},
-		{name: "production.testListenerCidr malformed", context: map[string]interface{}{"production.testListenerCidr": "10.0.0/24"}},
+			context: map[string]any{"production.taskCpu": 256, "production.taskMemory": 4096}, bad: []string{"production.taskMemory"}},
+		{name: "staging.desiredCount 0", context: map[string]any{"staging.desiredCount": 0}},
+		{name: "staging.containerPort 0", context: map[string]any{"staging.containerPort": 0}},
+		{name: "production.containerPort 70000", context: map[string]any{"production.containerPort": 70000}},
+		{name: "staging.healthCheckPath without slash", context: map[string]any{"staging.healthCheckPath": "health"}},
+		{name: "production.placeholderImage with a space", context: map[string]any{"production.placeholderImage": "nginx latest"}},
+		{name: "staging.natGateways 3", context: map[string]any{"staging.natGateways": 3}},
+		{name: "production.natGateways 3", context: map[string]any{"production.natGateways": 3}},
+		{name: "staging.vpcCidr /8", context: map[string]any{"staging.vpcCidr": "10.0.0.0/8"}},
+		{name: "production.vpcCidr host bits", context: map[string]any{"production.vpcCidr": "10.20.0.1/16"}},
+		{name: "staging.vpcCidr garbage", context: map[string]any{"staging.vpcCidr": "garbage"}},
+		{name: "production.deploymentConfig unknown", context: map[string]any{"production.deploymentConfig": "CodeDeployDefault.ECSBlueGreen"}},
+		{name: "staging.terminationWaitMinutes 0 with all-at-once", context: map[string]any{"staging.terminationWaitMinutes": 0}},
+		{name: "production.terminationWaitMinutes over 2880", context: map[string]any{"production.terminationWaitMinutes": 2881}},
+		{name: "staging.removalPolicy snapshot", context: map[string]any{"staging.removalPolicy": "snapshot"}},
+		{name: "production.removalPolicy snapshot", context: map[string]any{"production.removalPolicy": "snapshot"}},
+		{name: "production.logRetentionDays 13", context: map[string]any{"production.logRetentionDays": 13}},
+		{name: "staging.testListenerPort 443", context: map[string]any{"staging.testListenerPort": 443}},
+		{name: "production.testListenerCidr malformed", context: map[string]any{"production.testListenerCidr": "10.0.0/24"}},
 		{name: "production.certificateArn malformed",
-			context: map[string]interface{}{"production.certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}},
-		{name: "staging.alarm5xxThreshold 0", context: map[string]interface{}{"staging.alarm5xxThreshold": 0}},
-		{name: "integer key given letters", context: map[string]interface{}{"staging.desiredCount": "abc"}},
-		{name: "integer key given a fraction", context: map[string]interface{}{"production.taskCpu": 1.5}},
-		{name: "integer key given a map", context: map[string]interface{}{"staging.natGateways": map[string]interface{}{"count": 1}}},
+			context: map[string]any{"production.certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}},
+		{name: "staging.alarm5xxThreshold 0", context: map[string]any{"staging.alarm5xxThreshold": 0}},
+		{name: "integer key given letters", context: map[string]any{"staging.desiredCount": "abc"}},
+		{name: "integer key given a fraction", context: map[string]any{"production.taskCpu": 1.5}},
+		{name: "integer key given a map", context: map[string]any{"staging.natGateways": map[string]any{"count": 1}}},
 
 		{name: "three bad keys in one message",
-			context: map[string]interface{}{
+			context: map[string]any{
 				"staging.taskCpu":          300,
 				"production.removalPolicy": "snapshot",
 				"githubRepo":               "example-service.git",
 			}},
 		{name: "typo key warns before the error",
-			context: map[string]interface{}{"stagin.taskCpu": 512, "staging.natGateways": 3},
+			context: map[string]any{"stagin.taskCpu": 512, "staging.natGateways": 3},
 			typo:    "stagin.taskCpu",
 			warning: `unknown context key "stagin.taskCpu" is ignored; did you mean "staging.taskCpu"?`},
 	}
@@ -377,7 +377,7 @@ func malformedJSONRow() (row badRow, ok bool) {
 		if strings.HasPrefix(k.Default, "[") || strings.HasPrefix(k.Default, "{") {
 			return badRow{
 				name:    "malformed JSON value",
-				context: map[string]interface{}{k.Name: `[{"path": "/health", "status": 200}`},
+				context: map[string]any{k.Name: `[{"path": "/health", "status": 200}`},
 				bad:     []string{k.Name},
 				says:    "is not valid JSON",
 			}, true

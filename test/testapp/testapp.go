@@ -85,13 +85,13 @@ func RepoRoot() string {
 
 // Context returns the context of cdk.json with overrides applied, as the CLI
 // would pass it with -c key=value.
-func Context(overrides map[string]interface{}) map[string]interface{} {
+func Context(overrides map[string]any) map[string]any {
 	data, err := os.ReadFile(filepath.Join(RepoRoot(), "cdk.json"))
 	if err != nil {
 		panic(err)
 	}
 	var doc struct {
-		Context map[string]interface{} `json:"context"`
+		Context map[string]any `json:"context"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		panic(fmt.Sprintf("testapp: cdk.json: %v", err))
@@ -111,7 +111,7 @@ type App struct {
 
 // New builds the app with cdk.json's context plus overrides. It returns the
 // configuration error, if any, without building stacks.
-func New(overrides map[string]interface{}) (*App, error) {
+func New(overrides map[string]any) (*App, error) {
 	ctx := Context(overrides)
 	app := awscdk.NewApp(&awscdk.AppProps{
 		Context: &ctx,
@@ -132,7 +132,7 @@ func New(overrides map[string]interface{}) (*App, error) {
 }
 
 // MustSynth builds and synthesizes the app, panicking on a configuration error.
-func MustSynth(overrides map[string]interface{}) *App {
+func MustSynth(overrides map[string]any) *App {
 	a, err := New(overrides)
 	if err != nil {
 		panic(err)

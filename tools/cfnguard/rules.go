@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -108,9 +110,9 @@ func selectRules(dir string, typesInUse map[string]bool) (selection, error) {
 		return selection{}, err
 	}
 	if len(sel.files) == 0 {
-		return selection{}, fmt.Errorf("no rule file in %s applies to %s", dir, strings.Join(sortedKeys(typesInUse), ", "))
+		return selection{}, fmt.Errorf("no rule file in %s applies to %s", dir, strings.Join(slices.Sorted(maps.Keys(typesInUse)), ", "))
 	}
-	for _, t := range sortedKeys(typesInUse) {
+	for _, t := range slices.Sorted(maps.Keys(typesInUse)) {
 		if strings.HasPrefix(t, "AWS::") && !covered[t] && t != "AWS::CDK::Metadata" {
 			sel.uncovered = append(sel.uncovered, t)
 		}
@@ -139,13 +141,4 @@ func resourceTypes(templates []string) (map[string]bool, error) {
 		}
 	}
 	return types, nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

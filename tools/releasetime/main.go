@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,8 +72,8 @@ func dur(s int) string { return fmt.Sprintf("%dm%02ds", s/60, s%60) }
 
 type template struct {
 	Resources map[string]struct {
-		Type       string                 `json:"Type"`
-		Properties map[string]interface{} `json:"Properties"`
+		Type       string         `json:"Type"`
+		Properties map[string]any `json:"Properties"`
 	} `json:"Resources"`
 }
 
@@ -115,13 +116,13 @@ func read(dir string) (map[string]*env, []string, error) {
 	var order []string
 	for _, s := range stageNames {
 		for name := range envs {
-			if strings.Contains(strings.ToLower(s), "deploy") && strings.Contains(strings.ToLower(s), name) && !contains(order, name) {
+			if strings.Contains(strings.ToLower(s), "deploy") && strings.Contains(strings.ToLower(s), name) && !slices.Contains(order, name) {
 				order = append(order, name)
 			}
 		}
 	}
 	for name := range envs {
-		if !contains(order, name) {
+		if !slices.Contains(order, name) {
 			order = append(order, name)
 		}
 	}
@@ -175,7 +176,7 @@ func readEnv(t template) (*env, error) {
 // traffic-shifting time in seconds: by the rules' table for a configuration
 // CodeDeploy predefines, or from the TrafficRoutingConfig of one in the same
 // template that the group refers to.
-func deploymentConfig(t template, name interface{}) (string, int, error) {
+func deploymentConfig(t template, name any) (string, int, error) {
 	logical, _ := asMap(name)["Ref"].(string)
 	r, ok := t.Resources[logical]
 	if logical == "" || !ok || r.Type != "AWS::CodeDeploy::DeploymentConfig" {
@@ -210,7 +211,7 @@ func seconds(shift rules.TrafficShift) int { return int(math.Round(60 * shift.Mi
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
-func num(v interface{}) int {
+func num(v any) int {
 	switch x := v.(type) {
 	case float64:
 		return int(x)
@@ -220,7 +221,7 @@ func num(v interface{}) int {
 	return 0
 }
 
-func tagValue(tags interface{}, key string) string {
+func tagValue(tags any, key string) string {
 	for _, tag := range asList(tags) {
 		if m := asMap(tag); m["Key"] == key {
 			return fmt.Sprint(m["Value"])
@@ -229,21 +230,12 @@ func tagValue(tags interface{}, key string) string {
 	return ""
 }
 
-func dig(v interface{}, path ...string) interface{} {
+func dig(v any, path ...string) any {
 	for _, p := range path {
 		v = asMap(v)[p]
 	}
 	return v
 }
 
-func asMap(v interface{}) map[string]interface{} { m, _ := v.(map[string]interface{}); return m }
-func asList(v interface{}) []interface{}         { l, _ := v.([]interface{}); return l }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
+func asList(v any) []any         { l, _ := v.([]any); return l }

@@ -15,11 +15,11 @@ import (
 // template, as the blue/green construct creates for a shift CodeDeploy
 // does not predefine. Anything else is an error, not a guess.
 func TestDeploymentConfig(t *testing.T) {
-	ref := map[string]interface{}{"Ref": "C"}
+	ref := map[string]any{"Ref": "C"}
 	for _, c := range []struct {
 		name    string
-		routing string      // TrafficRoutingConfig of the template's configuration C
-		config  interface{} // the group's DeploymentConfigName
+		routing string // TrafficRoutingConfig of the template's configuration C
+		config  any    // the group's DeploymentConfigName
 		want    int
 		err     string
 	}{
