@@ -42,11 +42,14 @@ measure() {
   TIMES[$name]+="$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }') "
 }
 
+# runs NAME: the times of NAME, one a line.
+runs() { tr -s ' ' '\n' <<<"${TIMES[$1]}" | grep .; }
+
 # report NAME: prints the stats line of TIMES[NAME] and records the median
 # (unrounded, for the ratios).
 report() {
   local name=$1 stats n min med max
-  stats=$(printf '%s\n' ${TIMES[$name]} | sort -n | awk '{a[NR]=$1} END {
+  stats=$(runs "$name" | sort -n | awk '{a[NR]=$1} END {
     med = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2
     printf "%d %.3f %.3f %.3f", NR, a[1], med, a[NR]}')
   read -r n min med max <<<"$stats"
@@ -63,12 +66,13 @@ time_runs() {
 
 # difference NAME A B: TIMES[NAME] is TIMES[A] minus TIMES[B], run by run.
 difference() {
-  TIMES[$1]=$(paste -d' ' <(printf '%s\n' ${TIMES[$2]}) <(printf '%s\n' ${TIMES[$3]}) | awk '{printf "%s ", $1 - $2}')
+  TIMES[$1]=$(paste -d' ' <(runs "$2") <(runs "$3") | awk '{printf "%s ", $1 - $2}')
 }
 
 # The app synthesis writes elsewhere than cdk.out, whose validation report
 # `make test` checks.
 app_synth() { cdk synth --quiet --no-validation -o "$1"; }
+base_synth() { (cd "$base_dir" && app_synth "$work/base.out"); }
 
 make --no-print-directory tools >/dev/null
 if [[ -n $BASE ]]; then
@@ -84,7 +88,7 @@ echo "warming up (one synth of each kind, one test run)..."
 cdk synth --quiet >/dev/null 2>&1
 app_synth "$work/app.out" >/dev/null 2>&1
 if [[ -n $BASE ]]; then
-  (cd "$base_dir" && app_synth "$work/base.out") >/dev/null 2>&1 || { echo "bench: $base_name does not synthesize"; exit 1; }
+  base_synth >/dev/null 2>&1 || { echo "bench: $base_name does not synthesize"; exit 1; }
 fi
 if ((TEST_RUNS > 0)); then go test ./... >/dev/null 2>&1; fi
 
@@ -102,7 +106,7 @@ report "template validation"
 if [[ -n $BASE ]]; then
   # Alternately, so that both see the same changes in load.
   for ((i = 1; i <= RUNS; i++)); do
-    measure "app synth, $base_name" bash -c 'cd "$1" && cdk synth --quiet --no-validation -o "$2"' _ "$base_dir" "$work/base.out"
+    measure "app synth, $base_name" base_synth
     measure "app synth, this tree" app_synth "$work/app.out"
   done
   report "app synth, $base_name"
