@@ -55,12 +55,14 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 	return sys
 }
 
-// addAspects adds the app's own aspects. CDK calls an aspect written in Go
-// through a round trip into its runtime for every construct the aspect is
-// added above, so each aspect is added, with AspectPriority_MUTATING, only to
-// the constructs it acts on, found in one walk of the finished tree: added to
-// the app, they cost a third of the app's synthesis. Before the default
-// priority, they run before any check that reads what they change (cdk-nag).
+// addAspects adds the app's own aspects. CDK invokes an aspect on every
+// construct at and below the scope it is added to, and each invocation of an
+// aspect written in Go is a round trip into the CDK runtime: on the app, these
+// three took about 3,500 of the app's 5,300 round trips. So each is added only
+// to the constructs it acts on, found in one walk of the finished tree (their
+// Go types decide, without a call), with AspectPriority_MUTATING: before the
+// default priority, they run before any check that reads what they change
+// (cdk-nag). Constructs added after NewApp returns get none of them.
 func addAspects(app awscdk.App) {
 	mutating := &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()}
 	// Every Allow statement names its actions explicitly.
