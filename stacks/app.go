@@ -60,9 +60,10 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 // aspect written in Go is a round trip into the CDK runtime: on the app, these
 // three took about 3,500 of the app's 5,300 round trips. So each is added only
 // to the constructs it acts on, found in one walk of the finished tree (their
-// Go types decide, without a call), with AspectPriority_MUTATING: before the
-// default priority, they run before any check that reads what they change
-// (cdk-nag). Constructs added after NewApp returns get none of them.
+// Go types select them; only a likely plain resource costs a call), with
+// AspectPriority_MUTATING: before the default priority, they run before any
+// check that reads what they change (cdk-nag). Constructs added after NewApp
+// returns get none of them.
 func addAspects(app awscdk.App) {
 	mutating := &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()}
 	// Every Allow statement names its actions explicitly.
