@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Measures the developer loop, several runs each, and prints min/median/max:
-#   warm synth      `cdk synth` of the whole app, build cache warm
-#   warm go test    `go test ./...` as a developer reruns it (results cached)
+#   warm cdk synth          `cdk synth` of the whole app, build cache warm
+#   app synthesis           `cdk synth --no-validation`: the app alone, without
+#                           CDK's built-in template validation
+#   template validation     the difference of the two, run by run
+#   warm go test            `go test ./...` as a developer reruns it (results cached)
 #   warm go test -count=1   every test really runs, build cache warm
-#   cold            fresh clone, empty Go module and build caches:
-#                   module download + compile + npm ci + first synth
-# RUNS (default 5) and COLD_RUNS (default 3; 0 skips the cold path) set the
-# repetitions. Machines are shared and noisy: compare the ratios printed at
-# the end, not absolute times.
+#   cold                    fresh clone, empty Go module and build caches:
+#                           module download + compile + npm ci + first synth
+# RUNS (default 5) sets the repetitions, TEST_RUNS (default RUNS; 0 skips the
+# go test lines) and COLD_RUNS (default 3; 0 skips the cold path) override it.
+# BASE=<commit> also times the app synthesis of that commit beside this tree's,
+# alternately, RUNS times each, and prints the ratio: a change is measured
+# against what it changes within one run.
+# Machines are shared and noisy: compare the ratios printed at the end, not
+# absolute times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
+TEST_RUNS=${TEST_RUNS:-$RUNS}
 COLD_RUNS=${COLD_RUNS:-3}
+BASE=${BASE:-}
 export PATH="$PWD/node_modules/.bin:$PATH"
 export CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true
 work=$(mktemp -d)
@@ -19,35 +28,95 @@ trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
 now() { date +%s.%N; }
 
-# time_runs NAME N CMD...: runs CMD N times, prints the stats line, records the median.
-declare -A MEDIAN
-time_runs() {
-  local name=$1 n=$2; shift 2
-  local times=()
-  for ((i = 1; i <= n; i++)); do
-    local t0 t1
-    t0=$(now)
-    "$@" >"$work/last.log" 2>&1 || { echo "bench: '$name' failed:"; tail -20 "$work/last.log"; exit 1; }
-    t1=$(now)
-    times+=("$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')")
-  done
-  local stats
-  stats=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {
+# TIMES[NAME] holds the seconds of each run of NAME, space-separated;
+# MEDIAN[NAME] is set by report.
+declare -A TIMES MEDIAN
+
+# measure NAME CMD...: runs CMD once and appends its time to TIMES[NAME].
+measure() {
+  local name=$1; shift
+  local t0 t1
+  t0=$(now)
+  "$@" >"$work/last.log" 2>&1 || { echo "bench: '$name' failed:"; tail -20 "$work/last.log"; exit 1; }
+  t1=$(now)
+  TIMES[$name]+="$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }') "
+}
+
+# runs NAME: the times of NAME, one a line.
+runs() { tr -s ' ' '\n' <<<"${TIMES[$1]}" | grep .; }
+
+# report NAME: prints the stats line of TIMES[NAME] and records the median
+# (unrounded, for the ratios).
+report() {
+  local name=$1 stats n min med max
+  stats=$(runs "$name" | sort -n | awk '{a[NR]=$1} END {
     med = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2
-    printf "%.1f %.1f %.1f", a[1], med, a[NR]}')
-  read -r min med max <<<"$stats"
+    printf "%d %.3f %.3f %.3f", NR, a[1], med, a[NR]}')
+  read -r n min med max <<<"$stats"
   MEDIAN[$name]=$med
   printf '%-26s runs=%-2d min=%6.1fs  median=%6.1fs  max=%6.1fs\n' "$name" "$n" "$min" "$med" "$max"
 }
 
-make --no-print-directory tools >/dev/null
-echo "warming up (one synth, one test run)..."
-cdk synth --quiet >/dev/null 2>&1
-go test ./... >/dev/null 2>&1
+# time_runs NAME N CMD...: runs CMD N times and prints the stats line.
+time_runs() {
+  local name=$1 n=$2; shift 2
+  for ((i = 1; i <= n; i++)); do measure "$name" "$@"; done
+  report "$name"
+}
 
-time_runs "warm cdk synth" "$RUNS" cdk synth --quiet
-time_runs "warm go test ./..." "$RUNS" go test ./...
-time_runs "warm go test -count=1" "$RUNS" go test -count=1 ./...
+# difference NAME A B: TIMES[NAME] is TIMES[A] minus TIMES[B], run by run.
+difference() {
+  TIMES[$1]=$(paste -d' ' <(runs "$2") <(runs "$3") | awk '{printf "%s ", $1 - $2}')
+}
+
+# The app synthesis writes elsewhere than cdk.out, whose validation report
+# `make test` checks.
+app_synth() { cdk synth --quiet --no-validation -o "$1"; }
+base_synth() { (cd "$base_dir" && app_synth "$work/base.out"); }
+
+make --no-print-directory tools >/dev/null
+if [[ -n $BASE ]]; then
+  # The base commit's tree with this tree's tools; Go builds it like any
+  # other module, with the same caches.
+  base_name="base $(git rev-parse --short "$BASE")"
+  base_dir="$work/base"
+  mkdir "$base_dir"
+  git archive "$BASE" | tar -x -C "$base_dir"
+  ln -s "$PWD/node_modules" "$base_dir/node_modules"
+fi
+echo "warming up (one synth of each kind, one test run)..."
+cdk synth --quiet >/dev/null 2>&1
+app_synth "$work/app.out" >/dev/null 2>&1
+if [[ -n $BASE ]]; then
+  base_synth >/dev/null 2>&1 || { echo "bench: $base_name does not synthesize"; exit 1; }
+fi
+if ((TEST_RUNS > 0)); then go test ./... >/dev/null 2>&1; fi
+
+# Each run times both synths back to back, so the difference compares runs
+# made under the same load.
+for ((i = 1; i <= RUNS; i++)); do
+  measure "warm cdk synth" cdk synth --quiet
+  measure "app synthesis" app_synth "$work/app.out"
+done
+difference "template validation" "warm cdk synth" "app synthesis"
+report "warm cdk synth"
+report "app synthesis"
+report "template validation"
+
+if [[ -n $BASE ]]; then
+  # Alternately, so that both see the same changes in load.
+  for ((i = 1; i <= RUNS; i++)); do
+    measure "app synth, $base_name" base_synth
+    measure "app synth, this tree" app_synth "$work/app.out"
+  done
+  report "app synth, $base_name"
+  report "app synth, this tree"
+fi
+
+if ((TEST_RUNS > 0)); then
+  time_runs "warm go test ./..." "$TEST_RUNS" go test ./...
+  time_runs "warm go test -count=1" "$TEST_RUNS" go test -count=1 ./...
+fi
 
 cold() {
   local dir="$work/cold-$RANDOM"
@@ -67,7 +136,17 @@ if ((COLD_RUNS > 0)); then
 fi
 
 echo
-awk -v s="${MEDIAN[warm cdk synth]}" -v t="${MEDIAN[warm go test -count=1]}" -v c="${MEDIAN[warm go test ./...]}" 'BEGIN {
-  printf "ratio warm go test -count=1 / warm synth: %.2f (budget 2.00)\n", t / s
-  printf "ratio warm go test ./... (cached) / warm synth: %.2f\n", c / s
+awk -v s="${MEDIAN[warm cdk synth]}" -v a="${MEDIAN[app synthesis]}" -v v="${MEDIAN[template validation]}" 'BEGIN {
+  printf "share of warm synth: app synthesis %.2f, template validation %.2f\n", a / s, v / s
 }'
+if [[ -n $BASE ]]; then
+  awk -v n="${MEDIAN[app synth, this tree]}" -v b="${MEDIAN[app synth, $base_name]}" -v name="$base_name" 'BEGIN {
+    printf "ratio app synth this tree / %s: %.2f\n", name, n / b
+  }'
+fi
+if ((TEST_RUNS > 0)); then
+  awk -v s="${MEDIAN[warm cdk synth]}" -v t="${MEDIAN[warm go test -count=1]}" -v c="${MEDIAN[warm go test ./...]}" 'BEGIN {
+    printf "ratio warm go test -count=1 / warm synth: %.2f (budget 2.00)\n", t / s
+    printf "ratio warm go test ./... (cached) / warm synth: %.2f\n", c / s
+  }'
+fi

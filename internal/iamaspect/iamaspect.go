@@ -54,32 +54,66 @@ var Expansions = map[string][]string{
 }
 
 type explicitActions struct {
-	_ byte // jsii passes a Go object by reference only when it is not an empty struct
+	// localIDs caches the logical IDs of each stack's elements, by stack
+	// path, once a rewritten document needs them. An aspect serves one app.
+	localIDs map[string]map[string]bool
 }
 
-// NewExplicitActions returns the aspect. Add it with awscdk.Aspects_Of(app)
-// before any aspect that inspects policies (such as cdk-nag), so that they
-// see the rewritten documents.
-func NewExplicitActions() awscdk.IAspect { return &explicitActions{} }
+// NewExplicitActions returns the aspect, for one app. It acts only on the
+// constructs Applies accepts: add it to each of them (one walk of the tree,
+// after the stacks are built) rather than to the app, where CDK would call
+// into Go for every construct. Give it a priority before that of any aspect
+// that inspects policies (such as cdk-nag), so that they see the rewritten
+// documents.
+func NewExplicitActions() awscdk.IAspect {
+	return &explicitActions{localIDs: map[string]map[string]bool{}}
+}
 
-// Visit rewrites the policy document properties of the L1 resources that
-// hold them. Only documents with a wildcard in an Allow statement change.
-func (*explicitActions) Visit(node constructs.IConstruct) {
+// policy is a resource property that holds a policy document.
+type policy struct {
+	res      awscdk.CfnResource
+	property string
+	get      func() interface{}
+	set      func(interface{})
+}
+
+// policyOf returns the policy document property of the L1 resources that
+// hold one. It only inspects the Go type of node: no call into the CDK
+// runtime.
+func policyOf(node constructs.IConstruct) (policy, bool) {
 	switch r := node.(type) {
 	case awsiam.CfnPolicy:
-		rewrite(r, "PolicyDocument", r.PolicyDocument(), func(v interface{}) { r.SetPolicyDocument(v) })
+		return policy{r, "PolicyDocument", r.PolicyDocument, func(v interface{}) { r.SetPolicyDocument(v) }}, true
 	case awsiam.CfnManagedPolicy:
-		rewrite(r, "PolicyDocument", r.PolicyDocument(), func(v interface{}) { r.SetPolicyDocument(v) })
+		return policy{r, "PolicyDocument", r.PolicyDocument, func(v interface{}) { r.SetPolicyDocument(v) }}, true
 	case awskms.CfnKey:
-		rewrite(r, "KeyPolicy", r.KeyPolicy(), func(v interface{}) { r.SetKeyPolicy(v) })
+		return policy{r, "KeyPolicy", r.KeyPolicy, func(v interface{}) { r.SetKeyPolicy(v) }}, true
 	case awss3.CfnBucketPolicy:
-		rewrite(r, "PolicyDocument", r.PolicyDocument(), func(v interface{}) { r.SetPolicyDocument(v) })
+		return policy{r, "PolicyDocument", r.PolicyDocument, func(v interface{}) { r.SetPolicyDocument(v) }}, true
 	case awssns.CfnTopicPolicy:
-		rewrite(r, "PolicyDocument", r.PolicyDocument(), func(v interface{}) { r.SetPolicyDocument(v) })
+		return policy{r, "PolicyDocument", r.PolicyDocument, func(v interface{}) { r.SetPolicyDocument(v) }}, true
 	case awsecr.CfnRepository:
-		if p := r.RepositoryPolicyText(); p != nil {
-			rewrite(r, "RepositoryPolicyText", p, func(v interface{}) { r.SetRepositoryPolicyText(v) })
-		}
+		return policy{r, "RepositoryPolicyText", r.RepositoryPolicyText, func(v interface{}) { r.SetRepositoryPolicyText(v) }}, true
+	}
+	return policy{}, false
+}
+
+// Applies reports whether the aspect acts on node: an L1 resource with a
+// policy document property. It makes no call into the CDK runtime.
+func Applies(node constructs.IConstruct) bool {
+	_, ok := policyOf(node)
+	return ok
+}
+
+// Visit rewrites the policy document property of the resources Applies
+// accepts. Only documents with a wildcard in an Allow statement change.
+func (a *explicitActions) Visit(node constructs.IConstruct) {
+	p, ok := policyOf(node)
+	if !ok {
+		return
+	}
+	if value := p.get(); value != nil {
+		a.rewrite(p, value)
 	}
 }
 
@@ -88,39 +122,44 @@ func (*explicitActions) Visit(node constructs.IConstruct) {
 // property, so that later checks (cdk-nag) see it too. A document that refers
 // to another stack must stay unresolved until CDK turns those references into
 // imports: then only the changed Action fields are overridden.
-func rewrite(res awscdk.CfnResource, property string, value interface{}, set func(interface{})) {
-	stack := awscdk.Stack_Of(res)
+func (a *explicitActions) rewrite(p policy, value interface{}) {
+	stack := awscdk.Stack_Of(p.res)
 	doc := stack.Resolve(value)
 	rewritten, changed := rewriteDocument(doc)
 	if len(changed) == 0 {
 		return
 	}
-	if referencesAreLocal(doc, localLogicalIDs(stack)) {
-		set(rewritten)
+	if referencesAreLocal(doc, a.localLogicalIDs(stack)) {
+		p.set(rewritten)
 		return
 	}
 	statements := rewritten.(map[string]interface{})["Statement"].([]interface{})
 	for _, i := range changed {
 		action := statements[i].(map[string]interface{})["Action"]
-		res.AddPropertyOverride(jsii.String(fmt.Sprintf("%s.Statement.%d.Action", property, i)), action)
+		p.res.AddPropertyOverride(jsii.String(fmt.Sprintf("%s.Statement.%d.Action", p.property, i)), action)
 	}
 }
 
-var logicalIDCache = map[string]map[string]bool{}
-
-// localLogicalIDs lists the logical IDs of a stack's resources.
-func localLogicalIDs(stack awscdk.Stack) map[string]bool {
+// localLogicalIDs lists the logical IDs of a stack's elements: one call for
+// the stack's constructs, one per element for its logical ID token and one
+// to resolve them all.
+func (a *explicitActions) localLogicalIDs(stack awscdk.Stack) map[string]bool {
 	key := *stack.Node().Path()
-	if ids, ok := logicalIDCache[key]; ok {
+	if ids, ok := a.localIDs[key]; ok {
 		return ids
 	}
-	ids := map[string]bool{}
+	var tokens []interface{}
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if is := awscdk.CfnElement_IsCfnElement(c); is != nil && *is {
-			ids[fmt.Sprint(stack.Resolve(c.(awscdk.CfnElement).LogicalId()))] = true
+		if e, ok := c.(awscdk.CfnElement); ok {
+			tokens = append(tokens, e.LogicalId())
 		}
 	}
-	logicalIDCache[key] = ids
+	ids := map[string]bool{}
+	resolved, _ := stack.Resolve(tokens).([]interface{})
+	for _, id := range resolved {
+		ids[fmt.Sprint(id)] = true
+	}
+	a.localIDs[key] = ids
 	return ids
 }
 
