@@ -73,8 +73,8 @@ func NewExplicitActions() awscdk.IAspect {
 type policy struct {
 	res      awscdk.CfnResource
 	property string
-	get      func() interface{}
-	set      func(interface{})
+	get      func() any
+	set      func(any)
 }
 
 // policyOf returns the policy document property of the L1 resources that
@@ -83,17 +83,17 @@ type policy struct {
 func policyOf(node constructs.IConstruct) (policy, bool) {
 	switch r := node.(type) {
 	case awsiam.CfnPolicy:
-		return policy{r, "PolicyDocument", r.PolicyDocument, func(v interface{}) { r.SetPolicyDocument(v) }}, true
+		return policy{r, "PolicyDocument", r.PolicyDocument, func(v any) { r.SetPolicyDocument(v) }}, true
 	case awsiam.CfnManagedPolicy:
-		return policy{r, "PolicyDocument", r.PolicyDocument, func(v interface{}) { r.SetPolicyDocument(v) }}, true
+		return policy{r, "PolicyDocument", r.PolicyDocument, func(v any) { r.SetPolicyDocument(v) }}, true
 	case awskms.CfnKey:
-		return policy{r, "KeyPolicy", r.KeyPolicy, func(v interface{}) { r.SetKeyPolicy(v) }}, true
+		return policy{r, "KeyPolicy", r.KeyPolicy, func(v any) { r.SetKeyPolicy(v) }}, true
 	case awss3.CfnBucketPolicy:
-		return policy{r, "PolicyDocument", r.PolicyDocument, func(v interface{}) { r.SetPolicyDocument(v) }}, true
+		return policy{r, "PolicyDocument", r.PolicyDocument, func(v any) { r.SetPolicyDocument(v) }}, true
 	case awssns.CfnTopicPolicy:
-		return policy{r, "PolicyDocument", r.PolicyDocument, func(v interface{}) { r.SetPolicyDocument(v) }}, true
+		return policy{r, "PolicyDocument", r.PolicyDocument, func(v any) { r.SetPolicyDocument(v) }}, true
 	case awsecr.CfnRepository:
-		return policy{r, "RepositoryPolicyText", r.RepositoryPolicyText, func(v interface{}) { r.SetRepositoryPolicyText(v) }}, true
+		return policy{r, "RepositoryPolicyText", r.RepositoryPolicyText, func(v any) { r.SetRepositoryPolicyText(v) }}, true
 	}
 	return policy{}, false
 }
@@ -122,7 +122,7 @@ func (a *explicitActions) Visit(node constructs.IConstruct) {
 // property, so that later checks (cdk-nag) see it too. A document that refers
 // to another stack must stay unresolved until CDK turns those references into
 // imports: then only the changed Action fields are overridden.
-func (a *explicitActions) rewrite(p policy, value interface{}) {
+func (a *explicitActions) rewrite(p policy, value any) {
 	stack := awscdk.Stack_Of(p.res)
 	doc := stack.Resolve(value)
 	rewritten, changed := rewriteDocument(doc)
@@ -133,9 +133,9 @@ func (a *explicitActions) rewrite(p policy, value interface{}) {
 		p.set(rewritten)
 		return
 	}
-	statements := rewritten.(map[string]interface{})["Statement"].([]interface{})
+	statements := rewritten.(map[string]any)["Statement"].([]any)
 	for _, i := range changed {
-		action := statements[i].(map[string]interface{})["Action"]
+		action := statements[i].(map[string]any)["Action"]
 		p.res.AddPropertyOverride(jsii.String(fmt.Sprintf("%s.Statement.%d.Action", p.property, i)), action)
 	}
 }
@@ -148,14 +148,14 @@ func (a *explicitActions) localLogicalIDs(stack awscdk.Stack) map[string]bool {
 	if ids, ok := a.localIDs[key]; ok {
 		return ids
 	}
-	var tokens []interface{}
+	var tokens []any
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		if e, ok := c.(awscdk.CfnElement); ok {
 			tokens = append(tokens, e.LogicalId())
 		}
 	}
 	ids := map[string]bool{}
-	resolved, _ := stack.Resolve(tokens).([]interface{})
+	resolved, _ := stack.Resolve(tokens).([]any)
 	for _, id := range resolved {
 		ids[fmt.Sprint(id)] = true
 	}
@@ -165,13 +165,13 @@ func (a *explicitActions) localLogicalIDs(stack awscdk.Stack) map[string]bool {
 
 // referencesAreLocal reports whether every Ref and Fn::GetAtt in v names a
 // logical ID of the stack (or a pseudo parameter).
-func referencesAreLocal(v interface{}, local map[string]bool) bool {
+func referencesAreLocal(v any, local map[string]bool) bool {
 	switch x := v.(type) {
-	case map[string]interface{}:
+	case map[string]any:
 		if ref, ok := x["Ref"].(string); ok && !strings.HasPrefix(ref, "AWS::") && !local[ref] {
 			return false
 		}
-		if att, ok := x["Fn::GetAtt"].([]interface{}); ok && len(att) > 0 {
+		if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) > 0 {
 			if id, ok := att[0].(string); ok && !local[id] {
 				return false
 			}
@@ -181,7 +181,7 @@ func referencesAreLocal(v interface{}, local map[string]bool) bool {
 				return false
 			}
 		}
-	case []interface{}:
+	case []any:
 		for _, e := range x {
 			if !referencesAreLocal(e, local) {
 				return false
@@ -193,15 +193,15 @@ func referencesAreLocal(v interface{}, local map[string]bool) bool {
 
 // rewriteDocument replaces known wildcard actions in Allow statements, in
 // place, and returns the indexes of the statements it changed.
-func rewriteDocument(doc interface{}) (interface{}, []int) {
-	m, ok := doc.(map[string]interface{})
+func rewriteDocument(doc any) (any, []int) {
+	m, ok := doc.(map[string]any)
 	if !ok {
 		return doc, nil
 	}
 	var changedAt []int
-	statements, _ := m["Statement"].([]interface{})
+	statements, _ := m["Statement"].([]any)
 	for i, s := range statements {
-		st, ok := s.(map[string]interface{})
+		st, ok := s.(map[string]any)
 		if !ok || st["Effect"] != "Allow" {
 			continue
 		}
@@ -213,12 +213,12 @@ func rewriteDocument(doc interface{}) (interface{}, []int) {
 	return m, changedAt
 }
 
-func expand(action interface{}) (interface{}, bool) {
+func expand(action any) (any, bool) {
 	var in []string
 	switch a := action.(type) {
 	case string:
 		in = []string{a}
-	case []interface{}:
+	case []any:
 		for _, x := range a {
 			s, ok := x.(string)
 			if !ok {
@@ -230,7 +230,7 @@ func expand(action interface{}) (interface{}, bool) {
 		return action, false
 	}
 	seen := map[string]bool{}
-	var out []interface{}
+	var out []any
 	changed := false
 	add := func(s string) {
 		if !seen[s] {
