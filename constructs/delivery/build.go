@@ -14,20 +14,11 @@ import (
 // buildProject creates the CodeBuild project that builds and pushes the
 // image and writes imageDetail.json.
 func (p *pipeline) buildProject(r resolved, name func(string) *string) {
-	this := p.Construct
-	p.logGroup = awslogs.NewLogGroup(this, jsii.String("BuildLogs"), &awslogs.LogGroupProps{
-		Retention:     r.retention,
-		RemovalPolicy: r.removal,
-		EncryptionKey: p.key,
-	})
 	spec := buildSpec()
-	p.project = awscodebuild.NewPipelineProject(this, jsii.String("Build"), &awscodebuild.PipelineProjectProps{
-		ProjectName:   name("-build"),
-		Description:   jsii.String(fmt.Sprintf("%s: builds the image, pushes it to ECR and writes imageDetail.json", r.prefix)),
-		EncryptionKey: p.key,
+	p.project, p.logGroup = p.newProject(r, "BuildLogs", "Build", &awscodebuild.PipelineProjectProps{
+		ProjectName: name("-build"),
+		Description: jsii.String(fmt.Sprintf("%s: builds the image, pushes it to ECR and writes imageDetail.json", r.prefix)),
 		Environment: &awscodebuild.BuildEnvironment{
-			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
-			ComputeType: awscodebuild.ComputeType_SMALL,
 			// Docker builds need a privileged container.
 			Privileged: jsii.Bool(true),
 		},
@@ -38,10 +29,7 @@ func (p *pipeline) buildProject(r resolved, name func(string) *string) {
 		},
 		BuildSpec: awscodebuild.BuildSpec_FromObject(&spec),
 		Cache:     awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER),
-		Logging: &awscodebuild.LoggingOptions{
-			CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: p.logGroup},
-		},
-		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
+		Timeout:   awscdk.Duration_Minutes(jsii.Number(30)),
 	})
 	restrictToProject(p.project, name("-build"))
 	p.repo.GrantPullPush(p.project)
@@ -56,4 +44,24 @@ func restrictToProject(project awscodebuild.PipelineProject, name *string) {
 		Service: jsii.String("codebuild"), Resource: jsii.String("project"), ResourceName: name,
 		ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 	}))
+}
+
+// newProject creates a CodeBuild project of the pipeline and the log group
+// it logs to (logsID), both encrypted with the pipeline's key and kept like
+// its other data, on CodeBuild's standard image at the small size. props
+// holds what differs between the projects.
+func (p *pipeline) newProject(r resolved, logsID, id string, props *awscodebuild.PipelineProjectProps) (awscodebuild.PipelineProject, awslogs.LogGroup) {
+	logs := awslogs.NewLogGroup(p.Construct, jsii.String(logsID), &awslogs.LogGroupProps{
+		Retention:     r.retention,
+		RemovalPolicy: r.removal,
+		EncryptionKey: p.key,
+	})
+	props.EncryptionKey = p.key
+	if props.Environment == nil {
+		props.Environment = &awscodebuild.BuildEnvironment{}
+	}
+	props.Environment.BuildImage = awscodebuild.LinuxBuildImage_STANDARD_7_0()
+	props.Environment.ComputeType = awscodebuild.ComputeType_SMALL
+	props.Logging = &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logs}}
+	return awscodebuild.NewPipelineProject(p.Construct, jsii.String(id), props), logs
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/constructs/bluegreen"
@@ -36,21 +35,15 @@ func (codeDeployPath) read(index int, release bluegreen.Release) (engineTarget, 
 		return nil, false, nil
 	}
 	group := r.DeploymentGroup()
-	var problems []error
-	fixed := func(what string, owner constructs.IConstruct, name *string) string {
-		n, err := fixedName(index, what, owner, name)
-		if err != nil {
-			problems = append(problems, err)
-		}
-		return n
-	}
+	names := &fixedNames{index: index}
+	fixed := names.of
 	t := codeDeployTarget{
 		application: fixed("CodeDeploy application", group.Application(), applicationName(group.Application())),
 		group:       fixed("CodeDeploy deployment group", group, deploymentGroupName(group)),
 		config:      fixed("CodeDeploy deployment configuration", group, deploymentConfigName(group.DeploymentConfig())),
 	}
-	if len(problems) > 0 {
-		return nil, true, errors.Join(problems...)
+	if len(names.problems) > 0 {
+		return nil, true, errors.Join(names.problems...)
 	}
 	arn := arnIn(awscdk.Stack_Of(group))
 	t.applicationArn = arn("codedeploy", "application", t.application, awscdk.ArnFormat_COLON_RESOURCE_NAME)

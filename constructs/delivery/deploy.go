@@ -8,36 +8,21 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 )
 
 // renderProject creates the project every deploy stage renders its files
 // with. It builds nothing, so it runs unprivileged.
 func (p *pipeline) renderProject(r resolved, name func(string) *string) {
-	this := p.Construct
-	p.renderLogs = awslogs.NewLogGroup(this, jsii.String("RenderLogs"), &awslogs.LogGroupProps{
-		Retention:     r.retention,
-		RemovalPolicy: r.removal,
-		EncryptionKey: p.key,
-	})
 	spec := renderSpec()
-	p.render = awscodebuild.NewPipelineProject(this, jsii.String("Render"), &awscodebuild.PipelineProjectProps{
-		ProjectName:   name("-render"),
-		Description:   jsii.String(fmt.Sprintf("%s: renders an environment's task definition template and AppSpec in its deploy stage, just before the release", r.prefix)),
-		EncryptionKey: p.key,
-		Environment: &awscodebuild.BuildEnvironment{
-			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
-			ComputeType: awscodebuild.ComputeType_SMALL,
-		},
+	p.render, p.renderLogs = p.newProject(r, "RenderLogs", "Render", &awscodebuild.PipelineProjectProps{
+		ProjectName: name("-render"),
+		Description: jsii.String(fmt.Sprintf("%s: renders an environment's task definition template and AppSpec in its deploy stage, just before the release", r.prefix)),
 		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
 			"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
 		},
 		BuildSpec: awscodebuild.BuildSpec_FromObject(&spec),
-		Logging: &awscodebuild.LoggingOptions{
-			CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: p.renderLogs},
-		},
-		Timeout: awscdk.Duration_Minutes(jsii.Number(10)),
+		Timeout:   awscdk.Duration_Minutes(jsii.Number(10)),
 	})
 	restrictToProject(p.render, name("-render"))
 	// Tagging the image for an environment: read its manifest, look the tag

@@ -3,6 +3,7 @@ package delivery
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -24,36 +25,17 @@ func (p *pipeline) suppressDocumentedWildcards(r resolved) {
 	}
 	suppressWildcards(p.role, artifacts)
 
-	build := map[string]string{
+	suppressWildcards(p.project.Role(), merged(map[string]string{
 		"Resource::*": "ecr:GetAuthorizationToken accepts only \"*\" (no resource type in the service authorization reference); pushes are granted on the repository alone",
-	}
-	for k, v := range projectGrants(stack, p.project) {
-		build[k] = v
-	}
-	for k, v := range artifacts {
-		build[k] = v
-	}
-	suppressWildcards(p.project.Role(), build)
-
-	render := map[string]string{
+	}, projectGrants(stack, p.project), artifacts))
+	suppressWildcards(p.render.Role(), merged(map[string]string{
 		"Resource::*": "ecs:DescribeTaskDefinition accepts only \"*\" (no resource type in the service authorization reference); the image actions are granted on the repository alone",
-	}
-	for k, v := range projectGrants(stack, p.render) {
-		render[k] = v
-	}
-	for k, v := range artifacts {
-		render[k] = v
-	}
-	suppressWildcards(p.render.Role(), render)
+	}, projectGrants(stack, p.render), artifacts))
 
 	for _, e := range r.envs {
-		deploy := map[string]string{
+		suppressWildcards(p.deployRoles[e.name], merged(map[string]string{
 			nagResource(stack, e.target.taskDefinitionsArn): "task definition revisions of the service's own family: ECS numbers each revision at registration",
-		}
-		for k, v := range artifacts {
-			deploy[k] = v
-		}
-		suppressWildcards(p.deployRoles[e.name], deploy)
+		}, artifacts))
 	}
 }
 
@@ -132,4 +114,13 @@ func flattenReference(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// merged is the union of findings maps (later ones win on a shared key).
+func merged(findings ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, f := range findings {
+		maps.Copy(out, f)
+	}
+	return out
 }

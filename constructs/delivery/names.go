@@ -55,14 +55,8 @@ type target struct {
 // that is not a literal (an unresolved token) is reported: a policy built
 // from it would depend on a value that can go stale.
 func readTarget(index int, s ReleaseTarget) (target, error) {
-	var problems []error
-	fixed := func(what string, owner constructs.IConstruct, name *string) string {
-		n, err := fixedName(index, what, owner, name)
-		if err != nil {
-			problems = append(problems, err)
-		}
-		return n
-	}
+	names := &fixedNames{index: index}
+	fixed := names.of
 
 	t := target{containerName: *s.ContainerName(), containerPort: *s.ContainerPort()}
 	var family *string
@@ -83,10 +77,10 @@ func readTarget(index int, s ReleaseTarget) (target, error) {
 	}
 	engine, err := readEngine(index, s)
 	if err != nil {
-		problems = append(problems, err)
+		names.problems = append(names.problems, err)
 	}
-	if len(problems) > 0 {
-		return target{}, errors.Join(problems...)
+	if len(names.problems) > 0 {
+		return target{}, errors.Join(names.problems...)
 	}
 	t.engine = engine
 
@@ -116,6 +110,22 @@ func fixedName(index int, what string, owner constructs.IConstruct, name *string
 			index, what, path)
 	}
 	return *name, nil
+}
+
+// fixedNames reads the fixed names of one environment's resources and
+// gathers what is missing, to be reported together.
+type fixedNames struct {
+	index    int
+	problems []error
+}
+
+// of is a resource's fixed name, or "" with the problem recorded.
+func (f *fixedNames) of(what string, owner constructs.IConstruct, name *string) string {
+	n, err := fixedName(f.index, what, owner, name)
+	if err != nil {
+		f.problems = append(f.problems, err)
+	}
+	return n
 }
 
 // arnIn formats ARNs in a stack's partition, account and region (IAM's
