@@ -31,14 +31,7 @@ func installedGuard(t *testing.T) guard {
 }
 
 func TestSelectRulesPicksTheFilesForTheTypesInUse(t *testing.T) {
-	types, err := resourceTypes(fixtureTemplates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel, err := selectRules("testdata/rules", types)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sel := fixtureSelection(t)
 	var got []string
 	for _, f := range sel.files {
 		got = append(got, f.dir+"/"+f.base()+" "+strings.Join(f.names, ","))
@@ -191,14 +184,7 @@ func TestHold(t *testing.T) {
 // rule files and templates and reads its report back per rule file.
 func TestOneRunReportsEachRuleFile(t *testing.T) {
 	g := installedGuard(t)
-	types, err := resourceTypes(fixtureTemplates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel, err := selectRules("testdata/rules", types)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sel := fixtureSelection(t)
 	out, err := g.validate(sel.files, fixtureTemplates)
 	if err != nil {
 		t.Fatal(err)
@@ -301,4 +287,18 @@ func TestRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fixtureSelection is the rule files the fixture templates select.
+func fixtureSelection(t *testing.T) selection {
+	t.Helper()
+	types, err := resourceTypes(fixtureTemplates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := selectRules("testdata/rules", types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sel
 }
