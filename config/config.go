@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"ecs-bluegreen/rules"
 )
 
 // Environment is the configuration of one deployment environment.
@@ -17,17 +19,20 @@ type Environment struct {
 	// ShortName is the three-letter form used inside length-limited physical names.
 	ShortName string
 
-	TaskCpu                int
-	TaskMemoryMiB          int
-	MinCapacity            int
-	MaxCapacity            int
-	CpuTargetPercent       int
-	RequestsPerTask        int
-	ContainerPort          int
-	HealthCheckPath        string
-	PlaceholderImage       string
-	NatGateways            int
-	VpcCidr                string
+	TaskCpu          int
+	TaskMemoryMiB    int
+	MinCapacity      int
+	MaxCapacity      int
+	CpuTargetPercent int
+	RequestsPerTask  int
+	ContainerPort    int
+	HealthCheckPath  string
+	PlaceholderImage string
+	NatGateways      int
+	VpcCidr          string
+	// Engine carries out the releases: rules.EngineCodeDeploy (the default)
+	// or rules.EngineECS.
+	Engine                 rules.Engine
 	DeploymentConfig       string
 	TerminationWaitMinutes int
 	RemovalPolicy          string

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"ecs-bluegreen/config"
+	"ecs-bluegreen/rules"
 )
 
 // fakeContext serves context values the way the CDK app does: cdk.json gives
@@ -88,7 +89,7 @@ func TestLoadDefaults(t *testing.T) {
 		TaskCpu: 256, TaskMemoryMiB: 512, MinCapacity: 1, MaxCapacity: 2, CpuTargetPercent: 60, RequestsPerTask: 1000, ContainerPort: 80,
 		HealthCheckPath: "/", PlaceholderImage: "public.ecr.aws/nginx/nginx:stable-alpine",
 		NatGateways: 1, VpcCidr: "10.10.0.0/16",
-		DeploymentConfig: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
+		Engine: rules.EngineCodeDeploy, DeploymentConfig: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
 		RemovalPolicy: "destroy", LogRetentionDays: 30,
 		TestListenerPort: 8080, Alarm5xxThreshold: 5, SmokeRequests: 5,
 		Waf: false, WafRateLimit: 2000,
@@ -98,7 +99,7 @@ func TestLoadDefaults(t *testing.T) {
 		TaskCpu: 512, TaskMemoryMiB: 1024, MinCapacity: 2, MaxCapacity: 6, CpuTargetPercent: 60, RequestsPerTask: 1000, ContainerPort: 80,
 		HealthCheckPath: "/", PlaceholderImage: "public.ecr.aws/nginx/nginx:stable-alpine",
 		NatGateways: 2, VpcCidr: "10.20.0.0/16",
-		DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent5Minutes", TerminationWaitMinutes: 10,
+		Engine: rules.EngineCodeDeploy, DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent5Minutes", TerminationWaitMinutes: 10,
 		RemovalPolicy: "retain", LogRetentionDays: 365,
 		TestListenerPort: 8080, Alarm5xxThreshold: 5, SmokeRequests: 5,
 		Waf: true, WafRateLimit: 2000,
@@ -401,6 +402,30 @@ func environmentRejectRows(env string) []rejectRow {
 			ctx:   fakeContext{k("deploymentConfig"): "CodeDeployDefault.ECSAllAtOnce", k("terminationWaitMinutes"): 0.0},
 			shown: "0", allowed: "with CodeDeployDefault.ECSAllAtOnce the deployment would end 0 s after production traffic starts, before its alarms can fire (180 s); use at least 3"},
 		one("terminationWaitMinutes over 2880", "terminationWaitMinutes", 2881.0, "2881", "must be between 0 and 2880"),
+		one("engine unknown", "engine", "CodeDeploy", q("CodeDeploy"), "must be one of codedeploy, ecs"),
+		// Under ecs the wait is ECS's bake time: the shift and the bake time
+		// together must fit CloudFormation's 33 hours.
+		{name: env + " terminationWaitMinutes over 33 hours with the shift under ecs", key: k("terminationWaitMinutes"),
+			ctx:   fakeContext{k("engine"): "ecs", k("deploymentConfig"): "CodeDeployDefault.ECSCanary10Percent15Minutes", k("terminationWaitMinutes"): 1966.0},
+			shown: "1966", allowed: "with CodeDeployDefault.ECSCanary10Percent15Minutes engine ecs: after canary 10%, the rest after 15 minutes (15 minutes) the bake time (BakeTimeInMinutes) must be from 0 to 1965 minutes, not 1966"},
+		{name: env + " terminationWaitMinutes under ecs within CodeDeploy's 2880", key: k("terminationWaitMinutes"),
+			ctx:   fakeContext{k("engine"): "ecs", k("deploymentConfig"): "CodeDeployDefault.ECSAllAtOnce", k("terminationWaitMinutes"): 2880.0},
+			shown: "2880", allowed: "engine ecs: after all at once (0 minutes) the bake time (BakeTimeInMinutes) must be from 0 to 1980 minutes"},
+		{name: env + " terminationWaitMinutes negative under ecs", key: k("terminationWaitMinutes"),
+			ctx:   fakeContext{k("engine"): "ecs", k("deploymentConfig"): "CodeDeployDefault.ECSAllAtOnce", k("terminationWaitMinutes"): -1.0},
+			shown: "-1", allowed: "engine ecs: the bake time (BakeTimeInMinutes) must be a whole number of minutes from 0 to 1980, not -1"},
+		// The alarm rule holds under both engines.
+		{name: env + " terminationWaitMinutes shorter than the alarm window under ecs", key: k("terminationWaitMinutes"),
+			ctx:   fakeContext{k("engine"): "ecs", k("deploymentConfig"): "CodeDeployDefault.ECSAllAtOnce", k("terminationWaitMinutes"): 2.0},
+			shown: "2", allowed: "with CodeDeployDefault.ECSAllAtOnce the deployment would end 120 s after production traffic starts, before its alarms can fire (180 s); use at least 3"},
+		// The pre-traffic check must get through before Lambda stops it:
+		// 50 requests x 6 paths x 3 s + 30 s = 930 s.
+		{name: env + " smokeRequests and smokeChecks too slow for the hook", key: k("smokeRequests"),
+			ctx: fakeContext{k("smokeRequests"): 50.0, k("smokeChecks"): smokeChecks(5)}, shown: "50",
+			allowed: "with 6 paths (the health-check path and 5 from " + k("smokeChecks") + ") the pre-traffic check may run 6 x 50 x 3 s + 30 s = 930 s, longer than engine codedeploy lets it (900 s, Lambda's longest timeout); use at most 48 smokeRequests or fewer smokeChecks"},
+		{name: env + " smokeRequests and smokeChecks too slow for the hook under ecs", key: k("smokeRequests"),
+			ctx: fakeContext{k("engine"): "ecs", k("smokeRequests"): 29.0, k("smokeChecks"): smokeChecks(10)}, shown: "29",
+			allowed: "11 x 29 x 3 s + 30 s = 987 s, longer than engine ecs lets it (900 s"},
 		one("removalPolicy snapshot", "removalPolicy", "snapshot", q("snapshot"), "must be destroy or retain"),
 		one("logRetentionDays 13", "logRetentionDays", 13.0, "13", "must be a CloudWatch Logs retention: 1, 3, 5, 7, 14, 30"),
 		one("testListenerPort 443", "testListenerPort", 443.0, "443", "must differ from the production listener ports 80 and 443"),

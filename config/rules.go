@@ -228,15 +228,29 @@ func readEnvironment(r *reader, name, short string) Environment {
 		})
 	e.NatGateways = r.integer(k("natGateways"), d.nat, "NAT gateways for the private subnets (1 or 2; 2 survives the loss of one AZ).", between(1, 2))
 	e.VpcCidr = r.str(k("vpcCidr"), d.vpcCidr, "CIDR block of the environment's VPC (/16 to /22).", checkVpcCidr)
-	e.DeploymentConfig = r.str(k("deploymentConfig"), d.deployment, "CodeDeploy traffic-shifting configuration.",
+	e.Engine = rules.Engine(r.str(k("engine"), string(rules.EngineCodeDeploy),
+		"What carries out a release: codedeploy (a CodeDeploy deployment group) or ecs (Amazon ECS's own blue/green deployments, deployment controller ECS).",
+		func(s string) string {
+			if !rules.Engine(s).Valid() {
+				return "must be one of " + joinEngines()
+			}
+			return ""
+		}))
+	e.DeploymentConfig = r.str(k("deploymentConfig"), d.deployment,
+		"Traffic shift, by the name of a CodeDeploy predefined configuration; under engine ecs the same shift as strategy BLUE_GREEN, CANARY or LINEAR.",
 		func(s string) string {
 			if _, ok := rules.CodeDeployPredefined(s); !ok {
 				return "must be one of " + strings.Join(rules.CodeDeployPredefinedNames(), ", ")
 			}
 			return ""
 		})
+	// Under ecs the longest wait depends on the shift: checkEngine reports it.
+	waitRange := between(0, rules.MaxTerminationWaitMinutes)
+	if e.Engine == rules.EngineECS {
+		waitRange = nil
+	}
 	e.TerminationWaitMinutes = r.integer(k("terminationWaitMinutes"), d.wait,
-		"Minutes the old task set is kept after all traffic moved; the deployment (and alarm rollback) stays open that long.", between(0, rules.MaxTerminationWaitMinutes))
+		"Minutes the old version keeps running after all traffic moved (codedeploy: 0 to 2880; ecs: the bake time, with the shift at most 33 hours); the deployment (and alarm rollback) stays open that long.", waitRange)
 	e.RemovalPolicy = r.str(k("removalPolicy"), d.removal, "What happens to logs and data when the stack is deleted: destroy or retain.", checkRemovalPolicy)
 	e.LogRetentionDays = r.integer(k("logRetentionDays"), d.retention, "Days CloudWatch Logs keeps the service's and the VPC flow logs.", checkRetention)
 	e.TestListenerPort = r.integer(k("testListenerPort"), 8080, "Port of the test listener that reaches the new version before production traffic.", between(1, 65535))
@@ -272,14 +286,15 @@ func readEnvironment(r *reader, name, short string) Environment {
 		}
 	}
 	e.SmokeChecks = checks
-	e.SmokeRequests = r.integer(k("smokeRequests"), 5, "Requests sent to each smoke path (and the health-check path) before production traffic moves.", between(1, 50))
+	e.SmokeRequests = r.integer(k("smokeRequests"), 5, "Requests sent to each smoke path (and the health-check path) before production traffic moves.", between(1, maxSmokeRequests))
 
 	e.Waf = r.boolean(k("waf"), d.waf, "Put a WAF web ACL (AWS managed rule groups and a per-address rate limit) in front of the load balancer.")
 	e.WafRateLimit = r.integer(k("wafRateLimit"), 2000, "Requests one client address may send in 5 minutes before the firewall blocks it (WAF accepts 10 to 2000000000).", between(10, 2000000000))
 	e.TaskEgress = readEgress(r, k("taskEgress"))
 
 	shift, known := rules.CodeDeployPredefined(e.DeploymentConfig)
-	validWait := e.TerminationWaitMinutes >= 0 && e.TerminationWaitMinutes <= rules.MaxTerminationWaitMinutes
+	validWait := checkEngine(r, k, &e, shift, known)
+	checkPreTrafficHook(r, k, &e)
 	alarms := rules.DefaultAlarmWindow()
 	if minimum, ok := alarms.CheckTerminationWait(shift, e.TerminationWaitMinutes); known && validWait && !ok {
 		r.fail(k("terminationWaitMinutes"), e.TerminationWaitMinutes, fmt.Sprintf(
@@ -287,6 +302,69 @@ func readEnvironment(r *reader, name, short string) Environment {
 			e.DeploymentConfig, rules.OpenSeconds(shift, e.TerminationWaitMinutes), alarms.DetectionSeconds(), minimum))
 	}
 	return e
+}
+
+// checkEngine reports a traffic shift or a wait the environment's engine
+// cannot carry out, under the key that sets it, and reports whether the
+// wait is one the engine accepts. A deploymentConfig that names no shift is
+// reported already; the wait is then checked against the loosest shift.
+func checkEngine(r *reader, k func(string) string, e *Environment, shift rules.TrafficShift, known bool) bool {
+	if !e.Engine.Valid() {
+		return e.TerminationWaitMinutes >= 0 && e.TerminationWaitMinutes <= rules.MaxTerminationWaitMinutes
+	}
+	validWait := true
+	for _, p := range rules.CheckDeployment(e.Engine, shift, e.TerminationWaitMinutes) {
+		switch p.Setting {
+		case rules.SettingShift:
+			if known {
+				r.fail(k("deploymentConfig"), e.DeploymentConfig, p.Message)
+			}
+		case rules.SettingWait:
+			validWait = false
+			// Under codedeploy the key's own range reported it already.
+			if e.Engine == rules.EngineECS {
+				r.fail(k("terminationWaitMinutes"), e.TerminationWaitMinutes, fmt.Sprintf("with %s %s", e.DeploymentConfig, p.Message))
+			}
+		}
+	}
+	return validWait
+}
+
+// checkPreTrafficHook reports smoke requests and checks that the
+// pre-traffic check cannot get through in the worst case, when every
+// request times out, before Lambda (and under ecs, ECS's hook timeout)
+// stops it.
+func checkPreTrafficHook(r *reader, k func(string) string, e *Environment) {
+	if !e.Engine.Valid() || e.SmokeRequests < 1 || e.SmokeRequests > maxSmokeRequests {
+		return
+	}
+	paths := 1 + len(e.SmokeChecks)
+	worst := rules.PreTrafficWorstCaseSeconds(paths, e.SmokeRequests)
+	if limit := e.Engine.HookLimitSeconds(); worst > limit {
+		r.fail(k("smokeRequests"), e.SmokeRequests, fmt.Sprintf(
+			"with %d %s (the health-check path and %d from %s) the pre-traffic check may run %d x %d x %d s + %d s = %d s, longer than engine %s lets it (%d s, Lambda's longest timeout); use at most %d smokeRequests or fewer smokeChecks",
+			paths, plural(paths, "path"), paths-1, k("smokeChecks"), paths, e.SmokeRequests, rules.PreTrafficRequestSeconds, rules.PreTrafficOverheadSeconds,
+			worst, e.Engine, limit, e.Engine.MaxPreTrafficRequests(paths)))
+	}
+}
+
+// maxSmokeRequests bounds smokeRequests on its own; with smokeChecks the
+// pre-traffic hook's time limit bounds it further.
+const maxSmokeRequests = 50
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+func joinEngines() string {
+	names := make([]string, len(rules.Engines()))
+	for i, e := range rules.Engines() {
+		names[i] = string(e)
+	}
+	return strings.Join(names, ", ")
 }
 
 // readEgress reads what the tasks may connect to: "all", or a list of
