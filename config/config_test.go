@@ -403,17 +403,18 @@ func environmentRejectRows(env string) []rejectRow {
 			shown: "0", allowed: "with CodeDeployDefault.ECSAllAtOnce the deployment would end 0 s after production traffic starts, before its alarms can fire (180 s); use at least 3"},
 		one("terminationWaitMinutes over 2880", "terminationWaitMinutes", 2881.0, "2881", "must be between 0 and 2880"),
 		one("engine unknown", "engine", "CodeDeploy", q("CodeDeploy"), "must be one of codedeploy, ecs"),
-		// Under ecs the wait is ECS's bake time: the shift and the bake time
-		// together must fit CloudFormation's 33 hours.
-		{name: env + " terminationWaitMinutes over 33 hours with the shift under ecs", key: k("terminationWaitMinutes"),
-			ctx:   fakeContext{k("engine"): "ecs", k("deploymentConfig"): "CodeDeployDefault.ECSCanary10Percent15Minutes", k("terminationWaitMinutes"): 1966.0},
-			shown: "1966", allowed: "with CodeDeployDefault.ECSCanary10Percent15Minutes engine ecs: after canary 10%, the rest after 15 minutes (15 minutes) the bake time (BakeTimeInMinutes) must be from 0 to 1965 minutes, not 1966"},
+		// Under ecs the wait is ECS's bake time, at most a day (the registry
+		// schema); with the shift it must also fit CloudFormation's 33 hours,
+		// which no predefined shift reaches (rules tests it).
+		{name: env + " terminationWaitMinutes over a day with a canary under ecs", key: k("terminationWaitMinutes"),
+			ctx:   fakeContext{k("engine"): "ecs", k("deploymentConfig"): "CodeDeployDefault.ECSCanary10Percent15Minutes", k("terminationWaitMinutes"): 1441.0},
+			shown: "1441", allowed: "with CodeDeployDefault.ECSCanary10Percent15Minutes engine ecs: the bake time (BakeTimeInMinutes) must be from 0 to 1440 minutes (one day), not 1441"},
 		{name: env + " terminationWaitMinutes under ecs within CodeDeploy's 2880", key: k("terminationWaitMinutes"),
 			ctx:   fakeContext{k("engine"): "ecs", k("deploymentConfig"): "CodeDeployDefault.ECSAllAtOnce", k("terminationWaitMinutes"): 2880.0},
-			shown: "2880", allowed: "engine ecs: after all at once (0 minutes) the bake time (BakeTimeInMinutes) must be from 0 to 1980 minutes"},
+			shown: "2880", allowed: "engine ecs: the bake time (BakeTimeInMinutes) must be from 0 to 1440 minutes (one day), not 2880"},
 		{name: env + " terminationWaitMinutes negative under ecs", key: k("terminationWaitMinutes"),
 			ctx:   fakeContext{k("engine"): "ecs", k("deploymentConfig"): "CodeDeployDefault.ECSAllAtOnce", k("terminationWaitMinutes"): -1.0},
-			shown: "-1", allowed: "engine ecs: the bake time (BakeTimeInMinutes) must be a whole number of minutes from 0 to 1980, not -1"},
+			shown: "-1", allowed: "engine ecs: the bake time (BakeTimeInMinutes) must be a whole number of minutes from 0 to 1440, not -1"},
 		// The alarm rule holds under both engines.
 		{name: env + " terminationWaitMinutes shorter than the alarm window under ecs", key: k("terminationWaitMinutes"),
 			ctx:   fakeContext{k("engine"): "ecs", k("deploymentConfig"): "CodeDeployDefault.ECSAllAtOnce", k("terminationWaitMinutes"): 2.0},

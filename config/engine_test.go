@@ -38,14 +38,16 @@ func TestLoadEngine(t *testing.T) {
 				return [2]rules.Engine{c.Staging.Engine, c.Production.Engine}, [2]rules.Engine{rules.EngineECS, rules.EngineCodeDeploy}
 			}},
 		{"every predefined shift under ecs with its defaults", fakeContext{"staging.engine": "ecs", "production.engine": "ecs"},
-			func(c *config.Config) (any, any) { return c.Production.DeploymentConfig, "CodeDeployDefault.ECSCanary10Percent5Minutes" }},
-		{"ecs bake time at 33 hours with all at once", fakeContext{"staging.engine": "ecs", "staging.terminationWaitMinutes": 1980.0},
-			func(c *config.Config) (any, any) { return c.Staging.TerminationWaitMinutes, 1980 }},
-		{"ecs bake time at 33 hours with a 5-minute canary", fakeContext{"production.engine": "ecs", "production.terminationWaitMinutes": "1975"},
-			func(c *config.Config) (any, any) { return c.Production.TerminationWaitMinutes, 1975 }},
-		{"ecs bake time at 33 hours with a 27-minute linear shift", fakeContext{"production.engine": "ecs",
-			"production.deploymentConfig": "CodeDeployDefault.ECSLinear10PercentEvery3Minutes", "production.terminationWaitMinutes": 1953.0},
-			func(c *config.Config) (any, any) { return c.Production.TerminationWaitMinutes, 1953 }},
+			func(c *config.Config) (any, any) {
+				return c.Production.DeploymentConfig, "CodeDeployDefault.ECSCanary10Percent5Minutes"
+			}},
+		{"ecs bake time at one day with all at once", fakeContext{"staging.engine": "ecs", "staging.terminationWaitMinutes": 1440.0},
+			func(c *config.Config) (any, any) { return c.Staging.TerminationWaitMinutes, 1440 }},
+		{"ecs bake time at one day with a 5-minute canary", fakeContext{"production.engine": "ecs", "production.terminationWaitMinutes": "1440"},
+			func(c *config.Config) (any, any) { return c.Production.TerminationWaitMinutes, 1440 }},
+		{"ecs bake time at one day with a 27-minute linear shift", fakeContext{"production.engine": "ecs",
+			"production.deploymentConfig": "CodeDeployDefault.ECSLinear10PercentEvery3Minutes", "production.terminationWaitMinutes": 1440.0},
+			func(c *config.Config) (any, any) { return c.Production.TerminationWaitMinutes, 1440 }},
 		{"ecs canary with no bake time", fakeContext{"production.engine": "ecs", "production.terminationWaitMinutes": 0.0},
 			func(c *config.Config) (any, any) { return c.Production.TerminationWaitMinutes, 0 }},
 		// 29 requests x 10 paths x 3 s + 30 s = 900 s.

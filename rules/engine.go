@@ -83,6 +83,12 @@ const (
 	// gives bakeTimeInMinutes another range than a whole number of minutes,
 	// and the L2 only converts bakeTime to whole minutes.
 	ECSMaxDeploymentMinutes = 33 * 60
+	// ECSMaxBakeMinutes bounds BakeTimeInMinutes itself: whole minutes from
+	// 0 to 1440 in the CloudFormation registry schema of AWS::ECS::Service
+	// (DeploymentConfiguration.BakeTimeInMinutes: minimum 0, maximum 1440),
+	// the schema CloudFormation validates templates against and cfn-lint
+	// bundles.
+	ECSMaxBakeMinutes = 1440
 )
 
 // ecsMultipleOfTenth applies the L2's test of "a multiple of 0.1": percent
@@ -117,15 +123,15 @@ func (p DeploymentProblem) Error() string { return p.Message }
 
 // MaxWaitMinutes is the longest wait after all traffic moved that the
 // engine accepts after this shift: CodeDeploy keeps the original task set up
-// to MaxTerminationWaitMinutes; under ECS the bake time and the shift
-// together must fit ECSMaxDeploymentMinutes. It is 0 for an unknown engine
+// to MaxTerminationWaitMinutes; under ECS the bake time is at most
+// ECSMaxBakeMinutes, and with the shift it must fit ECSMaxDeploymentMinutes. It is 0 for an unknown engine
 // and for a shift that alone outlasts the ECS limit.
 func (e Engine) MaxWaitMinutes(shift TrafficShift) int {
 	switch e {
 	case EngineCodeDeploy:
 		return MaxTerminationWaitMinutes
 	case EngineECS:
-		return max(0, ECSMaxDeploymentMinutes-int(math.Ceil(shift.MinutesToFull())))
+		return min(ECSMaxBakeMinutes, max(0, ECSMaxDeploymentMinutes-int(math.Ceil(shift.MinutesToFull()))))
 	}
 	return 0
 }
@@ -175,6 +181,8 @@ func CheckDeployment(engine Engine, shift TrafficShift, waitMinutes int) []Deplo
 		case shift.MinutesToFull() > ECSMaxDeploymentMinutes:
 			add(SettingShift, "engine ecs: %s takes %v minutes; CloudFormation rejects an ECS deployment configured to take over %d minutes (33 hours)",
 				shift, shift.MinutesToFull(), ECSMaxDeploymentMinutes)
+		case waitMinutes > limit && limit == ECSMaxBakeMinutes:
+			add(SettingWait, "engine ecs: the bake time (BakeTimeInMinutes) must be from 0 to %d minutes (one day), not %d", limit, waitMinutes)
 		case waitMinutes > limit:
 			add(SettingWait, "engine ecs: after %s (%v minutes) the bake time (BakeTimeInMinutes) must be from 0 to %d minutes, not %d: CloudFormation rejects an ECS deployment configured to take over %d minutes (33 hours)",
 				shift, shift.MinutesToFull(), limit, waitMinutes, ECSMaxDeploymentMinutes)

@@ -64,7 +64,10 @@ func TestCheckDeployment(t *testing.T) {
 		{"codedeploy interval 0", EngineCodeDeploy, Linear(10, 0), 0, []want{{SettingShift, "the interval must be a whole number of minutes from 1 to 2880"}}},
 
 		// ECS: what CodeDeploy refuses, ECS may carry out.
-		{"ecs blue/green at 33 hours", EngineECS, AllAtOnce(), 1980, nil},
+		{"ecs blue/green at one day", EngineECS, AllAtOnce(), 1440, nil},
+		// The registry schema's maximum of BakeTimeInMinutes.
+		{"ecs blue/green bake over a day", EngineECS, AllAtOnce(), 1441, []want{{SettingWait,
+			"engine ecs: the bake time (BakeTimeInMinutes) must be from 0 to 1440 minutes (one day), not 1441"}}},
 		{"ecs smallest canary, no bake", EngineECS, Canary(0.1, 0), 0, nil},
 		{"ecs canary of 100%, longest bake", EngineECS, Canary(100, 1440), 540, nil},
 		{"ecs smallest linear step", EngineECS, Linear(3, 60), 0, nil},
@@ -77,10 +80,8 @@ func TestCheckDeployment(t *testing.T) {
 		{"ecs canary bake over a day", EngineECS, Canary(10, 1441), 0, []want{{SettingShift, canaryBake}}},
 		{"ecs canary bake in part of a minute", EngineECS, Canary(10, 1.5), 0, []want{{SettingShift, canaryBake}}},
 		{"ecs linear bake over a day", EngineECS, Linear(50, 1441), 0, []want{{SettingShift, linearBake}}},
-		{"ecs negative bake time", EngineECS, AllAtOnce(), -1, []want{{SettingWait, "engine ecs: the bake time (BakeTimeInMinutes) must be a whole number of minutes from 0 to 1980, not -1"}}},
+		{"ecs negative bake time", EngineECS, AllAtOnce(), -1, []want{{SettingWait, "engine ecs: the bake time (BakeTimeInMinutes) must be a whole number of minutes from 0 to 1440, not -1"}}},
 		// CloudFormation's 33 hours: the bake time plus the shift's minutes.
-		{"ecs blue/green bake over 33 hours", EngineECS, AllAtOnce(), 1981, []want{{SettingWait,
-			"engine ecs: after all at once (0 minutes) the bake time (BakeTimeInMinutes) must be from 0 to 1980 minutes, not 1981: CloudFormation rejects an ECS deployment configured to take over 1980 minutes (33 hours)"}}},
 		{"ecs canary and bake over 33 hours", EngineECS, Canary(10, 1440), 541, []want{{SettingWait, "must be from 0 to 540 minutes, not 541"}}},
 		// 4% steps: 24 bakes of 60 minutes.
 		{"ecs linear and bake at 33 hours", EngineECS, Linear(4, 60), 540, nil},

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -119,7 +118,8 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		RequestsPerTarget:        jsii.Number(float64(env.RequestsPerTask)),
 		ContainerPort:            jsii.Number(float64(env.ContainerPort)),
 		HealthCheckPath:          jsii.String(env.HealthCheckPath),
-		PlaceholderImage:         awsecs.ContainerImage_FromRegistry(jsii.String(env.PlaceholderImage), nil),
+		PlaceholderImage:         jsii.String(env.PlaceholderImage),
+		Engine:                   env.Engine,
 		Certificate:              certificate,
 		TestListenerPort:         jsii.Number(float64(env.TestListenerPort)),
 		TestListenerPeers:        testPeers,

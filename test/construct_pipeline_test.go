@@ -206,7 +206,7 @@ func TestPipelineConstructRejectsInvalidProps(t *testing.T) {
 		{"environment names are lower-case letters and digits", func(p *delivery.PipelineProps) { p.Environments[0].Name = jsii.String("Pre-Prod") },
 			`Environments[0].Name "Pre-Prod" must be lower-case letters and digits`},
 		{"a service released by an engine the pipeline cannot deploy with", func(p *delivery.PipelineProps) { p.Environments[0].Service = otherEngine{dlv.staging} },
-			`Environments[0].Service is released by ECS; this pipeline deploys with CodeDeploy only`},
+			`Environments[0].Service is released by nomad; this pipeline deploys with codedeploy, ecs only`},
 		{"ImagesKeptPerEnvironment is a whole number of at least 1", func(p *delivery.PipelineProps) { p.ImagesKeptPerEnvironment = jsii.Number(0.5) },
 			`ImagesKeptPerEnvironment 0.5 must be a whole number of at least 1`},
 		{"environment names are unique", func(p *delivery.PipelineProps) {
@@ -308,8 +308,8 @@ type otherEngine struct{ anyService }
 
 type anyService = bluegreen.Service
 
-func (otherEngine) Release() bluegreen.Release { return ecsRelease{} }
+func (otherEngine) Release() bluegreen.Release { return unknownRelease{} }
 
-type ecsRelease struct{}
+type unknownRelease struct{}
 
-func (ecsRelease) Engine() bluegreen.Engine { return "ECS" }
+func (unknownRelease) Engine() bluegreen.Engine { return "nomad" }

@@ -171,15 +171,28 @@ func TestServiceConstructRejectsInvalidProps(t *testing.T) {
 		{"Firewall.RateLimit as WAF accepts", func(p *bluegreen.ServiceProps) { p.Firewall = &bluegreen.FirewallProps{RateLimit: jsii.Number(5)} },
 			"Firewall.RateLimit 5: WAF accepts 10 to 2,000,000,000 requests per 5 minutes"},
 		{"TrafficShift: whole percentages from 1", func(p *bluegreen.ServiceProps) { p.TrafficShift = bluegreen.Canary(0, 5) },
-			"TrafficShift canary 0%, the rest after 5 minutes: the percentage must be a whole number from 1 to 99"},
+			"TrafficShift: engine codedeploy: canary 0%, the rest after 5 minutes: the percentage must be a whole number from 1 to 99"},
 		{"TrafficShift: whole percentages to 99", func(p *bluegreen.ServiceProps) { p.TrafficShift = bluegreen.Linear(100, 1) },
-			"TrafficShift linear 100% every 1 minutes: the percentage must be a whole number from 1 to 99"},
+			"TrafficShift: engine codedeploy: linear 100% every 1 minutes: the percentage must be a whole number from 1 to 99"},
 		{"TrafficShift: whole minutes", func(p *bluegreen.ServiceProps) { p.TrafficShift = bluegreen.Canary(10, 1.5) },
-			"TrafficShift canary 10%, the rest after 1.5 minutes: the interval must be a whole number of minutes from 1 to 2880"},
+			"TrafficShift: engine codedeploy: canary 10%, the rest after 1.5 minutes: the interval must be a whole number of minutes from 1 to 2880"},
 		{"TerminationWaitTime in whole minutes", func(p *bluegreen.ServiceProps) { p.TerminationWaitTime = awscdk.Duration_Seconds(jsii.Number(270)) },
-			"TerminationWaitTime 4 minutes 30 seconds: CodeDeploy accepts whole minutes from 0 to 2880"},
+			"TerminationWaitTime 4 minutes 30 seconds: must be whole minutes"},
 		{"TerminationWaitTime up to two days", func(p *bluegreen.ServiceProps) { p.TerminationWaitTime = awscdk.Duration_Minutes(jsii.Number(2881)) },
-			"TerminationWaitTime 2 days 1 minute: CodeDeploy accepts whole minutes from 0 to 2880"},
+			"TerminationWaitTime: engine codedeploy keeps the original task set 0 to 2880 minutes after all traffic moved, not 2881"},
+		{"Engine: one of the two", func(p *bluegreen.ServiceProps) { p.Engine = "CodeDeploy" },
+			`Engine: engine "CodeDeploy": must be one of codedeploy, ecs`},
+		{"Engine ecs: a bake time of at most a day", func(p *bluegreen.ServiceProps) {
+			p.Engine, p.TerminationWaitTime = bluegreen.EngineEcs, awscdk.Duration_Minutes(jsii.Number(1441))
+		}, "TerminationWaitTime: engine ecs: the bake time (BakeTimeInMinutes) must be from 0 to 1440 minutes (one day), not 1441"},
+		{"Engine ecs: linear steps of at least 3%", func(p *bluegreen.ServiceProps) {
+			p.Engine, p.TrafficShift = bluegreen.EngineEcs, bluegreen.Linear(2, 1)
+		}, "TrafficShift: engine ecs: linear 2% every 1 minutes: the percentage (stepPercent) must be a multiple of 0.1 from 3 to 100"},
+		{"Engine ecs: the alarms can fire before the bake time ends", func(p *bluegreen.ServiceProps) {
+			p.Engine, p.TrafficShift, p.TerminationWaitTime = bluegreen.EngineEcs, bluegreen.AllAtOnce(), awscdk.Duration_Minutes(jsii.Number(2))
+		}, "TerminationWaitTime 2 minutes with TrafficShift all at once:" + fmt.Sprintf(tooEarly, 120, 180, "2 x 60 s alarm periods + 60 s metric delay", "3 minutes")},
+		{"PreTrafficRequests within Lambda's 900 s", func(p *bluegreen.ServiceProps) { p.PreTrafficRequests = jsii.Number(300) },
+			"PreTrafficRequests 300 with 1 paths: the pre-traffic check could take 930 s, a Lambda function runs at most 900 s"},
 		{"AlarmEvaluationPeriods at least 1", func(p *bluegreen.ServiceProps) { p.AlarmEvaluationPeriods = jsii.Number(0) },
 			"AlarmEvaluationPeriods 0: must be a whole number of at least 1"},
 		{"all at once: the alarms can fire before the deployment ends", func(p *bluegreen.ServiceProps) {

@@ -84,14 +84,20 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 	}
 	albSg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("HTTP from the internet"), nil)
 
-	// The test listener starts on the green target group: CodeDeploy routes it
-	// to the replacement task set during a deployment, before production traffic moves.
+	// The test listener starts on the green target group: CodeDeploy routes
+	// it to the replacement task set during a deployment, before production
+	// traffic moves. Under ECS both listeners route by a rule that ECS
+	// rewrites (ecsRoute), which takes every request.
 	s.testListener = s.alb.AddListener(jsii.String("TestListener"), &elbv2.BaseApplicationListenerProps{
 		Port:                jsii.Number(r.testPort),
 		Protocol:            elbv2.ApplicationProtocol_HTTP,
 		DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{s.green},
 		Open:                jsii.Bool(false),
 	})
+	if r.engine == EngineEcs {
+		s.prodRoute = s.ecsRoute("ProductionRoute", s.prodListener)
+		s.testRoute = s.ecsRoute("TestRoute", s.testListener)
+	}
 	peers := []awsec2.IPeer{awsec2.Peer_Ipv4(props.Vpc.VpcCidrBlock())}
 	if props.TestListenerPeers != nil && len(*props.TestListenerPeers) > 0 {
 		peers = *props.TestListenerPeers

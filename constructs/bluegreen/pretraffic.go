@@ -17,12 +17,27 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/constructs/bluegreen/pretraffic"
+	"ecs-bluegreen/rules"
 )
 
 // preTrafficTimeoutMs bounds each request of the pre-traffic check; a healthy
 // service answers its health check far faster, and a hung one must not hold
 // the deployment.
-const preTrafficTimeoutMs = 3000
+const preTrafficTimeoutMs = rules.PreTrafficRequestSeconds * 1000
+
+// Under ECS, a check that got no answer is retried: preTrafficAttempts
+// invocations in all, preTrafficRetrySeconds apart (the callBackDelay).
+const (
+	preTrafficAttempts     = 3
+	preTrafficRetrySeconds = 30
+)
+
+// preTrafficTimeout is the function's timeout in seconds: every request
+// timing out, and the report; resolve refuses a check that cannot fit in
+// Lambda's limit.
+func preTrafficTimeout(r resolved) int {
+	return min(rules.LambdaMaxTimeoutSeconds, rules.PreTrafficWorstCaseSeconds(r.preTrafficPaths, int(math.Ceil(r.preTrafficRequests))))
+}
 
 // buildPreTrafficHook creates the pre-traffic check CodeDeploy runs at
 // AfterAllowTestTraffic: a function in the private subnets that requests the
@@ -49,8 +64,19 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 	if err != nil {
 		panic(err)
 	}
-	// Worst case every request times out; CodeDeploy waits for the report.
-	timeout := math.Min(900, math.Ceil(float64(len(checks))*r.preTrafficRequests*preTrafficTimeoutMs/1000)+30)
+	timeout := float64(preTrafficTimeout(r))
+	environment := map[string]*string{
+		"TEST_URL":   s.testUrl,
+		"CHECKS":     jsii.String(string(checksJSON)),
+		"REQUESTS":   jsii.String(fmt.Sprint(r.preTrafficRequests)),
+		"TIMEOUT_MS": jsii.String(fmt.Sprint(preTrafficTimeoutMs)),
+	}
+	if s.engine == EngineEcs {
+		// Under ECS a check that got no answer is asked again through the
+		// hook contract (IN_PROGRESS with a callBackDelay).
+		environment["MAX_ATTEMPTS"] = jsii.String(fmt.Sprint(preTrafficAttempts))
+		environment["RETRY_DELAY_SECONDS"] = jsii.String(fmt.Sprint(preTrafficRetrySeconds))
+	}
 
 	logGroup := awslogs.NewLogGroup(this, jsii.String("PreTrafficHookLogs"), &awslogs.LogGroupProps{
 		Retention:     r.retention,
@@ -68,13 +94,17 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 		Resources: jsii.Strings(*logGroup.LogGroupArn()),
 	}))
-	// The report goes to this service's deployment group only: the action's
-	// resource type is the deployment group, as CDK's grant for Lambda
-	// deployment groups (grantPutLifecycleEventHookExecutionStatus) scopes it.
-	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("codedeploy:PutLifecycleEventHookExecutionStatus"),
-		Resources: &[]*string{s.release.deploymentGroup.DeploymentGroupArn()},
-	}))
+	// Under CodeDeploy the report goes to this service's deployment group
+	// only: the action's resource type is the deployment group, as CDK's
+	// grant for Lambda deployment groups
+	// (grantPutLifecycleEventHookExecutionStatus) scopes it. Under ECS the
+	// function answers in its return value and calls no AWS API.
+	if s.engine == EngineCodeDeploy {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("codedeploy:PutLifecycleEventHookExecutionStatus"),
+			Resources: &[]*string{s.deploymentGroup.DeploymentGroupArn()},
+		}))
+	}
 	// A function in a VPC needs Lambda to manage its network interfaces: the
 	// statement of AWS's managed AWSLambdaVPCAccessExecutionRole. These
 	// actions are evaluated against interfaces that do not exist yet (and
@@ -91,7 +121,9 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(r.testPort)), jsii.String("test listener, through the NAT gateways"), nil)
-	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("CodeDeploy API, through the NAT gateways"), nil)
+	if s.engine == EngineCodeDeploy {
+		sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("CodeDeploy API, through the NAT gateways"), nil)
+	}
 
 	fn := awslambda.NewFunction(this, jsii.String("PreTrafficHook"), &awslambda.FunctionProps{
 		FunctionName: name("-pretraffic"),
@@ -108,12 +140,7 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		Vpc:            props.Vpc,
 		VpcSubnets:     &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
 		SecurityGroups: &[]awsec2.ISecurityGroup{sg},
-		Environment: &map[string]*string{
-			"TEST_URL":   s.testUrl,
-			"CHECKS":     jsii.String(string(checksJSON)),
-			"REQUESTS":   jsii.String(fmt.Sprint(r.preTrafficRequests)),
-			"TIMEOUT_MS": jsii.String(fmt.Sprint(preTrafficTimeoutMs)),
-		},
+		Environment:    &environment,
 	})
 	awscdk.Tags_Of(fn).Add(jsii.String("Purpose"), jsii.String("pre-traffic validation"), nil)
 	s.hook = fn
@@ -129,13 +156,17 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 		AppliesTo: &[]any{"Resource::*"},
 	}}, jsii.Bool(false))
 
-	// CodeDeploy invokes the hook, by the unqualified name the AppSpec gives,
-	// with the deployment group's service role: the function itself, no
-	// version or alias.
-	s.deployRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("lambda:InvokeFunction"),
-		Resources: &[]*string{fn.FunctionArn()},
-	}))
+	if s.engine == EngineEcs {
+		s.ecsHook(fn, r.prefix)
+	} else {
+		// CodeDeploy invokes the hook, by the unqualified name the AppSpec
+		// gives, with the deployment group's service role: the function
+		// itself, no version or alias.
+		s.deployRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("lambda:InvokeFunction"),
+			Resources: &[]*string{fn.FunctionArn()},
+		}))
+	}
 
 	// The function reaches the internet-facing ALB from the NAT gateways'
 	// public addresses: admit exactly those to the test listener.

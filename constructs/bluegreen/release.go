@@ -21,14 +21,24 @@ import (
 // can be added without changing what the construct exposes.
 
 // Engine names what moves production traffic from the running version to a
-// new one.
-type Engine string
+// new one: the domain's own type (rules.Engine), so that the configuration
+// and the construct check a release against one set of limits.
+type Engine = rules.Engine
 
 // EngineCodeDeploy is a CodeDeploy ECS deployment group: the service runs
 // under the CODE_DEPLOY deployment controller, and each release is a
 // CodeDeploy deployment that runs the pre-traffic check at
 // AfterAllowTestTraffic and rolls back on failure, stop or alarm.
-const EngineCodeDeploy Engine = "CodeDeploy"
+const EngineCodeDeploy = rules.EngineCodeDeploy
+
+// EngineEcs is ECS's own blue/green deployment: the service runs under the
+// ECS deployment controller with the BLUE_GREEN, CANARY or LINEAR strategy,
+// and each release is a CloudFormation update of the stack's image
+// parameter alone (EcsRelease), which registers a task definition revision
+// and starts an ECS deployment; ECS runs the pre-traffic check as its
+// POST_TEST_TRAFFIC_SHIFT lifecycle hook and rolls back on a failed hook,
+// on the circuit breaker or on alarm, and CloudFormation fails the update.
+const EngineEcs = rules.EngineECS
 
 // Release is how new versions reach a Service. Each engine has an
 // interface of its own (CodeDeployRelease) with what a pipeline needs to
@@ -45,6 +55,40 @@ type CodeDeployRelease interface {
 	Application() codedeploy.IEcsApplication
 	DeploymentGroup() codedeploy.IEcsDeploymentGroup
 }
+
+// EcsRelease is a Release carried out by ECS. CloudFormation is the one
+// writer of the task definition and the service: `cdk deploy` changes the
+// infrastructure and keeps the parameter's previous value (the image that
+// runs), and a release changes the parameter alone on the stack's current
+// template, so that neither undoes the other.
+type EcsRelease interface {
+	Release
+	// ImageParameter holds the image the service runs. Its default is the
+	// placeholder image, which only the stack's creation uses.
+	ImageParameter() awscdk.CfnParameter
+	// Stack is the stack a release updates.
+	Stack() awscdk.Stack
+	// ReleaseTimeout bounds a release, from the stack update to the end of
+	// the bake time: the pre-traffic check at its slowest, the traffic
+	// shift and the bake time, plus releaseMarginMinutes for the tasks to
+	// start and pass their health checks, and for a rollback.
+	ReleaseTimeout() awscdk.Duration
+}
+
+// releaseMarginMinutes is the part of ReleaseTimeout for what the
+// configuration does not time: tasks starting, image pulls, health checks,
+// and ECS's rollback.
+const releaseMarginMinutes = 60
+
+type ecsRelease struct {
+	parameter awscdk.CfnParameter
+	timeout   awscdk.Duration
+}
+
+func (r *ecsRelease) Engine() Engine                      { return EngineEcs }
+func (r *ecsRelease) ImageParameter() awscdk.CfnParameter { return r.parameter }
+func (r *ecsRelease) Stack() awscdk.Stack                 { return awscdk.Stack_Of(r.parameter) }
+func (r *ecsRelease) ReleaseTimeout() awscdk.Duration     { return r.timeout }
 
 type codeDeployRelease struct {
 	application     codedeploy.IEcsApplication
@@ -128,6 +172,7 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 		},
 	})
 	s.release = &codeDeployRelease{application: application, deploymentGroup: dg}
+	s.deploymentGroup = dg
 	s.deployRole = dg.Role()
 	// CodeDeploy's confused-deputy conditions (CodeDeploy user guide,
 	// "Cross-service confused deputy prevention"): this account, and the

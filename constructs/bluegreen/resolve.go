@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
@@ -23,7 +22,9 @@ type resolved struct {
 	testPort, threshold, evaluation float64
 	containerName, healthPath       string
 	preTrafficRequests              float64
-	image                           awsecs.ContainerImage
+	preTrafficPaths                 int
+	image                           string
+	engine                          Engine
 	shift                           TrafficShift
 	terminationWait, alarmPeriod    awscdk.Duration
 	removal                         awscdk.RemovalPolicy
@@ -62,7 +63,8 @@ func resolve(p *ServiceProps) (resolved, error) {
 		preTrafficRequests: orFloat(p.PreTrafficRequests, 5),
 		containerName:      orString(p.ContainerName, "app"),
 		healthPath:         orString(p.HealthCheckPath, "/"),
-		image:              p.PlaceholderImage,
+		image:              orString(p.PlaceholderImage, "public.ecr.aws/nginx/nginx:stable-alpine"),
+		engine:             p.Engine,
 		terminationWait:    p.TerminationWaitTime,
 		alarmPeriod:        p.AlarmPeriod,
 		removal:            p.RemovalPolicy,
@@ -71,8 +73,12 @@ func resolve(p *ServiceProps) (resolved, error) {
 	}
 	r.accessLogsExpiration = p.AccessLogsExpiration
 	r.maxCapacity = orFloat(p.MaxCapacity, 2*r.minCapacity)
-	if r.image == nil {
-		r.image = awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/nginx/nginx:stable-alpine"), nil)
+	r.preTrafficPaths = 1
+	if p.PreTrafficChecks != nil {
+		r.preTrafficPaths += len(*p.PreTrafficChecks)
+	}
+	if r.engine == "" {
+		r.engine = EngineCodeDeploy
 	}
 	if p.TrafficShift != nil {
 		r.shift = *p.TrafficShift
@@ -138,36 +144,47 @@ func resolve(p *ServiceProps) (resolved, error) {
 	return r, nil
 }
 
-// checkRollback reports a traffic shift CodeDeploy refuses, timing its
-// alarms cannot have, and a release that would end before its alarms could
-// roll it back: CodeDeploy acts on alarms only while a deployment is in
-// progress, so the deployment must stay open at least the alarms' detection
-// time after production traffic first reaches the new version (the rule the
-// configuration applies to terminationWaitMinutes too).
+// checkRollback reports an engine, a traffic shift or a wait the engine
+// refuses, timing its alarms cannot have, and a release that would end
+// before its alarms could roll it back: CodeDeploy and ECS act on alarms
+// only while a deployment is in progress, so the deployment must stay open
+// at least the alarms' detection time after production traffic first
+// reaches the new version (the rules the configuration applies to its keys
+// too).
 func checkRollback(r resolved) []error {
 	var problems []error
 	add := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
 
-	shiftErr := r.shift.Validate()
-	for _, err := range unwrap(shiftErr) {
-		add("TrafficShift %v", err)
-	}
 	waitKnown := !*r.terminationWait.IsUnresolved()
 	wait := 0.0
 	if waitKnown {
 		wait = *r.terminationWait.ToSeconds(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)}) / 60
-		if wait != math.Trunc(wait) || wait < 0 || wait > rules.MaxTerminationWaitMinutes {
-			add("TerminationWaitTime %s: CodeDeploy accepts whole minutes from 0 to %d", *r.terminationWait.ToHumanString(), rules.MaxTerminationWaitMinutes)
+		if wait != math.Trunc(wait) {
+			add("TerminationWaitTime %s: must be whole minutes", *r.terminationWait.ToHumanString())
 			waitKnown = false
 		}
+	}
+	deploymentOK := true
+	for _, p := range rules.CheckDeployment(r.engine, r.shift, int(wait)) {
+		prop := map[rules.DeploymentSetting]string{rules.SettingEngine: "Engine", rules.SettingShift: "TrafficShift", rules.SettingWait: "TerminationWaitTime"}[p.Setting]
+		if p.Setting == rules.SettingWait && !waitKnown {
+			continue
+		}
+		add("%s: %s", prop, p.Message)
+		deploymentOK = false
 	}
 	evaluationKnown := !unresolved(r.evaluation)
 	if evaluationKnown && (r.evaluation != math.Trunc(r.evaluation) || r.evaluation < 1) {
 		add("AlarmEvaluationPeriods %v: must be a whole number of at least 1", r.evaluation)
 		evaluationKnown = false
 	}
+	if limit := r.engine.HookLimitSeconds(); r.engine.Valid() && !unresolved(r.preTrafficRequests) &&
+		rules.PreTrafficWorstCaseSeconds(r.preTrafficPaths, int(math.Ceil(r.preTrafficRequests))) > limit {
+		add("PreTrafficRequests %v with %d paths: the pre-traffic check could take %d s, a Lambda function runs at most %d s",
+			r.preTrafficRequests, r.preTrafficPaths, rules.PreTrafficWorstCaseSeconds(r.preTrafficPaths, int(math.Ceil(r.preTrafficRequests))), limit)
+	}
 	periodKnown := !*r.alarmPeriod.IsUnresolved()
-	if shiftErr != nil || !waitKnown || !evaluationKnown || !periodKnown {
+	if !deploymentOK || !waitKnown || !evaluationKnown || !periodKnown {
 		return problems
 	}
 	alarms := rules.AlarmWindow{

@@ -1,7 +1,8 @@
 // Package bluegreen provides an L3 construct for a containerised web service
 // on ECS Fargate behind an Application Load Balancer, released blue/green with
-// automatic rollback on failure and on alarm. CodeDeploy shifts the traffic
-// today; the construct's surface does not depend on it (see Release).
+// automatic rollback on failure and on alarm. Either of two engines shifts
+// the traffic (Engine): CodeDeploy, or ECS's own blue/green deployments; the
+// construct's surface does not depend on which (see Release).
 package bluegreen
 
 import (
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
@@ -58,9 +60,10 @@ type ServiceProps struct {
 	ContainerPort *float64
 	// HealthCheckPath is requested by the target groups' health checks. Default: "/".
 	HealthCheckPath *string
-	// PlaceholderImage runs until the pipeline's first release; it must answer
-	// the health check on ContainerPort. Default: nginx from ECR Public.
-	PlaceholderImage awsecs.ContainerImage
+	// PlaceholderImage is the image reference (a public registry's, such as
+	// ECR Public) that runs until the pipeline's first release; it must
+	// answer the health check on ContainerPort. Default: nginx from ECR Public.
+	PlaceholderImage *string
 
 	// Certificate, when set, makes the production listener HTTPS on 443 and
 	// turns port 80 into a redirect to it. Default: - HTTP on port 80.
@@ -79,11 +82,17 @@ type ServiceProps struct {
 	// TestListenerPeers may reach the test listener. Default: - the VPC's CIDR.
 	TestListenerPeers *[]awsec2.IPeer
 
+	// Engine is what carries a release out: EngineCodeDeploy (a CodeDeploy
+	// deployment group) or EngineEcs (ECS's own blue/green deployments,
+	// started by a CloudFormation update of the image parameter).
+	// Default: EngineCodeDeploy.
+	Engine Engine
 	// TrafficShift is how production traffic moves to a new version.
 	// Default: AllAtOnce().
 	TrafficShift *TrafficShift
 	// TerminationWaitTime keeps the old task set (and the deployment, with
-	// its alarm rollback) after all traffic moved: whole minutes, up to two days.
+	// its alarm rollback) after all traffic moved: whole minutes, up to two
+	// days under CodeDeploy; under ECS it is the bake time, up to one day.
 	// With the TrafficShift it must keep the deployment open until the alarms
 	// can fire, AlarmPeriod x AlarmEvaluationPeriods plus a minute of metric
 	// delay after production traffic first reaches the new version (3 minutes
@@ -149,7 +158,8 @@ type PreTrafficCheck struct {
 type Service interface {
 	constructs.Construct
 	Cluster() awsecs.ICluster
-	// FargateService runs the tasks, under the CODE_DEPLOY deployment controller.
+	// FargateService runs the tasks, under the CODE_DEPLOY deployment
+	// controller, or under ECS with EngineEcs.
 	FargateService() awsecs.FargateService
 	TaskDefinition() awsecs.FargateTaskDefinition
 	// TaskDefinitionFamily is the family every release registers a revision in.
@@ -167,7 +177,8 @@ type Service interface {
 	// with what a pipeline needs to start a release.
 	Release() Release
 	// PreTrafficHook is the pre-traffic check's function, which CodeDeploy
-	// runs at AfterAllowTestTraffic; the AppSpec of every release names it.
+	// runs at AfterAllowTestTraffic (the AppSpec of every release names it),
+	// or ECS as the service's POST_TEST_TRAFFIC_SHIFT lifecycle hook.
 	PreTrafficHook() awslambda.IFunction
 	// Alarms are the rollback alarms, covering both target groups.
 	Alarms() []awscloudwatch.IAlarm
@@ -177,26 +188,31 @@ type Service interface {
 
 type service struct {
 	constructs.Construct
-	cluster          awsecs.ICluster
-	svc              awsecs.FargateService
-	taskDef          awsecs.FargateTaskDefinition
-	family           *string
-	executionRole    awsiam.IRole
-	taskRole         awsiam.IRole
-	containerName    *string
-	containerPort    *float64
-	alb              elbv2.ApplicationLoadBalancer
-	prodListener     elbv2.ApplicationListener
-	testListener     elbv2.ApplicationListener
-	blue, green      elbv2.ApplicationTargetGroup
-	release          *codeDeployRelease
-	alarms           []awscloudwatch.IAlarm
-	hook             awslambda.IFunction
-	deployRole       awsiam.IRole
-	scaling          awsapplicationautoscaling.CfnScalableTarget
-	linkedRole       constructs.IDependable
-	albSg            awsec2.SecurityGroup
-	prodUrl, testUrl *string
+	cluster       awsecs.ICluster
+	svc           awsecs.FargateService
+	taskDef       awsecs.FargateTaskDefinition
+	family        *string
+	executionRole awsiam.IRole
+	taskRole      awsiam.IRole
+	containerName *string
+	containerPort *float64
+	alb           elbv2.ApplicationLoadBalancer
+	prodListener  elbv2.ApplicationListener
+	testListener  elbv2.ApplicationListener
+	// prodRoute and testRoute are the listener rules ECS rewrites (EngineEcs only).
+	prodRoute, testRoute elbv2.ApplicationListenerRule
+	blue, green          elbv2.ApplicationTargetGroup
+	engine               Engine
+	release              Release
+	deploymentGroup      codedeploy.IEcsDeploymentGroup
+	imageParameter       awscdk.CfnParameter
+	alarms               []awscloudwatch.IAlarm
+	hook                 awslambda.IFunction
+	deployRole           awsiam.IRole
+	scaling              awsapplicationautoscaling.CfnScalableTarget
+	linkedRole           constructs.IDependable
+	albSg                awsec2.SecurityGroup
+	prodUrl, testUrl     *string
 }
 
 // NewService creates the blue/green service. It panics on props that cannot
@@ -209,7 +225,7 @@ func NewService(scope constructs.Construct, id string, props *ServiceProps) Serv
 		panic(err)
 	}
 	this := constructs.NewConstruct(scope, &id)
-	s := &service{Construct: this, containerName: jsii.String(r.containerName), containerPort: jsii.Number(r.port)}
+	s := &service{Construct: this, engine: r.engine, containerName: jsii.String(r.containerName), containerPort: jsii.Number(r.port)}
 	name := func(suffix string) *string { return jsii.String(r.prefix + suffix) }
 
 	s.linkedRole = ensureEcsServiceLinkedRole(this, r)
@@ -226,7 +242,11 @@ func NewService(scope constructs.Construct, id string, props *ServiceProps) Serv
 	s.buildService(props, r, name)
 	s.buildScaling(r)
 	s.buildAlarms(r, name)
-	s.buildDeployment(r, name)
+	if r.engine == EngineEcs {
+		s.buildEcsDeployment(r)
+	} else {
+		s.buildDeployment(r, name)
+	}
 	s.buildPreTrafficHook(props, r, name)
 	return s
 }

@@ -75,7 +75,7 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 	})
 	s.taskDef.AddContainer(s.containerName, &awsecs.ContainerDefinitionOptions{
 		ContainerName: s.containerName,
-		Image:         r.image,
+		Image:         s.containerImage(r),
 		Essential:     jsii.Bool(true),
 		// A hard limit equal to the task's memory: the only container may use
 		// all of it, and never more.
@@ -89,6 +89,16 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 			Protocol:      awsecs.Protocol_TCP,
 		}},
 	})
+}
+
+// containerImage is the image the container starts with: the placeholder
+// under CodeDeploy (whose releases register revisions of their own), the
+// image parameter under ECS.
+func (s *service) containerImage(r resolved) awsecs.ContainerImage {
+	if r.engine == EngineEcs {
+		return s.ecsImage(r)
+	}
+	return awsecs.ContainerImage_FromRegistry(jsii.String(r.image), nil)
 }
 
 // buildService creates the tasks' security group and the Fargate service
@@ -106,11 +116,15 @@ func (s *service) buildService(props *ServiceProps, r resolved, name func(string
 			serviceSg.AddEgressRule(awsec2.Peer_Ipv4(e.Cidr), awsec2.Port_Tcp(e.Port), jsii.String(fmt.Sprintf("task egress to %s port %v", *e.Cidr, *e.Port)), nil)
 		}
 	}
-	s.svc = awsecs.NewFargateService(this, jsii.String("Service"), &awsecs.FargateServiceProps{
+	controller := awsecs.DeploymentControllerType_CODE_DEPLOY
+	if r.engine == EngineEcs {
+		controller = awsecs.DeploymentControllerType_ECS
+	}
+	serviceProps := &awsecs.FargateServiceProps{
 		Cluster:              s.cluster,
 		TaskDefinition:       s.taskDef,
 		ServiceName:          name(""),
-		DeploymentController: &awsecs.DeploymentController{Type: awsecs.DeploymentControllerType_CODE_DEPLOY},
+		DeploymentController: &awsecs.DeploymentController{Type: controller},
 		SecurityGroups:       &[]awsec2.ISecurityGroup{serviceSg},
 		VpcSubnets:           &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
 		AssignPublicIp:       jsii.Bool(false),
@@ -122,8 +136,19 @@ func (s *service) buildService(props *ServiceProps, r resolved, name func(string
 		MaxHealthyPercent:      jsii.Number(200),
 		EnableECSManagedTags:   jsii.Bool(true),
 		PropagateTags:          awsecs.PropagatedTagSource_SERVICE,
-	})
-	s.svc.AttachToApplicationTargetGroup(s.blue)
+	}
+	if r.engine == EngineEcs {
+		ecsStrategy(r, serviceProps)
+		// A release whose tasks never become healthy rolls back without
+		// waiting for the alarms.
+		serviceProps.CircuitBreaker = &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)}
+	}
+	s.svc = awsecs.NewFargateService(this, jsii.String("Service"), serviceProps)
+	// Under ECS the alternate target group and the routes come with the
+	// registration (buildEcsDeployment).
+	if r.engine != EngineEcs {
+		s.svc.AttachToApplicationTargetGroup(s.blue)
+	}
 	s.svc.Connections().AllowFrom(s.alb, awsec2.Port_Tcp(jsii.Number(r.port)), jsii.String("container port from the load balancer"))
 
 	// Day-two safety: the service names its task definition by family, so

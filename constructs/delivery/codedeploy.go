@@ -2,8 +2,10 @@ package delivery
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	codedeploy "github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
@@ -52,6 +54,72 @@ func (codeDeployPath) read(index int, release bluegreen.Release) (engineTarget, 
 	return t, true, nil
 }
 
+func (t codeDeployTarget) check(index int, environment string, tg target) error {
+	return checkRenderVariables(index, environment, tg)
+}
+
+// actions: the render action writes the task definition template and the
+// AppSpec (runOrder 1), then CodeDeploy releases them with the build's
+// image (runOrder 2).
+//
+// The CodeDeploy action runs as a role of its own whose permissions are
+// written here: CDK's action would grant ecs:RegisterTaskDefinition and
+// iam:PassRole on "*". Every name and ARN comes from the environment's fixed
+// names (e.target), so that nothing here depends on a cross-stack value that
+// can go stale.
+func (t codeDeployTarget) actions(p *pipeline, r resolved, e environment, buildOutput awscodepipeline.Artifact) []awscodepipeline.IAction {
+	tg := e.target
+	role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
+		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
+	})
+	statements := append(t.statements(), []*awsiam.PolicyStatementProps{
+		{
+			// The service authorization reference gives RegisterTaskDefinition
+			// the task-definition resource type: only this family is allowed.
+			Sid:       jsii.String("RegisterTaskDefinition"),
+			Actions:   jsii.Strings("ecs:RegisterTaskDefinition", "ecs:TagResource"),
+			Resources: &[]*string{tg.taskDefinitionsArn},
+		},
+		{
+			Sid:       jsii.String("PassTaskRoles"),
+			Actions:   jsii.Strings("iam:PassRole"),
+			Resources: &[]*string{tg.taskRoleArn, tg.executionRoleArn},
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
+			},
+		},
+		p.readArtifacts(),
+		p.decryptArtifacts(),
+	}...)
+	for _, s := range statements {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
+	}
+	p.deployRoles[e.name] = role
+
+	rendered := awscodepipeline.NewArtifact(jsii.String("Rendered-"+e.name), nil)
+	variables := map[string]*awscodebuild.BuildEnvironmentVariable{}
+	for k, v := range renderVariables(e.name, tg) {
+		variables[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
+	}
+	render := actions.NewCodeBuildAction(&actions.CodeBuildActionProps{
+		ActionName:           jsii.String("Render"),
+		RunOrder:             jsii.Number(1),
+		Project:              p.render,
+		Input:                buildOutput,
+		Outputs:              &[]awscodepipeline.Artifact{rendered},
+		EnvironmentVariables: &variables,
+	})
+	return []awscodepipeline.IAction{render, t.deployAction(p, e, role, rendered, buildOutput)}
+}
+
+func (codeDeployTarget) suppressWildcards(p *pipeline, e environment, artifacts map[string]string) {
+	suppressWildcards(p.deployRoles[e.name], merged(map[string]string{
+		nagResource(awscdk.Stack_Of(p.Construct), e.target.taskDefinitionsArn): "task definition revisions of the service's own family: ECS numbers each revision at registration",
+	}, artifacts))
+}
+
+// statements are what the deploy role may do with CodeDeploy.
 func (t codeDeployTarget) statements() []*awsiam.PolicyStatementProps {
 	return []*awsiam.PolicyStatementProps{
 		{
@@ -72,12 +140,10 @@ func (t codeDeployTarget) statements() []*awsiam.PolicyStatementProps {
 	}
 }
 
-// renderVariables: the AppSpec, rendered here from a Go value.
-func (codeDeployTarget) renderVariables(t target) map[string]string {
-	return map[string]string{appSpecVar: renderAppSpec(t)}
-}
-
-func (t codeDeployTarget) action(p *pipeline, e environment, role awsiam.Role, rendered, buildOutput awscodepipeline.Artifact) awscodepipeline.IAction {
+// deployAction releases the rendered files with the build's image, as the
+// environment's deploy role, which it must use without policy updates: the
+// role has exactly the statements given here.
+func (t codeDeployTarget) deployAction(p *pipeline, e environment, role awsiam.Role, rendered, buildOutput awscodepipeline.Artifact) awscodepipeline.IAction {
 	// The action names the application and deployment group by their fixed
 	// names: the group is imported here by name rather than referenced
 	// across stacks.

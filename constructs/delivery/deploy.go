@@ -36,72 +36,32 @@ func (p *pipeline) renderProject(r resolved, name func(string) *string) {
 	}))
 }
 
-// addDeploy adds the stage that releases to e: the render action writes the
-// task definition template and the AppSpec (runOrder 1), then CodeDeploy
-// releases them with the build's image (runOrder 2).
-//
-// The CodeDeploy action runs as a role of its own whose permissions are
-// written here: CDK's action would grant ecs:RegisterTaskDefinition and
-// iam:PassRole on "*". Every name and ARN comes from the environment's fixed
-// names (e.target), so that nothing here depends on a cross-stack value that
-// can go stale.
+// addDeploy adds the stage that releases to e, with the actions of e's
+// engine.
 func (p *pipeline) addDeploy(r resolved, e environment, buildOutput awscodepipeline.Artifact) {
-	t := e.target
-	role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
-		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
-	})
-	statements := append(t.engine.statements(), []*awsiam.PolicyStatementProps{
-		{
-			// The service authorization reference gives RegisterTaskDefinition
-			// the task-definition resource type: only this family is allowed.
-			Sid:       jsii.String("RegisterTaskDefinition"),
-			Actions:   jsii.Strings("ecs:RegisterTaskDefinition", "ecs:TagResource"),
-			Resources: &[]*string{t.taskDefinitionsArn},
-		},
-		{
-			Sid:       jsii.String("PassTaskRoles"),
-			Actions:   jsii.Strings("iam:PassRole"),
-			Resources: &[]*string{t.taskRoleArn, t.executionRoleArn},
-			Conditions: &map[string]any{
-				"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
-			},
-		},
-		{
-			Sid:       jsii.String("ReadArtifacts"),
-			Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
-			Resources: &[]*string{p.bucket.ArnForObjects(jsii.String("*"))},
-		},
-		{
-			Sid:       jsii.String("DecryptArtifacts"),
-			Actions:   jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
-			Resources: &[]*string{p.key.KeyArn()},
-		},
-	}...)
-	for _, s := range statements {
-		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
-	}
-	p.deployRoles[e.name] = role
-
-	rendered := awscodepipeline.NewArtifact(jsii.String("Rendered-"+e.name), nil)
-	variables := map[string]*awscodebuild.BuildEnvironmentVariable{}
-	for k, v := range renderVariables(e.name, t) {
-		variables[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
-	}
-	render := actions.NewCodeBuildAction(&actions.CodeBuildActionProps{
-		ActionName:           jsii.String("Render"),
-		RunOrder:             jsii.Number(1),
-		Project:              p.render,
-		Input:                buildOutput,
-		Outputs:              &[]awscodepipeline.Artifact{rendered},
-		EnvironmentVariables: &variables,
-	})
-
-	deploy := t.engine.action(p, e, role, rendered, buildOutput)
+	acts := e.target.engine.actions(p, r, e, buildOutput)
 	p.pipeline.AddStage(&awscodepipeline.StageOptions{
 		StageName: jsii.String(DeployStageName(e.name)),
-		Actions:   &[]awscodepipeline.IAction{render, deploy},
+		Actions:   &acts,
 	})
+}
+
+// readArtifacts lets a deploy role read the pipeline's artifacts.
+func (p *pipeline) readArtifacts() *awsiam.PolicyStatementProps {
+	return &awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadArtifacts"),
+		Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
+		Resources: &[]*string{p.bucket.ArnForObjects(jsii.String("*"))},
+	}
+}
+
+// decryptArtifacts lets a deploy role decrypt the pipeline's artifacts.
+func (p *pipeline) decryptArtifacts() *awsiam.PolicyStatementProps {
+	return &awsiam.PolicyStatementProps{
+		Sid:       jsii.String("DecryptArtifacts"),
+		Actions:   jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
+		Resources: &[]*string{p.key.KeyArn()},
+	}
 }
 
 // addApproval adds the manual approval before e, linking to the environment

@@ -31,7 +31,7 @@ type ReleaseTarget interface {
 }
 
 // A deployPath is how the pipeline releases with one engine. Each engine
-// has a file of its own here (codedeploy.go) that adds its path to
+// has a file of its own here (codedeploy.go, ecs.go) that adds its path to
 // deployPaths; adding an engine adds a file, and nothing else in this
 // package changes.
 type deployPath interface {
@@ -44,17 +44,17 @@ type deployPath interface {
 
 // engineTarget is an engine's part of a target.
 type engineTarget interface {
-	// statements are what the environment's deploy role may do with the
-	// engine's resources, besides registering the family's revisions and
-	// passing the task roles (which every engine needs).
-	statements() []*awsiam.PolicyStatementProps
-	// renderVariables are the engine's own inputs of the render action.
-	renderVariables(t target) map[string]string
-	// action is the deploy action that releases the rendered files with
-	// the build's image, as the environment's deploy role, which it must
-	// use without policy updates: the role has exactly the statements the
-	// pipeline gives it.
-	action(p *pipeline, e environment, role awsiam.Role, rendered, buildOutput awscodepipeline.Artifact) awscodepipeline.IAction
+	// check reports what the engine's deploy stage cannot carry for the
+	// environment (such as variables longer than CodePipeline allows).
+	check(index int, environment string, t target) error
+	// actions are the deploy stage's actions, in their run order: they
+	// release the build's image to e.
+	actions(p *pipeline, r resolved, e environment, buildOutput awscodepipeline.Artifact) []awscodepipeline.IAction
+	// suppressWildcards records why each "*" in the policies of the
+	// engine's actions is needed (see pipeline.suppressDocumentedWildcards),
+	// once the stage is in the pipeline; artifacts are the findings of the
+	// artifact bucket's grants.
+	suppressWildcards(p *pipeline, e environment, artifacts map[string]string)
 }
 
 // deployPaths are the engines this pipeline releases with.

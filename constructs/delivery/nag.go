@@ -28,14 +28,13 @@ func (p *pipeline) suppressDocumentedWildcards(r resolved) {
 	suppressWildcards(p.project.Role(), merged(map[string]string{
 		"Resource::*": "ecr:GetAuthorizationToken accepts only \"*\" (no resource type in the service authorization reference); pushes are granted on the repository alone",
 	}, projectGrants(stack, p.project), artifacts))
-	suppressWildcards(p.render.Role(), merged(map[string]string{
-		"Resource::*": "ecs:DescribeTaskDefinition accepts only \"*\" (no resource type in the service authorization reference); the image actions are granted on the repository alone",
-	}, projectGrants(stack, p.render), artifacts))
-
+	if p.render != nil {
+		suppressWildcards(p.render.Role(), merged(map[string]string{
+			"Resource::*": "ecs:DescribeTaskDefinition accepts only \"*\" (no resource type in the service authorization reference); the image actions are granted on the repository alone",
+		}, projectGrants(stack, p.render), artifacts))
+	}
 	for _, e := range r.envs {
-		suppressWildcards(p.deployRoles[e.name], merged(map[string]string{
-			nagResource(stack, e.target.taskDefinitionsArn): "task definition revisions of the service's own family: ECS numbers each revision at registration",
-		}, artifacts))
+		e.target.engine.suppressWildcards(p, e, artifacts)
 	}
 }
 

@@ -163,6 +163,8 @@ type pipeline struct {
 	failureQueue  awssqs.Queue
 	failureAlarm  awscloudwatch.Alarm
 	deployRoles   map[string]awsiam.Role
+	// releaseProjects are the ECS path's projects, by environment.
+	releaseProjects map[string]awscodebuild.PipelineProject
 }
 
 // NewPipeline creates the delivery pipeline. It panics on props that cannot
@@ -173,7 +175,7 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 		panic(err)
 	}
 	this := constructs.NewConstruct(scope, &id)
-	p := &pipeline{Construct: this, deployRoles: map[string]awsiam.Role{}}
+	p := &pipeline{Construct: this, deployRoles: map[string]awsiam.Role{}, releaseProjects: map[string]awscodebuild.PipelineProject{}}
 	name := func(suffix string) *string { return jsii.String(r.prefix + suffix) }
 	destroy := r.removal == awscdk.RemovalPolicy_DESTROY
 	stack := awscdk.Stack_Of(this)
@@ -268,7 +270,9 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	})
 
 	p.buildProject(r, name)
-	p.renderProject(r, name)
+	if r.renders() {
+		p.renderProject(r, name)
+	}
 
 	p.pipeline = awscodepipeline.NewPipeline(this, jsii.String("Pipeline"), &awscodepipeline.PipelineProps{
 		PipelineName:   name(""),
@@ -332,6 +336,9 @@ func (p *pipeline) FailureRole() awsiam.Role                     { return p.fail
 func (p *pipeline) FailureDeadLetterQueue() awssqs.Queue         { return p.failureQueue }
 func (p *pipeline) FailureDeadLetterAlarm() awscloudwatch.Alarm  { return p.failureAlarm }
 func (p *pipeline) DeployRole(environment string) awsiam.Role    { return p.deployRoles[environment] }
+func (p *pipeline) ReleaseProject(environment string) awscodebuild.PipelineProject {
+	return p.releaseProjects[environment]
+}
 
 func orString(v *string, def string) string {
 	if v == nil || *v == "" {

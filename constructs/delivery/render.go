@@ -77,20 +77,8 @@ func renderSpec() map[string]any {
 		"phases": map[string]any{
 			"build": map[string]any{
 				"on-failure": "ABORT",
-				"commands": []any{
-					`IMAGE_URI="$(jq -r '.ImageURI' ` + ImageDetailFile + `)"`,
-					`IMAGE_TAG="${IMAGE_URI##*:}"`,
-					`test -n "$IMAGE_TAG" && test "$IMAGE_TAG" != "$IMAGE_URI"`,
-					`ENVIRONMENT_TAG="` + ImageTagPrefix(env) + `$IMAGE_TAG"`,
-					// The manifest of the commit's image, byte for byte (jq -j
-					// adds no newline): the new tag must name the same digest.
-					`aws ecr batch-get-image --repository-name "$IMAGE_REPO_NAME" --image-ids imageTag="$IMAGE_TAG" --output json > image.json`,
-					`jq -e '.images | length == 1' image.json > /dev/null`,
-					`jq -j '.images[0].imageManifest' image.json > manifest.json`,
-					`if aws ecr describe-images --repository-name "$IMAGE_REPO_NAME" --image-ids imageTag="$ENVIRONMENT_TAG" > /dev/null 2>&1; then echo "$ENVIRONMENT_TAG exists already"; ` +
-						`else aws ecr put-image --repository-name "$IMAGE_REPO_NAME" --image-tag "$ENVIRONMENT_TAG" --image-manifest file://manifest.json ` +
-						`--image-manifest-media-type "$(jq -r '.images[0].imageManifestMediaType' image.json)" --image-digest "$(jq -r '.images[0].imageId.imageDigest' image.json)" > /dev/null; fi`,
-					`mkdir -p ` + renderedDirectory,
+				"commands": append(tagImageCommands(env),
+					`mkdir -p `+renderedDirectory,
 					// The family's latest revision now: what CloudFormation
 					// registered last, or the last release.
 					fmt.Sprintf(`aws ecs describe-task-definition --task-definition "$%s" --output json > %s`, taskFamilyVar, raw),
@@ -104,7 +92,7 @@ func renderSpec() map[string]any {
 					// (renderAppSpec); checked to be JSON before it is written.
 					fmt.Sprintf(`printf '%%s\n' "$%s" | jq -e '.Resources | length == 1' > /dev/null`, appSpecVar),
 					fmt.Sprintf(`printf '%%s\n' "$%s" > "%s/%s"`, appSpecVar, renderedDirectory, AppSpecFile(env)),
-				},
+				),
 			},
 		},
 		"artifacts": map[string]any{
@@ -115,16 +103,15 @@ func renderSpec() map[string]any {
 }
 
 // renderVariables are what the render action tells the render project about
-// an environment: only its fixed names, literals in the pipeline template.
+// an environment released by CodeDeploy: only its fixed names, literals in
+// the pipeline template, and the AppSpec, rendered from a Go value.
 func renderVariables(environment string, t target) map[string]string {
 	v := map[string]string{
 		deployEnvironmentVar: environment,
 		taskFamilyVar:        t.family,
 		containerNameVar:     t.containerName,
 	}
-	for k, x := range t.engine.renderVariables(t) {
-		v[k] = x
-	}
+	v[appSpecVar] = renderAppSpec(t)
 	return v
 }
 
@@ -196,4 +183,28 @@ func renderAppSpec(t target) string {
 		panic(err)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// tagImageCommands give the build's image (imageDetail.json) the
+// environment's tag, "<environment>-<commit tag>" (ImageTagPrefix), on the
+// same image: the repository's lifecycle policy keeps the newest images of
+// each environment's tag, so that no burst of builds can expire what an
+// environment runs or may roll back to. Tags are immutable; a rerun finds
+// the tag and leaves it. They leave IMAGE_URI set and the image's
+// BatchGetImage answer in image.json.
+func tagImageCommands(env string) []any {
+	return []any{
+		`IMAGE_URI="$(jq -r '.ImageURI' ` + ImageDetailFile + `)"`,
+		`IMAGE_TAG="${IMAGE_URI##*:}"`,
+		`test -n "$IMAGE_TAG" && test "$IMAGE_TAG" != "$IMAGE_URI"`,
+		`ENVIRONMENT_TAG="` + ImageTagPrefix(env) + `$IMAGE_TAG"`,
+		// The manifest of the commit's image, byte for byte (jq -j
+		// adds no newline): the new tag must name the same digest.
+		`aws ecr batch-get-image --repository-name "$IMAGE_REPO_NAME" --image-ids imageTag="$IMAGE_TAG" --output json > image.json`,
+		`jq -e '.images | length == 1' image.json > /dev/null`,
+		`jq -j '.images[0].imageManifest' image.json > manifest.json`,
+		`if aws ecr describe-images --repository-name "$IMAGE_REPO_NAME" --image-ids imageTag="$ENVIRONMENT_TAG" > /dev/null 2>&1; then echo "$ENVIRONMENT_TAG exists already"; ` +
+			`else aws ecr put-image --repository-name "$IMAGE_REPO_NAME" --image-tag "$ENVIRONMENT_TAG" --image-manifest file://manifest.json ` +
+			`--image-manifest-media-type "$(jq -r '.images[0].imageManifestMediaType' image.json)" --image-digest "$(jq -r '.images[0].imageId.imageDigest' image.json)" > /dev/null; fi`,
+	}
 }

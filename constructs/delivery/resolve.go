@@ -92,7 +92,7 @@ func resolve(p *PipelineProps) (resolved, error) {
 		// The engine's deploy path (engine.go) reads its part of the target.
 		t, err := readTarget(i, e.Service)
 		if err == nil {
-			err = checkRenderVariables(i, name, t)
+			err = t.engine.check(i, name, t)
 		}
 		if err != nil {
 			problems = append(problems, err)
@@ -104,4 +104,15 @@ func resolve(p *PipelineProps) (resolved, error) {
 		return resolved{}, fmt.Errorf("delivery: invalid pipeline props: %w", errors.Join(problems...))
 	}
 	return r, nil
+}
+
+// renders reports whether an environment is released by CodeDeploy, whose
+// deploy stages run the render project.
+func (r resolved) renders() bool {
+	for _, e := range r.envs {
+		if _, ok := e.target.engine.(codeDeployTarget); ok {
+			return true
+		}
+	}
+	return false
 }
