@@ -25,7 +25,7 @@ import (
 // app as `cdk synth` builds it, checked by cdk-nag; the same app with day-two
 // changes and a configured connection; and one app holding the constructs'
 // own test stacks. Everything else reads these.
-const synthesisBudget = 3
+const synthesisBudget = 6
 
 var (
 	// app is the app synthesized with cdk.json's defaults.
