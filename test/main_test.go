@@ -23,8 +23,9 @@ import (
 
 // synthesisBudget is the number of app syntheses this package may run: the
 // app as `cdk synth` builds it, checked by cdk-nag; the same app with day-two
-// changes and a configured connection; and one app holding the constructs'
-// own test stacks. Everything else reads these.
+// changes and a configured connection; one app holding the constructs' own
+// test stacks; the two ECS syntheses (ecsApp), also checked by cdk-nag; and
+// the all-ECS app with the day-two changes. Everything else reads these.
 const synthesisBudget = 6
 
 var (
