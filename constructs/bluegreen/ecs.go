@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/rules"
 )
@@ -109,6 +110,12 @@ func (s *service) buildEcsDeployment(r resolved) {
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(st))
 	}
 	s.deployRole = role
+	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("\"*\" only for the elasticloadbalancing Describe actions, which have no resource type in the service authorization reference; " +
+			"the rules, listeners and target groups ECS changes are named one by one, in place of the managed AmazonECSInfrastructureRolePolicyForLoadBalancers"),
+		AppliesTo: &[]any{"Resource::*"},
+	}}, jsii.Bool(false))
 
 	s.svc.LoadBalancerTarget(&awsecs.LoadBalancerTargetOptions{
 		ContainerName: s.containerName,
