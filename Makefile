@@ -47,7 +47,9 @@ test: tools ## everything that proves the project works
 	$(MAKE) --no-print-directory golint
 	node --test --test-reporter=spec constructs/bluegreen/pretraffic/index.test.mjs
 	go tool gotestsum --format standard-quiet -- ./...
-	$(MAKE) --no-print-directory cli-synth lint guard readme-check
+	$(MAKE) --no-print-directory cli-synth lint guard
+	$(MAKE) --no-print-directory ecs-gates
+	$(MAKE) --no-print-directory readme-check
 
 unit-test: ## go test only
 	go test ./...
@@ -57,14 +59,30 @@ cli-synth: $(TOOLS_STAMP)
 	$(CDK) synth --quiet
 	@test -f cdk.out/validation-report.json || { echo "cdk synth ran no template validation (no cdk.out/validation-report.json)"; exit 1; }
 
+# OUT is the cloud assembly lint and guard check.
+OUT ?= cdk.out
+# ECS_CONTEXT puts both environments on the ecs engine, staging with a
+# linear and production with a canary shift: every ECS strategy with steps.
+ECS_CONTEXT = -c staging.engine=ecs -c production.engine=ecs \
+	-c staging.deploymentConfig=CodeDeployDefault.ECSLinear10PercentEvery1Minutes \
+	-c production.deploymentConfig=CodeDeployDefault.ECSCanary10Percent5Minutes
+
 lint: ## cfn-lint every synthesized template (errors and warnings fail)
-	@test -n "$$(ls cdk.out/*.template.json 2>/dev/null)" || { echo "no templates in cdk.out; run make synth first" >&2; exit 2; }
+	@test -n "$$(ls $(OUT)/*.template.json 2>/dev/null)" || { echo "no templates in $(OUT); run make synth first" >&2; exit 2; }
 	cfn-lint --version
-	cfn-lint --non-zero-exit-code warning -- cdk.out/*.template.json
-	@echo "cfn-lint: $$(ls cdk.out/*.template.json | wc -l) templates, no errors or warnings"
+	cfn-lint --non-zero-exit-code warning -- $(OUT)/*.template.json
+	@echo "cfn-lint: $$(ls $(OUT)/*.template.json | wc -l) templates in $(OUT), no errors or warnings"
 
 guard: $(TOOLS_STAMP) ## cfn-guard every template against AWS Control Tower rules (exceptions: guard-exceptions.yaml)
-	go run ./tools/cfnguard cdk.out/*.template.json
+	go run ./tools/cfnguard $(OUT)/*.template.json
+
+ecs-synth: $(TOOLS_STAMP) ## synthesize with both environments on the ecs engine into cdk.out.ecs (CDK's validation on)
+	rm -rf cdk.out.ecs
+	$(CDK) synth --quiet $(ECS_CONTEXT) -o cdk.out.ecs
+	@test -f cdk.out.ecs/validation-report.json || { echo "cdk synth ran no template validation (no cdk.out.ecs/validation-report.json)"; exit 1; }
+
+ecs-gates: ecs-synth ## cfn-lint and cfn-guard with both environments on the ecs engine
+	$(MAKE) --no-print-directory lint guard OUT=cdk.out.ecs
 
 readme-check: ## fail when a generated README block is not what `go generate ./...` writes (reads cdk.out)
 	go run ./tools/readmegen -check
@@ -91,4 +109,4 @@ destroy: $(TOOLS_STAMP) ## delete pipeline, production, staging (retained resour
 	scripts/destroy.sh $(CONTEXT)
 
 clean: ## remove generated output
-	rm -rf cdk.out
+	rm -rf cdk.out cdk.out.ecs

@@ -103,8 +103,8 @@ func mayBePlain(c constructs.IConstruct) bool {
 // not yet in the schema cfn-lint validates against; tagging them would fail
 // the lint gate. Listeners and scalable targets carry no cost, so cost
 // allocation loses nothing. The tags test fails once cfn-lint's schema
-// accepts tags on one of them.
-var UntaggedResourceTypes = []string{"AWS::ElasticLoadBalancingV2::Listener", "AWS::ApplicationAutoScaling::ScalableTarget"}
+// accepts tags on one of them. (Listener rules exist under the ecs engine.)
+var UntaggedResourceTypes = []string{"AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule", "AWS::ApplicationAutoScaling::ScalableTarget"}
 
 func tag(scope constructs.IConstruct, key, value string) {
 	awscdk.Tags_Of(scope).Add(jsii.String(key), jsii.String(value), &awscdk.TagProps{

@@ -7,6 +7,8 @@
 //     carry (Metadata.cdk_nag.rules_to_suppress), by rule, finding and reason
 //   - guard-exceptions: the entries of guard-exceptions.yaml
 //   - release-time: the output of `go run ./tools/releasetime cdk.out`
+//   - release-time-ecs: the same for cdk.out.ecs, both environments on the
+//     ecs engine (make ecs-synth)
 //
 // `go generate ./...` synthesizes the app (make synth) and rewrites the
 // blocks in place. `go run ./tools/readmegen -check` (make readme-check, part
@@ -14,5 +16,5 @@
 // differs from what it would write.
 package main
 
-//go:generate make --no-print-directory -C ../.. synth
+//go:generate make --no-print-directory -C ../.. synth ecs-synth
 //go:generate go run .

@@ -16,14 +16,15 @@ import (
 func main() {
 	check := flag.Bool("check", false, "write nothing; fail when README.md is not what go generate would write")
 	cdkOut := flag.String("cdkout", "cdk.out", "the cloud assembly, relative to the module root")
+	ecsOut := flag.String("ecsout", "cdk.out.ecs", "the cloud assembly with both environments on the ecs engine (make ecs-synth), relative to the module root")
 	flag.Parse()
-	if err := run(*check, *cdkOut); err != nil {
+	if err := run(*check, *cdkOut, *ecsOut); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(check bool, cdkOut string) error {
+func run(check bool, cdkOut, ecsOut string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -33,7 +34,7 @@ func run(check bool, cdkOut string) error {
 	if err != nil {
 		return err
 	}
-	blocks, err := render(root, cdkOut)
+	blocks, err := render(root, cdkOut, ecsOut)
 	if err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func run(check bool, cdkOut string) error {
 }
 
 // render builds every block's content.
-func render(root, cdkOut string) ([]block, error) {
+func render(root, cdkOut, ecsOut string) ([]block, error) {
 	entries, err := guardexceptions.Read(filepath.Join(root, "guard-exceptions.yaml"))
 	if err != nil {
 		return nil, err
@@ -68,11 +69,16 @@ func render(root, cdkOut string) ([]block, error) {
 	if err != nil {
 		return nil, err
 	}
+	ecsTiming, err := releaseTime(root, ecsOut)
+	if err != nil {
+		return nil, err
+	}
 	return []block{
 		{name: "config-table", source: "config/", content: config.MarkdownTable()},
 		{name: "nag-suppressions", source: "the cdk_nag metadata of the templates in cdk.out", content: suppressionTable(stacks)},
 		{name: "guard-exceptions", source: "guard-exceptions.yaml", content: exceptionTable(entries)},
 		{name: "release-time", source: "go run ./tools/releasetime cdk.out", content: timing},
+		{name: "release-time-ecs", source: "go run ./tools/releasetime cdk.out.ecs", content: ecsTiming},
 	}, nil
 }
 
@@ -85,7 +91,11 @@ func releaseTime(root, cdkOut string) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go run ./tools/releasetime %s: %v: %s", cdkOut, err, stderr.String())
 	}
-	return "```\n$ make release-time\n" + stdout.String() + "```\n", nil
+	command := "make release-time"
+	if cdkOut != "cdk.out" {
+		command = "go run ./tools/releasetime " + cdkOut
+	}
+	return "```\n$ " + command + "\n" + stdout.String() + "```\n", nil
 }
 
 // outOfDate names the blocks that differ and shows the difference.
