@@ -385,3 +385,96 @@ func changedKeys(before, after map[string]any) []string {
 	sort.Strings(out)
 	return out
 }
+
+var (
+	ecsChangedOnce  sync.Once
+	ecsChangedSynth *testapp.App
+)
+
+// ecsChangedApp is the all-ECS synthesis ("ecs" in ecsOverrides) with the
+// day-two changes.
+func ecsChangedApp() *testapp.App {
+	ecsChangedOnce.Do(func() {
+		overrides := map[string]any{}
+		for k, v := range ecsOverrides["ecs"] {
+			overrides[k] = v
+		}
+		for k, v := range dayTwoChanges {
+			overrides[k] = v
+		}
+		ecsChangedSynth = testapp.MustSynth(overrides)
+	})
+	return ecsChangedSynth
+}
+
+// TestDayTwoChangesUnderEcsLeaveTheRoutesAlone proves the day-two promise
+// under the ecs engine, with every safe key changed in both environments:
+// the listener rules whose weights ECS owns, the listeners and the target
+// groups stay byte for byte the same (with everything they refer to), and
+// the service changes in nothing but its deployment configuration (the
+// strategy and bake time follow deploymentConfig and
+// terminationWaitMinutes; its task definition is replaced when the task
+// changes, which ECS deploys blue/green with the image that runs). The
+// image stays the stack parameter, which `cdk deploy` keeps.
+func TestDayTwoChangesUnderEcsLeaveTheRoutesAlone(t *testing.T) {
+	base := ecsApp(t, "ecs")
+	changed := ecsChangedApp()
+	for _, id := range []string{"Staging", "Production"} {
+		t.Run(id, func(t *testing.T) {
+			before := templateResources(t, base.template(t, id))
+			after := templateResources(t, assertions.Template_FromStack(changed.Stack(id), nil))
+			d := dayTwoDiff{t: t, before: before, after: after}
+			if rules := d.requireUnchanged("AWS::ElasticLoadBalancingV2::ListenerRule"); rules != 2 {
+				t.Errorf("want the production and the test route, found %d listener rules", rules)
+			}
+			if listeners := d.requireUnchanged("AWS::ElasticLoadBalancingV2::Listener"); listeners < 2 {
+				t.Errorf("want the production and the test listener, found %d", listeners)
+			}
+			if groups := d.requireUnchanged("AWS::ElasticLoadBalancingV2::TargetGroup"); groups != 2 {
+				t.Errorf("want the blue and the green target group, found %d", groups)
+			}
+			svc := d.only("AWS::ECS::Service")
+			b, a := asMap(dig(before[svc], "Properties")), asMap(dig(after[svc], "Properties"))
+			for k := range merged(b, a) {
+				switch k {
+				case "DeploymentConfiguration":
+				case "TaskDefinition":
+					// The same reference; the task definition it names is
+					// replaced when the task changes (an ECS deployment).
+					if !reflect.DeepEqual(b[k], a[k]) {
+						t.Errorf("service TaskDefinition %s -> %s", compact(b[k]), compact(a[k]))
+					}
+				default:
+					d.requireStable("service "+k, b[k], a[k])
+				}
+			}
+			bd, ad := asMap(b["DeploymentConfiguration"]), asMap(a["DeploymentConfiguration"])
+			d.requireStable("service DeploymentConfiguration.Alarms", bd["Alarms"], ad["Alarms"])
+			d.requireStable("service DeploymentConfiguration.DeploymentCircuitBreaker", bd["DeploymentCircuitBreaker"], ad["DeploymentCircuitBreaker"])
+			// The hook is the same function with the same role; the
+			// function's settings follow smokeChecks and smokeRequests, in place.
+			if !reflect.DeepEqual(bd["LifecycleHooks"], ad["LifecycleHooks"]) {
+				t.Errorf("service LifecycleHooks %s -> %s", compact(bd["LifecycleHooks"]), compact(ad["LifecycleHooks"]))
+			}
+			if reflect.DeepEqual(bd["Strategy"], ad["Strategy"]) {
+				t.Errorf("the day-two deploymentConfig should change the strategy; it stays %v", ad["Strategy"])
+			}
+			td := d.only("AWS::ECS::TaskDefinition")
+			if got := dig(asList(dig(after[td], "Properties", "ContainerDefinitions"))[0], "Image"); asMap(got)["Ref"] == nil {
+				t.Errorf("after the day-two change the container Image is %s, not the image parameter", compact(got))
+			}
+		})
+	}
+}
+
+// merged is the union of two maps' keys.
+func merged(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
