@@ -62,10 +62,6 @@ var migrationChanged = map[string]struct {
 		"the pre-traffic check no longer reports to CodeDeploy (codedeploy:PutLifecycleEventHookExecutionStatus)"},
 	"AWS::EC2::SecurityGroup": {[]string{"SecurityGroupEgress"},
 		"the pre-traffic check no longer calls the CodeDeploy API (port 443 egress)"},
-	"AWS::EC2::SecurityGroupIngress": {[]string{"Description"},
-		"the rule from the load balancer to the tasks: CDK keeps the description of whichever registration adds it first"},
-	"AWS::EC2::SecurityGroupEgress": {[]string{"Description"},
-		"the same rule, seen from the load balancer's security group"},
 }
 
 // migrationUnchanged are the types kept byte for byte: what carries traffic

@@ -91,11 +91,10 @@ func ecsStrategy(r resolved, props *awsecs.FargateServiceProps) {
 	}
 }
 
-// buildEcsDeployment gives ECS what it needs to carry out a release: the
-// alternate (green) target group with the production and test routes, the
-// infrastructure role that rewrites them, the rollback alarms, and the
-// circuit breaker.
-func (s *service) buildEcsDeployment(r resolved) {
+// ecsAttach registers the service with the blue target group and gives
+// ECS the alternate (green) target group with the production and test
+// routes, and the infrastructure role that rewrites them.
+func (s *service) ecsAttach(r resolved) {
 	this := s.Construct
 	role := awsiam.NewRole(this, jsii.String("LoadBalancerRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ecs.amazonaws.com"), nil),
@@ -127,7 +126,10 @@ func (s *service) buildEcsDeployment(r resolved) {
 			Role:                 role,
 		}),
 	}).AttachToApplicationTargetGroup(s.blue)
+}
 
+// buildEcsDeployment makes every rollback alarm roll an ECS deployment back.
+func (s *service) buildEcsDeployment() {
 	// By their fixed names: a reference would make the service depend on
 	// the alarms, which CDK warns can close a dependency cycle.
 	names := make([]*string, len(s.alarms))

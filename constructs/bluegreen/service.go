@@ -243,7 +243,7 @@ func NewService(scope constructs.Construct, id string, props *ServiceProps) Serv
 	s.buildScaling(r)
 	s.buildAlarms(r, name)
 	if r.engine == EngineEcs {
-		s.buildEcsDeployment(r)
+		s.buildEcsDeployment()
 	} else {
 		s.buildDeployment(r, name)
 	}

@@ -144,9 +144,11 @@ func (s *service) buildService(props *ServiceProps, r resolved, name func(string
 		serviceProps.CircuitBreaker = &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)}
 	}
 	s.svc = awsecs.NewFargateService(this, jsii.String("Service"), serviceProps)
-	// Under ECS the alternate target group and the routes come with the
-	// registration (buildEcsDeployment).
-	if r.engine != EngineEcs {
+	// Under ECS the alternate target group, the routes and the role that
+	// rewrites them come with the registration (ecsAttach).
+	if r.engine == EngineEcs {
+		s.ecsAttach(r)
+	} else {
 		s.svc.AttachToApplicationTargetGroup(s.blue)
 	}
 	s.svc.Connections().AllowFrom(s.alb, awsec2.Port_Tcp(jsii.Number(r.port)), jsii.String("container port from the load balancer"))
