@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/config"
@@ -341,7 +340,7 @@ func TestEcsSynthesesPassCdkNag(t *testing.T) {
 		for _, id := range s.app.StackIDs() {
 			t.Run(which+"/"+id, func(t *testing.T) {
 				for _, f := range findings(s.assembly.GetStackArtifact(jsii.String(id)).Messages()) {
-					if f.level == cxapi.SynthesisMessageLevel_ERROR || f.level == cxapi.SynthesisMessageLevel_WARNING {
+					if f.level == annotationLevels["aws:cdk:error"] || f.level == annotationLevels["aws:cdk:warning"] {
 						t.Errorf("%s %s: %s", f.level, f.path, f.message)
 					}
 				}

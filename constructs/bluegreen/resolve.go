@@ -202,17 +202,6 @@ func checkRollback(r resolved) []error {
 // unresolved reports a value that is a token, known only at deploy time.
 func unresolved(v any) bool { return *awscdk.Token_IsUnresolved(v) }
 
-// unwrap lists the problems an error joins.
-func unwrap(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		return joined.Unwrap()
-	}
-	return []error{err}
-}
-
 func minutes(n int) string {
 	if n == 1 {
 		return "1 minute"
