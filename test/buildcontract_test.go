@@ -144,7 +144,10 @@ func wronglyCasedKeys(typ reflect.Type, v any, path string) []string {
 // files rendered for each environment). No other test asserts on a
 // buildspec. It holds for every pipeline this package synthesizes: the
 // app's, and the construct test's two, whose production service listens
-// as "web" on 8000 rather than as "app" on the configured port.
+// as "web" on 8000 rather than as "app" on the configured port; and the
+// ECS syntheses' two (ecs_apps_test.go), whose ecs environments are
+// released by a release project that updates the environment stack's image
+// parameter (buildcontract_ecs_test.go).
 //
 // A release waits between its stages (an approval can wait days), and a
 // `cdk deploy` may register a new revision of an environment's task family
@@ -152,21 +155,30 @@ func wronglyCasedKeys(typ reflect.Type, v any, path string) []string {
 // stage deploys must carry it, or the release would undo the change.
 func TestBuildContract(t *testing.T) {
 	constructs := constructWorld(t)
+	mixed, allEcs := ecsApp(t, "mixed"), ecsApp(t, "ecs")
 	for _, c := range []struct {
 		name, pipeline string
 		w              *cfnWorld
+		engines        *engineExpectations
 	}{
-		{"app", app.Config.PipelinePrefix(), newCfnWorld(t)},
-		{"construct, every default", "plain", constructs},
-		{"construct, every prop set", "custom", constructs},
+		{"app", app.Config.PipelinePrefix(), newCfnWorld(t), nil},
+		{"construct, every default", "plain", constructs, nil},
+		{"construct, every prop set", "custom", constructs, nil},
+		{"app, staging on ecs", mixed.app.Config.PipelinePrefix(), ecsWorld(t, mixed), &engineExpectations{mixed, map[string]string{"staging": "ecs", "production": "codedeploy"}}},
+		{"app, both on ecs", allEcs.app.Config.PipelinePrefix(), ecsWorld(t, allEcs), &engineExpectations{allEcs, map[string]string{"staging": "ecs", "production": "ecs"}}},
 	} {
-		t.Run(c.name, func(t *testing.T) { checkBuildContract(t, c.w, c.pipeline) })
+		t.Run(c.name, func(t *testing.T) { checkBuildContract(t, c.w, c.pipeline, c.engines) })
 	}
 }
 
-func checkBuildContract(t *testing.T, w *cfnWorld, pipelineName string) {
+func checkBuildContract(t *testing.T, w *cfnWorld, pipelineName string, engines *engineExpectations) {
 	p := findPipeline(t, w, pipelineName)
 	b := newBuildSandbox(t, w, p)
+	if engines != nil {
+		t.Run("each environment's deploy stage is its engine's", func(t *testing.T) {
+			checkDeployPaths(t, w, p, engines)
+		})
+	}
 	image := b.repositoryURI + ":" + standInCommit[:12]
 
 	t.Run("commands are POSIX sh", func(t *testing.T) {
@@ -215,6 +227,7 @@ func checkBuildContract(t *testing.T, w *cfnWorld, pipelineName string) {
 				checkEnvironmentTag(t, b, d, runs[producer.name()], true)
 			}
 		}
+		checkReleases(t, b, runs, true)
 		checkDeployInputs(t, p, b, image)
 	})
 
@@ -232,8 +245,15 @@ func checkBuildContract(t *testing.T, w *cfnWorld, pipelineName string) {
 				checkEnvironmentTag(t, b, d, runs[producer.name()], false)
 			}
 		}
+		checkReleases(t, b, runs, false)
 		checkDeployInputs(t, p, b, image)
 	})
+
+	if len(p.releases) > 0 {
+		t.Run("a release's outcome is the stack update's", func(t *testing.T) {
+			checkReleaseOutcomes(t, b)
+		})
+	}
 }
 
 // constructWorld is the construct test's stacks (see constructs_test.go).
@@ -311,8 +331,8 @@ func (b *buildSandbox) release(t *testing.T, between func(*testing.T, *stageUnde
 // environment's latest revision when the deploy stage runs.
 func checkDeployInputs(t *testing.T, p *pipelineUnderTest, b *buildSandbox, image string) {
 	t.Helper()
-	if len(p.deploys) == 0 {
-		t.Fatalf("the pipeline has no CodeDeployToECS action")
+	if len(p.deploys) == 0 && len(p.releases) == 0 {
+		t.Fatalf("the pipeline has no CodeDeployToECS action and no release action")
 	}
 	for _, d := range p.deploys {
 		readFile := func(key, name string) []byte {
@@ -552,6 +572,7 @@ type pipelineUnderTest struct {
 	stages         []*stageUnderTest
 	builds         []*codeBuildStep // every CodeBuild action, in run order
 	deploys        []deployAction
+	releases       []*releaseStep // the ECS path's release actions (buildcontract_ecs_test.go)
 	sourceOutput   string
 	sourceVars     map[string]string
 	sourceCloneRef bool
@@ -559,6 +580,7 @@ type pipelineUnderTest struct {
 
 type stageUnderTest struct {
 	name    string
+	actions int              // every action of the stage, of any provider
 	builds  []*codeBuildStep // in run order
 	deploys []deployAction
 }
@@ -666,6 +688,7 @@ func findPipeline(t *testing.T, w *cfnWorld, name string) *pipelineUnderTest {
 			}
 			p = &pipelineUnderTest{stack: s, name: n}
 			p.readStages(t, w, asList(dig(r, "Properties", "Stages")))
+			p.readReleases(t, w)
 		}
 	}
 	if p == nil {
@@ -706,6 +729,7 @@ func (p *pipelineUnderTest) readStages(t *testing.T, w *cfnWorld, stages []any) 
 			return 1
 		}
 		sort.SliceStable(actions, func(i, j int) bool { return runOrder(actions[i]) < runOrder(actions[j]) })
+		stage.actions = len(actions)
 		for _, a := range actions {
 			provider := dig(a, "ActionTypeId", "Provider")
 			cfg := map[string]string{}
@@ -767,11 +791,13 @@ func (p *pipelineUnderTest) readCodeBuildAction(t *testing.T, w *cfnWorld, stage
 	s := p.stack
 	c := &codeBuildStep{stage: stage, action: fmt.Sprint(action["Name"])}
 	inputs, outputs := asList(action["InputArtifacts"]), asList(action["OutputArtifacts"])
-	if len(inputs) != 1 || len(outputs) != 1 {
-		t.Fatalf("%s: %d input and %d output artifacts; this test models one of each", c.name(), len(inputs), len(outputs))
+	if len(inputs) != 1 || len(outputs) > 1 {
+		t.Fatalf("%s: %d input and %d output artifacts; this test models one input and at most one output", c.name(), len(inputs), len(outputs))
 	}
 	c.input, _ = dig(inputs[0], "Name").(string)
-	c.output, _ = dig(outputs[0], "Name").(string)
+	if len(outputs) == 1 {
+		c.output, _ = dig(outputs[0], "Name").(string)
+	}
 	ref, _ := dig(action, "Configuration", "ProjectName", "Ref").(string)
 	project := s.resources[ref]
 	if dig(project, "Type") != "AWS::CodeBuild::Project" {

@@ -119,6 +119,10 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 	for _, step := range p.builds {
 		step.env = b.environment(t, w, step, systemPath)
 	}
+	// The environment stacks the release actions update.
+	for _, r := range p.releases {
+		b.createStack(t, r)
+	}
 	return b
 }
 
@@ -400,7 +404,7 @@ func (b *buildSandbox) run(t *testing.T, step *codeBuildStep) *buildRun {
 		}
 	}
 	t.Logf("run %d, %s: %d commands in %s (%s, pipefail %v)", b.runs, step.name(), len(r.commands), r.elapsed.Round(time.Millisecond), shell, pipefail)
-	if r.err == nil {
+	if r.err == nil && step.output != "" {
 		r.upload = b.publish(t, step, src)
 	}
 	return r
@@ -611,6 +615,9 @@ var (
 	shellVar = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))`)
 	// assignment is a command that sets a variable for the later commands.
 	assignment = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)=`)
+	// loopAssignment is a loop whose condition sets a variable, for its
+	// body and the later commands.
+	loopAssignment = regexp.MustCompile(`^(?:while|until)\s+([A-Za-z_][A-Za-z0-9_]*)=`)
 )
 
 // checkVariablesDefined proves that every variable a build's commands read
@@ -626,6 +633,9 @@ func checkVariablesDefined(t *testing.T, step *codeBuildStep) {
 	used := 0
 	for _, ph := range step.phases {
 		for _, c := range ph.commands {
+			if m := loopAssignment.FindStringSubmatch(c); m != nil {
+				defined[m[1]] = true
+			}
 			for _, m := range shellVar.FindAllStringSubmatch(singleQuoted.ReplaceAllString(c, "''"), -1) {
 				v := m[1] + m[2]
 				used++
