@@ -28,12 +28,43 @@ import (
 func main() {
 	exceptions := flag.String("exceptions", "", "the exceptions file (default: guard-exceptions.yaml at the module root)")
 	verbose := flag.Bool("v", false, "list every failing resource and the entries that except it")
+	uncovered := flag.Bool("uncovered", false, "run nothing; list the resource types of the templates that no Control Tower rule checks, one a line")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./tools/cfnguard [-v] [-exceptions file] [template.json ...]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./tools/cfnguard [-v] [-exceptions file] [-uncovered] [template.json ...]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *uncovered {
+		os.Exit(listUncovered(flag.Args(), os.Stdout, os.Stderr))
+	}
 	os.Exit(run(*exceptions, *verbose, flag.Args(), os.Stdout, os.Stderr))
+}
+
+// listUncovered prints the resource types of the templates that no rule
+// file of the installed Control Tower rules checks, sorted, one a line.
+func listUncovered(templates []string, stdout, stderr io.Writer) int {
+	root, err := moduleRoot()
+	if err == nil && len(templates) == 0 {
+		err = errors.New("no templates given")
+	}
+	var sel selection
+	if err == nil {
+		var tool guard
+		var types map[string]bool
+		if tool, err = findGuard(filepath.Join(root, "node_modules")); err == nil {
+			if types, err = resourceTypes(templates); err == nil {
+				sel, err = selectRules(tool.rules, types)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cfn-guard: %v\n", err)
+		return 2
+	}
+	for _, typ := range sel.uncovered {
+		fmt.Fprintln(stdout, typ)
+	}
+	return 0
 }
 
 // run returns the exit status: 1 when the check fails, 2 when it cannot run.

@@ -6,6 +6,8 @@
 //   - nag-suppressions: the cdk-nag suppressions the templates in cdk.out
 //     carry (Metadata.cdk_nag.rules_to_suppress), by rule, finding and reason
 //   - guard-exceptions: the entries of guard-exceptions.yaml
+//   - guard-uncovered: the resource types no Control Tower rule checks
+//     (`go run ./tools/cfnguard -uncovered`, over cdk.out and cdk.out.ecs)
 //   - release-time: the output of `go run ./tools/releasetime cdk.out`
 //   - release-time-ecs: the same for cdk.out.ecs, both environments on the
 //     ecs engine (make ecs-synth)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"ecs-bluegreen/config"
 	"ecs-bluegreen/internal/guardexceptions"
@@ -73,13 +74,42 @@ func render(root, cdkOut, ecsOut string) ([]block, error) {
 	if err != nil {
 		return nil, err
 	}
+	uncovered, err := guardUncovered(root, cdkOut, ecsOut)
+	if err != nil {
+		return nil, err
+	}
 	return []block{
+		{name: "guard-uncovered", source: "go run ./tools/cfnguard -uncovered over cdk.out and cdk.out.ecs", content: uncovered},
 		{name: "config-table", source: "config/", content: config.MarkdownTable()},
 		{name: "nag-suppressions", source: "the cdk_nag metadata of the templates in cdk.out", content: suppressionTable(stacks)},
 		{name: "guard-exceptions", source: "guard-exceptions.yaml", content: exceptionTable(entries)},
 		{name: "release-time", source: "go run ./tools/releasetime cdk.out", content: timing},
 		{name: "release-time-ecs", source: "go run ./tools/releasetime cdk.out.ecs", content: ecsTiming},
 	}, nil
+}
+
+// guardUncovered lists the resource types of both assemblies' templates
+// that no Control Tower rule checks, as the cfn-guard runner finds them.
+func guardUncovered(root string, assemblies ...string) (string, error) {
+	args := []string{"run", "./tools/cfnguard", "-uncovered"}
+	for _, a := range assemblies {
+		templates, err := filepath.Glob(filepath.Join(root, a, "*.template.json"))
+		if err != nil || len(templates) == 0 {
+			return "", fmt.Errorf("no templates in %s: run go generate ./... (make synth ecs-synth)", a)
+		}
+		args = append(args, templates...)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("go", args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = root, &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go run ./tools/cfnguard -uncovered: %v: %s", err, stderr.String())
+	}
+	types := strings.Fields(stdout.String())
+	for i, t := range types {
+		types[i] = "`" + t + "`"
+	}
+	return "Resource types with no Control Tower rule to check (with both engines): " + strings.Join(types, ", ") + ".\n", nil
 }
 
 // releaseTime runs the release-time command on the cloud assembly, as make
