@@ -59,7 +59,6 @@ const (
 type ecsTarget struct {
 	stack, parameter string
 	stackArn         *string
-	execRoleArn      *string
 	bootstrapArn     *string
 	timeoutMinutes   float64
 }
@@ -77,18 +76,10 @@ func (ecsPath) read(index int, release bluegreen.Release) (engineTarget, bool, e
 	} else {
 		names.problems = append(names.problems, fmt.Errorf("Environments[%d]: the image parameter has no literal logical ID", index)) //nolint:staticcheck // ST1005: starts with the prop's name
 	}
-	synthesizer, ok := stack.Synthesizer().(awscdk.DefaultStackSynthesizer)
-	if !ok {
-		names.problems = append(names.problems, fmt.Errorf( //nolint:staticcheck // ST1005: starts with the prop's name
-			"Environments[%d]: the stack %s has no DefaultStackSynthesizer: a release updates the stack with the CloudFormation execution role it was deployed with, which only that synthesizer names", index, t.stack))
-	}
 	if len(names.problems) > 0 {
 		return nil, true, errors.Join(names.problems...)
 	}
 	t.stackArn = arnIn(stack)("cloudformation", "stack", t.stack+"/*", awscdk.ArnFormat_SLASH_RESOURCE_NAME)
-	// The synthesizer writes the role's ARN with ${AWS::...} placeholders,
-	// for Fn::Sub.
-	t.execRoleArn = awscdk.Fn_Sub(synthesizer.CloudFormationExecutionRoleArn(), nil)
 	t.bootstrapArn = arnIn(stack)("ssm", "parameter", bootstrapParameter(stack), awscdk.ArnFormat_SLASH_RESOURCE_NAME)
 	t.timeoutMinutes = math.Min(maxBuildTimeoutMinutes, math.Max(minBuildTimeoutMinutes, math.Ceil(*r.ReleaseTimeout().ToMinutes(nil))))
 	return t, true, nil
@@ -148,23 +139,17 @@ func (t ecsTarget) suppressWildcards(p *pipeline, e environment, artifacts map[s
 }
 
 // statements are what the release project may do besides tagging the image:
-// update and read this environment's stack, hand CloudFormation the
-// execution role the stack was deployed with, and let CloudFormation read
-// the bootstrap version as the caller.
+// update and read this environment's stack, and let CloudFormation read the
+// bootstrap version as the caller. The update names no role: CloudFormation
+// then uses the role the stack was deployed with (CDK's execution role),
+// "even if the users don't have permission to pass it" (CloudFormation API
+// reference, UpdateStack, RoleARN), so no iam:PassRole is granted.
 func (t ecsTarget) statements() []*awsiam.PolicyStatementProps {
 	return []*awsiam.PolicyStatementProps{
 		{
 			Sid:       jsii.String("UpdateStack"),
 			Actions:   jsii.Strings("cloudformation:UpdateStack", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
 			Resources: &[]*string{t.stackArn},
-		},
-		{
-			Sid:       jsii.String("PassExecutionRole"),
-			Actions:   jsii.Strings("iam:PassRole"),
-			Resources: &[]*string{t.execRoleArn},
-			Conditions: &map[string]any{
-				"StringEquals": map[string]any{"iam:PassedToService": "cloudformation.amazonaws.com"},
-			},
 		},
 		{
 			Sid:       jsii.String("ReadBootstrapVersion"),
