@@ -47,6 +47,11 @@ func readContainerConfig(r *reader, k func(string) string, e *Environment) {
 			"take %d bytes of the task definition together with %s; Amazon ECS accepts task definitions of at most 64 KiB, which leaves %d bytes for them",
 			n, k("secrets"), rules.MaxContainerConfigBytes))
 	}
-	e.Variables = variables
-	e.Secrets = refs
+	// nil for none, as the other optional lists.
+	if len(variables) > 0 {
+		e.Variables = variables
+	}
+	if len(refs) > 0 {
+		e.Secrets = refs
+	}
 }
