@@ -47,6 +47,10 @@ type Environment struct {
 	WafRateLimit           int
 	// TaskEgress is nil for "all", else the destinations the tasks may reach.
 	TaskEgress []Egress
+	// Variables are the container's plain environment variables.
+	Variables map[string]string
+	// Secrets are the container's secret variables, by variable name.
+	Secrets map[string]rules.SecretReference
 }
 
 // Egress is one destination the tasks may connect to.

@@ -464,6 +464,8 @@ func rejectRows() []rejectRow {
 	rows := globalRejectRows()
 	rows = append(rows, environmentRejectRows("staging")...)
 	rows = append(rows, environmentRejectRows("production")...)
+	rows = append(rows, containerConfigRejectRows("staging")...)
+	rows = append(rows, containerConfigRejectRows("production")...)
 	return rows
 }
 

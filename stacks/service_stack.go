@@ -119,6 +119,8 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		ContainerPort:            jsii.Number(float64(env.ContainerPort)),
 		HealthCheckPath:          jsii.String(env.HealthCheckPath),
 		PlaceholderImage:         jsii.String(env.PlaceholderImage),
+		Environment:              containerVariables(env),
+		Secrets:                  containerSecrets(env),
 		Engine:                   env.Engine,
 		Certificate:              certificate,
 		TestListenerPort:         jsii.Number(float64(env.TestListenerPort)),

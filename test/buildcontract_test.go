@@ -162,6 +162,7 @@ func TestBuildContract(t *testing.T) {
 		engines        *engineExpectations
 	}{
 		{"app", app.Config.PipelinePrefix(), newCfnWorld(t), nil},
+		{"app with the day-two changes (variables and secrets)", changedApp().Config.PipelinePrefix(), changedWorld(t), nil},
 		{"construct, every default", "plain", constructs, nil},
 		{"construct, every prop set", "custom", constructs, nil},
 		{"app, staging on ecs", mixed.app.Config.PipelinePrefix(), ecsWorld(t, mixed), &engineExpectations{mixed, map[string]string{"staging": "ecs", "production": "codedeploy"}}},

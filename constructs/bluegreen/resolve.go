@@ -31,6 +31,9 @@ type resolved struct {
 	retention                       awslogs.RetentionDays
 	logKey                          awskms.IKey
 	accessLogsExpiration            awscdk.Duration
+	// variables and secrets are the container's (checkContainerConfig).
+	variables map[string]string
+	secrets   map[string]rules.SecretReference
 }
 
 // resolve applies the defaults and reports every prop that cannot work in
@@ -137,6 +140,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 		add("Firewall.RateLimit %v: WAF accepts 10 to 2,000,000,000 requests per 5 minutes", *p.Firewall.RateLimit)
 	}
 	problems = append(problems, checkRollback(r)...)
+	problems = append(problems, checkContainerConfig(p, &r)...)
 
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("bluegreen: invalid service props: %w", errors.Join(problems...))

@@ -56,6 +56,13 @@ type ServiceProps struct {
 	RequestsPerTarget *float64
 	// ContainerName names the application container. Default: "app".
 	ContainerName *string
+	// Environment are the container's plain environment variables; they
+	// are written into the template, so never a secret. Default: - none.
+	Environment *map[string]*string
+	// Secrets are the container's secret environment variables: ECS reads
+	// each from Secrets Manager or Parameter Store when a task starts, and
+	// the execution role may read exactly these. Default: - none.
+	Secrets *map[string]*ContainerSecret
 	// ContainerPort is the port the container listens on. Default: 80.
 	ContainerPort *float64
 	// HealthCheckPath is requested by the target groups' health checks. Default: "/".

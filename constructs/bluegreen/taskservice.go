@@ -73,7 +73,7 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 		RemovalPolicy: r.removal,
 		EncryptionKey: r.logKey,
 	})
-	s.taskDef.AddContainer(s.containerName, &awsecs.ContainerDefinitionOptions{
+	container := s.taskDef.AddContainer(s.containerName, &awsecs.ContainerDefinitionOptions{
 		ContainerName: s.containerName,
 		Image:         s.containerImage(r),
 		Essential:     jsii.Bool(true),
@@ -89,6 +89,7 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 			Protocol:      awsecs.Protocol_TCP,
 		}},
 	})
+	s.configureContainer(container, r)
 }
 
 // containerImage is the image the container starts with: the placeholder
