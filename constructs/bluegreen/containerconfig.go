@@ -138,6 +138,13 @@ func (s *service) configureContainer(container awsecs.ContainerDefinition, r res
 	for _, name := range slices.Sorted(maps.Keys(r.variables)) {
 		container.AddEnvironment(jsii.String(name), jsii.String(r.variables[name]))
 	}
+	if len(r.variables) > 0 {
+		cdknag.NagSuppressions_AddResourceSuppressions(s.taskDef, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-ECS2"),
+			Reason: jsii.String("the plain variables are the service's non-secret configuration, which the operator sets as Environment; " +
+				"anything secret goes in Secrets, which the container reads from Secrets Manager or Parameter Store at start"),
+		}}, jsii.Bool(true))
+	}
 	if len(r.secrets) == 0 {
 		return
 	}
@@ -230,8 +237,8 @@ func decryptVia(via *string, op, contextKey string, values *[]*string) awsiam.Po
 		conditions[op] = map[string]any{contextKey: values}
 	}
 	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("kms:Decrypt"),
-		Resources: jsii.Strings("*"),
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
 		Conditions: &conditions,
 	})
 }
