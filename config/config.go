@@ -47,6 +47,9 @@ type Environment struct {
 	WafRateLimit           int
 	// TaskEgress is nil for "all", else the destinations the tasks may reach.
 	TaskEgress []Egress
+	// DomainName, HostedZoneId and HostedZoneName are the environment's own
+	// domain, all set or all empty (readDomain).
+	DomainName, HostedZoneId, HostedZoneName string
 }
 
 // Egress is one destination the tasks may connect to.
