@@ -121,6 +121,7 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		PlaceholderImage:         jsii.String(env.PlaceholderImage),
 		Engine:                   env.Engine,
 		Certificate:              certificate,
+		Domain:                   domain(stack, env),
 		TestListenerPort:         jsii.Number(float64(env.TestListenerPort)),
 		TestListenerPeers:        testPeers,
 		TrafficShift:             trafficShift(env),

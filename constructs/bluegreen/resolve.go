@@ -137,6 +137,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 		add("Firewall.RateLimit %v: WAF accepts 10 to 2,000,000,000 requests per 5 minutes", *p.Firewall.RateLimit)
 	}
 	problems = append(problems, checkRollback(r)...)
+	problems = append(problems, checkDomain(p)...)
 
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("bluegreen: invalid service props: %w", errors.Join(problems...))
