@@ -51,6 +51,9 @@ type Environment struct {
 	Variables map[string]string
 	// Secrets are the container's secret variables, by variable name.
 	Secrets map[string]rules.SecretReference
+	// DomainName, HostedZoneId and HostedZoneName are the environment's own
+	// domain, all set or all empty (readDomain).
+	DomainName, HostedZoneId, HostedZoneName string
 }
 
 // Egress is one destination the tasks may connect to.

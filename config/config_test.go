@@ -457,6 +457,7 @@ func environmentRejectRows(env string) []rejectRow {
 		one("integer key given a map", "natGateways", map[string]any{"count": 1.0}, "map[count:1]", wholeNumber),
 		one("string key given a list", "vpcCidr", []any{"10.10.0.0/16"}, "[10.10.0.0/16]", mustBeString),
 	}
+	rows = append(rows, domainRejectRows(env)...)
 	return rows
 }
 

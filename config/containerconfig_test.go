@@ -23,7 +23,7 @@ func containerConfigRejectRows(env string) []rejectRow {
 		one("environment name with a hyphen", "environment", `{"LOG-LEVEL":"info"}`, q("LOG-LEVEL"), "a variable name must be letters, digits and underscores"),
 		one("environment name ECS sets", "environment", map[string]any{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/x"}, q("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), "Amazon ECS sets AWS_CONTAINER_CREDENTIALS_RELATIVE_URI in every task"),
 		one("environment too large for a task definition", "environment", map[string]any{"BIG": strings.Repeat("x", rules.MaxContainerConfigBytes)}, q("1 variables and 0 secrets"), "Amazon ECS accepts task definitions of at most 64 KiB"),
-		one("secrets not an object", "secrets", `"` + sm + `"`, q(`"` + sm + `"`), "is not valid JSON for this key"),
+		one("secrets not an object", "secrets", `"`+sm+`"`, q(`"`+sm+`"`), "is not valid JSON for this key"),
 		one("secret name ECS sets", "secrets", map[string]any{"ECS_AGENT_URI": sm}, q("ECS_AGENT_URI"), "Amazon ECS sets ECS_AGENT_URI"),
 		one("secret name with a dot", "secrets", map[string]any{"db.password": sm}, q("db.password"), "a variable name must be letters, digits and underscores"),
 		{name: env + " secret also a plain variable", key: k("secrets"),
@@ -32,9 +32,9 @@ func containerConfigRejectRows(env string) []rejectRow {
 		one("secret another service's ARN", "secrets", map[string]any{"KEY": "arn:aws:s3:::bucket/key"}, q("KEY: arn:aws:s3:::bucket/key"), rules.SecretReferenceForm),
 		one("secret Secrets Manager ARN without secret:", "secrets", map[string]any{"KEY": "arn:aws:secretsmanager:us-east-1:123456789012:app/db"}, q("KEY: arn:aws:secretsmanager:us-east-1:123456789012:app/db"), rules.SecretReferenceForm),
 		one("secret Secrets Manager ARN with a bad account", "secrets", map[string]any{"KEY": "arn:aws:secretsmanager:us-east-1:1234:secret:app/db"}, q("KEY: arn:aws:secretsmanager:us-east-1:1234:secret:app/db"), rules.SecretReferenceForm),
-		one("secret with too many fields", "secrets", map[string]any{"KEY": sm + ":k:AWSCURRENT:" + strings.Repeat("a", 32) + ":more"}, q("KEY: " + sm + ":k:AWSCURRENT:" + strings.Repeat("a", 32) + ":more"), rules.SecretReferenceForm),
-		one("secret with a bad version id", "secrets", map[string]any{"KEY": sm + "::AWSCURRENT:v1"}, q("KEY: " + sm + "::AWSCURRENT:v1"), `version id "v1" must be 32 to 64 letters, digits or hyphens`),
-		one("secret with a bad version stage", "secrets", map[string]any{"KEY": sm + "::AWS CURRENT:"}, q("KEY: " + sm + "::AWS CURRENT:"), `version stage "AWS CURRENT" must be 1 to 256 letters`),
+		one("secret with too many fields", "secrets", map[string]any{"KEY": sm + ":k:AWSCURRENT:" + strings.Repeat("a", 32) + ":more"}, q("KEY: "+sm+":k:AWSCURRENT:"+strings.Repeat("a", 32)+":more"), rules.SecretReferenceForm),
+		one("secret with a bad version id", "secrets", map[string]any{"KEY": sm + "::AWSCURRENT:v1"}, q("KEY: "+sm+"::AWSCURRENT:v1"), `version id "v1" must be 32 to 64 letters, digits or hyphens`),
+		one("secret with a bad version stage", "secrets", map[string]any{"KEY": sm + "::AWS CURRENT:"}, q("KEY: "+sm+"::AWS CURRENT:"), `version stage "AWS CURRENT" must be 1 to 256 letters`),
 		one("secret parameter name reserved by Systems Manager", "secrets", map[string]any{"KEY": "/aws/reference/x"}, q("KEY: /aws/reference/x"), "a Parameter Store name may not begin with aws or ssm"),
 		one("secret parameter hierarchy without a leading slash", "secrets", map[string]any{"KEY": "app/db"}, q("KEY: app/db"), "a hierarchy starts with /"),
 		one("secret parameter name with a space", "secrets", map[string]any{"KEY": "db password"}, q("KEY: db password"), "a Parameter Store name is letters, digits and _.-"),
@@ -89,7 +89,7 @@ func TestContainerConfigAcceptsEveryForm(t *testing.T) {
 	want := map[string]string{
 		"WHOLE": arn, "FULL": arn + "-AbCdEf", "KEY": arn + ":password::", "STAGE": arn + "::AWSPREVIOUS:",
 		"VERSION": arn + ":::" + strings.Repeat("0", 8) + "-0000-0000-0000-" + strings.Repeat("0", 12),
-		"PARAM": "/app/api-key", "SIMPLE": "apikey", "PARAMARN": "arn:aws-us-gov:ssm:us-gov-west-1:123456789012:parameter/app/key",
+		"PARAM":   "/app/api-key", "SIMPLE": "apikey", "PARAMARN": "arn:aws-us-gov:ssm:us-gov-west-1:123456789012:parameter/app/key",
 	}
 	for name, v := range want {
 		if got := e.Secrets[name].ValueFrom(); got != v {

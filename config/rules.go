@@ -274,6 +274,7 @@ func readEnvironment(r *reader, name, short string) Environment {
 			}
 			return ""
 		})
+	readDomain(r, k, &e)
 	e.Alarm5xxThreshold = r.integer(k("alarm5xxThreshold"), 5, "Target 5xx responses per minute that, two minutes running, roll a deployment back.", between(1, 100000))
 
 	var checks []SmokeCheck

@@ -123,6 +123,7 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		Secrets:                  containerSecrets(env),
 		Engine:                   env.Engine,
 		Certificate:              certificate,
+		Domain:                   domain(stack, env),
 		TestListenerPort:         jsii.Number(float64(env.TestListenerPort)),
 		TestListenerPeers:        testPeers,
 		TrafficShift:             trafficShift(env),

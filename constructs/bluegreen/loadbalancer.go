@@ -55,17 +55,18 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 	s.green = s.targetGroup("GreenTargetGroup", props.Vpc, r, name(rules.GreenSuffix))
 
 	scheme := "http"
-	if props.Certificate != nil {
+	certificate := s.serviceCertificate(props)
+	if certificate != nil {
 		scheme = "https"
 		s.prodListener = s.alb.AddListener(jsii.String("ProductionListener"), &elbv2.BaseApplicationListenerProps{
 			Port:                jsii.Number(443),
 			Protocol:            elbv2.ApplicationProtocol_HTTPS,
-			Certificates:        &[]elbv2.IListenerCertificate{elbv2.ListenerCertificate_FromCertificateManager(props.Certificate)},
+			Certificates:        &[]elbv2.IListenerCertificate{elbv2.ListenerCertificate_FromCertificateManager(certificate)},
 			SslPolicy:           elbv2.SslPolicy_RECOMMENDED_TLS,
 			DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{s.blue},
 			Open:                jsii.Bool(false),
 		})
-		s.alb.AddListener(jsii.String("HttpRedirectListener"), &elbv2.BaseApplicationListenerProps{
+		redirect := s.alb.AddListener(jsii.String("HttpRedirectListener"), &elbv2.BaseApplicationListenerProps{
 			Port:     jsii.Number(80),
 			Protocol: elbv2.ApplicationProtocol_HTTP,
 			DefaultAction: elbv2.ListenerAction_Redirect(&elbv2.RedirectOptions{
@@ -73,6 +74,13 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 			}),
 			Open: jsii.Bool(false),
 		})
+		// When a certificate (or a domain) comes after the first deploy,
+		// the production listener moves from port 80 to 443 in place and
+		// this listener is new on port 80: it is created only after the
+		// production listener's update, which frees the port ("Resource B is
+		// updated before resource A",
+		// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-dependson.html).
+		redirect.Node().AddDependency(s.prodListener)
 		albSg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS from the internet"), nil)
 	} else {
 		s.prodListener = s.alb.AddListener(jsii.String("ProductionListener"), &elbv2.BaseApplicationListenerProps{
@@ -88,12 +96,16 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 	// it to the replacement task set during a deployment, before production
 	// traffic moves. Under ECS both listeners route by a rule that ECS
 	// rewrites (ecsRoute), which takes every request.
-	s.testListener = s.alb.AddListener(jsii.String("TestListener"), &elbv2.BaseApplicationListenerProps{
+	testProps := &elbv2.BaseApplicationListenerProps{
 		Port:                jsii.Number(r.testPort),
 		Protocol:            elbv2.ApplicationProtocol_HTTP,
 		DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{s.green},
 		Open:                jsii.Bool(false),
-	})
+	}
+	if props.Domain != nil {
+		testListenerTLS(testProps, certificate)
+	}
+	s.testListener = s.alb.AddListener(jsii.String("TestListener"), testProps)
 	if r.engine == EngineEcs {
 		s.prodRoute = s.ecsRoute("ProductionRoute", s.prodListener)
 		s.testRoute = s.ecsRoute("TestRoute", s.testListener)
@@ -106,9 +118,13 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 		albSg.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(r.testPort)), jsii.String("test listener from allowed peers"), nil)
 	}
 
-	dns := *s.alb.LoadBalancerDnsName()
-	s.prodUrl = jsii.String(fmt.Sprintf("%s://%s", scheme, dns))
-	s.testUrl = jsii.String(fmt.Sprintf("http://%s:%v", dns, r.testPort))
+	host, testScheme := *s.alb.LoadBalancerDnsName(), "http"
+	if props.Domain != nil {
+		s.buildAliasRecord(props.Domain)
+		host, testScheme = *props.Domain.Name, "https"
+	}
+	s.prodUrl = jsii.String(fmt.Sprintf("%s://%s", scheme, host))
+	s.testUrl = jsii.String(fmt.Sprintf("%s://%s:%v", testScheme, host, r.testPort))
 }
 
 // targetGroup creates one of the two target groups the release engine

@@ -141,6 +141,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 	}
 	problems = append(problems, checkRollback(r)...)
 	problems = append(problems, checkContainerConfig(p, &r)...)
+	problems = append(problems, checkDomain(p)...)
 
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("bluegreen: invalid service props: %w", errors.Join(problems...))

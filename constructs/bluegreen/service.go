@@ -75,6 +75,12 @@ type ServiceProps struct {
 	// Certificate, when set, makes the production listener HTTPS on 443 and
 	// turns port 80 into a redirect to it. Default: - HTTP on port 80.
 	Certificate awscertificatemanager.ICertificate
+	// Domain, when set, serves the service at a name of a Route 53 hosted
+	// zone over HTTPS: a DNS-validated certificate for it (unless
+	// Certificate is given, which must then cover the name), TLS on both
+	// listeners, and an alias record to the load balancer. Default: - the
+	// load balancer's own DNS name.
+	Domain *DomainProps
 	// Firewall, when set, puts a WAF web ACL with AWS's managed rule groups
 	// and a per-address rate limit in front of the load balancer.
 	// Default: - no firewall.
