@@ -47,6 +47,10 @@ type Environment struct {
 	WafRateLimit           int
 	// TaskEgress is nil for "all", else the destinations the tasks may reach.
 	TaskEgress []Egress
+	// LatencyP99Ms is the p99 latency rollback threshold; 0: no latency alarm.
+	LatencyP99Ms int
+	// AlarmEmail is subscribed to the environment's alarm topic; "" for none.
+	AlarmEmail string
 }
 
 // Egress is one destination the tasks may connect to.
@@ -80,6 +84,10 @@ type Config struct {
 	GitHubBranch      string
 	ConnectionArn     string
 	NotificationEmail string
+	// SlackWorkspaceId and SlackChannelId name the Slack channel AWS Chatbot
+	// posts to; both empty for none.
+	SlackWorkspaceId string
+	SlackChannelId   string
 
 	Staging    Environment
 	Production Environment

@@ -118,6 +118,7 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 			}
 			return ""
 		})
+	readChat(r, c)
 }
 
 // S3 refuses bucket names that start or end with these (Amazon S3 user
@@ -291,6 +292,7 @@ func readEnvironment(r *reader, name, short string) Environment {
 	e.Waf = r.boolean(k("waf"), d.waf, "Put a WAF web ACL (AWS managed rule groups and a per-address rate limit) in front of the load balancer.")
 	e.WafRateLimit = r.integer(k("wafRateLimit"), 2000, "Requests one client address may send in 5 minutes before the firewall blocks it (WAF accepts 10 to 2000000000).", between(10, 2000000000))
 	e.TaskEgress = readEgress(r, k("taskEgress"))
+	readHealth(r, k, &e)
 
 	shift, known := rules.CodeDeployPredefined(e.DeploymentConfig)
 	validWait := checkEngine(r, k, &e, shift, known)

@@ -31,6 +31,7 @@ type resolved struct {
 	retention                       awslogs.RetentionDays
 	logKey                          awskms.IKey
 	accessLogsExpiration            awscdk.Duration
+	latency                         awscdk.Duration
 }
 
 // resolve applies the defaults and reports every prop that cannot work in
@@ -72,6 +73,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 		logKey:             p.LogEncryptionKey,
 	}
 	r.accessLogsExpiration = p.AccessLogsExpiration
+	r.latency = p.LatencyP99Threshold
 	r.maxCapacity = orFloat(p.MaxCapacity, 2*r.minCapacity)
 	r.preTrafficPaths = 1
 	if p.PreTrafficChecks != nil {
@@ -137,6 +139,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 		add("Firewall.RateLimit %v: WAF accepts 10 to 2,000,000,000 requests per 5 minutes", *p.Firewall.RateLimit)
 	}
 	problems = append(problems, checkRollback(r)...)
+	problems = append(problems, checkHealth(p)...)
 
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("bluegreen: invalid service props: %w", errors.Join(problems...))
