@@ -43,6 +43,8 @@ var dayTwoChanges = map[string]any{
 	"staging.taskEgress":                "0.0.0.0/0:443,10.0.0.0/8:5432",
 	"staging.wafRateLimit":              "500",
 	"staging.waf":                       "true",
+	"staging.latencyP99Ms":              "1500",
+	"staging.alarmEmail":                "staging-alarms@example.com",
 	"production.taskCpu":                "2048",
 	"production.taskMemory":             "4096",
 	"production.placeholderImage":       "public.ecr.aws/docker/library/httpd:2.4-alpine",
@@ -61,6 +63,8 @@ var dayTwoChanges = map[string]any{
 	"production.taskEgress":             `["0.0.0.0/0:443"]`,
 	"production.wafRateLimit":           "5000",
 	"production.waf":                    "false",
+	"production.latencyP99Ms":           "0",
+	"production.alarmEmail":             "production-alarms@example.com",
 	"githubOwner":                       "another-org",
 	"githubRepo":                        "another-service",
 	"githubBranch":                      "release",
@@ -449,7 +453,9 @@ func TestDayTwoChangesUnderEcsLeaveTheRoutesAlone(t *testing.T) {
 				}
 			}
 			bd, ad := asMap(b["DeploymentConfiguration"]), asMap(a["DeploymentConfiguration"])
-			d.requireStable("service DeploymentConfiguration.Alarms", bd["Alarms"], ad["Alarms"])
+			// latencyP99Ms adds or removes the p99 alarms in the service's
+			// alarm list, in place; the others stay.
+			d.requireStable("service DeploymentConfiguration.Alarms", withoutLatencyAlarms(bd["Alarms"]), withoutLatencyAlarms(ad["Alarms"]))
 			d.requireStable("service DeploymentConfiguration.DeploymentCircuitBreaker", bd["DeploymentCircuitBreaker"], ad["DeploymentCircuitBreaker"])
 			// The hook is the same function with the same role; the
 			// function's settings follow smokeChecks and smokeRequests, in place.
