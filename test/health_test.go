@@ -1,6 +1,9 @@
 package test
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -456,4 +459,16 @@ func withoutLatencyAlarms(v any) any {
 	}
 	m["AlarmNames"] = names
 	return m
+}
+
+// A latency threshold below a millisecond is refused, by the construct.
+func TestServiceConstructRefusesASubMillisecondLatency(t *testing.T) {
+	problems := serviceProblems(t, &bluegreen.ServiceProps{
+		Vpc:                 svc.vpc,
+		NamePrefix:          jsii.String("svc-lat"),
+		LatencyP99Threshold: awscdk.Duration_Millis(jsii.Number(0)),
+	})
+	if len(problems) != 1 || !strings.HasPrefix(problems[0], "LatencyP99Threshold 0 millis: must be at least 1 millisecond") {
+		t.Errorf("problems %q, want only the latency threshold's", problems)
+	}
 }
