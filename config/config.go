@@ -54,6 +54,10 @@ type Environment struct {
 	// DomainName, HostedZoneId and HostedZoneName are the environment's own
 	// domain, all set or all empty (readDomain).
 	DomainName, HostedZoneId, HostedZoneName string
+	// LatencyP99Ms is the p99 latency rollback threshold; 0: no latency alarm.
+	LatencyP99Ms int
+	// AlarmEmail is subscribed to the environment's alarm topic; "" for none.
+	AlarmEmail string
 }
 
 // Egress is one destination the tasks may connect to.
@@ -87,6 +91,10 @@ type Config struct {
 	GitHubBranch      string
 	ConnectionArn     string
 	NotificationEmail string
+	// SlackWorkspaceId and SlackChannelId name the Slack channel AWS Chatbot
+	// posts to; both empty for none.
+	SlackWorkspaceId string
+	SlackChannelId   string
 
 	Staging    Environment
 	Production Environment

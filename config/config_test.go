@@ -102,7 +102,7 @@ func TestLoadDefaults(t *testing.T) {
 		Engine: rules.EngineCodeDeploy, DeploymentConfig: "CodeDeployDefault.ECSCanary10Percent5Minutes", TerminationWaitMinutes: 10,
 		RemovalPolicy: "retain", LogRetentionDays: 365,
 		TestListenerPort: 8080, Alarm5xxThreshold: 5, SmokeRequests: 5,
-		Waf: true, WafRateLimit: 2000,
+		Waf: true, WafRateLimit: 2000, LatencyP99Ms: 1000,
 	}
 	rows := []struct {
 		name string
@@ -467,6 +467,7 @@ func rejectRows() []rejectRow {
 	rows = append(rows, environmentRejectRows("production")...)
 	rows = append(rows, containerConfigRejectRows("staging")...)
 	rows = append(rows, containerConfigRejectRows("production")...)
+	rows = append(rows, healthRejectRows()...)
 	return rows
 }
 

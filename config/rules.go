@@ -118,6 +118,7 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 			}
 			return ""
 		})
+	readChat(r, c)
 }
 
 // S3 refuses bucket names that start or end with these (Amazon S3 user
@@ -293,6 +294,7 @@ func readEnvironment(r *reader, name, short string) Environment {
 	e.WafRateLimit = r.integer(k("wafRateLimit"), 2000, "Requests one client address may send in 5 minutes before the firewall blocks it (WAF accepts 10 to 2000000000).", between(10, 2000000000))
 	e.TaskEgress = readEgress(r, k("taskEgress"))
 	readContainerConfig(r, k, &e)
+	readHealth(r, k, &e)
 
 	shift, known := rules.CodeDeployPredefined(e.DeploymentConfig)
 	validWait := checkEngine(r, k, &e, shift, known)

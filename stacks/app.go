@@ -104,7 +104,9 @@ func mayBePlain(c constructs.IConstruct) bool {
 // the lint gate. Listeners and scalable targets carry no cost, so cost
 // allocation loses nothing. The tags test fails once cfn-lint's schema
 // accepts tags on one of them. (Listener rules exist under the ecs engine.)
-var UntaggedResourceTypes = []string{"AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule", "AWS::ApplicationAutoScaling::ScalableTarget"}
+// A dashboard is billed per account, not per resource tag, so it loses no
+// cost allocation either.
+var UntaggedResourceTypes = []string{"AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule", "AWS::ApplicationAutoScaling::ScalableTarget", "AWS::CloudWatch::Dashboard"}
 
 func tag(scope constructs.IConstruct, key, value string) {
 	awscdk.Tags_Of(scope).Add(jsii.String(key), jsii.String(value), &awscdk.TagProps{

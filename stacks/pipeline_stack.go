@@ -69,6 +69,8 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		},
 	})
 
+	addChatbot(stack, cfg, s.Pipeline.Topic(), props.Staging, props.Production)
+
 	awscdk.NewCfnOutput(stack, jsii.String("PipelineName"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Name of the release pipeline"),
 		Value:       s.Pipeline.CodePipeline().PipelineName(),

@@ -105,7 +105,10 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		egress = &rules
 	}
 
+	alarmTopic := newAlarmTopic(stack, env, cfg.ResourcePrefix(env), removal)
 	s.Service = bluegreen.NewService(stack, "Service", &bluegreen.ServiceProps{
+		LatencyP99Threshold:      latencyThreshold(env),
+		AlarmTopic:               alarmTopic,
 		Firewall:                 firewall,
 		TaskEgress:               egress,
 		Vpc:                      s.Vpc,

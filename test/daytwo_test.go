@@ -49,6 +49,8 @@ var dayTwoChanges = map[string]any{
 	"staging.waf":                       "true",
 	"staging.environment":               `{"LOG_LEVEL":"debug","FEATURE_FLAGS":"beta"}`,
 	"staging.secrets":                   `{"DB_PASSWORD":"arn:aws:secretsmanager:us-east-1:123456789012:secret:webapp/stg/db:password","API_KEY":"/webapp/stg/api-key"}`,
+	"staging.latencyP99Ms":              "1500",
+	"staging.alarmEmail":                "staging-alarms@example.com",
 	"production.taskCpu":                "2048",
 	"production.taskMemory":             "4096",
 	"production.placeholderImage":       "public.ecr.aws/docker/library/httpd:2.4-alpine",
@@ -69,6 +71,8 @@ var dayTwoChanges = map[string]any{
 	"production.waf":                    "false",
 	"production.environment":            `{"LOG_LEVEL":"warn"}`,
 	"production.secrets":                `{"DB_PASSWORD":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:webapp/prd/db-AbCdEf","API_KEY":"arn:aws:ssm:us-east-1:123456789012:parameter/webapp/prd/api-key","SIGNING_KEY":"signing-key"}`,
+	"production.latencyP99Ms":           "0",
+	"production.alarmEmail":             "production-alarms@example.com",
 	"githubOwner":                       "another-org",
 	"githubRepo":                        "another-service",
 	"githubBranch":                      "release",
@@ -484,7 +488,9 @@ func TestDayTwoChangesUnderEcsLeaveTheRoutesAlone(t *testing.T) {
 				}
 			}
 			bd, ad := asMap(b["DeploymentConfiguration"]), asMap(a["DeploymentConfiguration"])
-			d.requireStable("service DeploymentConfiguration.Alarms", bd["Alarms"], ad["Alarms"])
+			// latencyP99Ms adds or removes the p99 alarms in the service's
+			// alarm list, in place; the others stay.
+			d.requireStable("service DeploymentConfiguration.Alarms", withoutLatencyAlarms(bd["Alarms"]), withoutLatencyAlarms(ad["Alarms"]))
 			d.requireStable("service DeploymentConfiguration.DeploymentCircuitBreaker", bd["DeploymentCircuitBreaker"], ad["DeploymentCircuitBreaker"])
 			// The hook is the same function with the same role; the
 			// function's settings follow smokeChecks and smokeRequests, in place.

@@ -31,6 +31,11 @@ var ecsOverrides = map[string]map[string]any{
 	},
 	"mixed": {
 		"staging.engine": "ecs",
+		// The health keys outside the migrated environment: Chatbot and
+		// an alarm e-mail (test/health_test.go).
+		"slackWorkspaceId":      "T0123ABCD",
+		"slackChannelId":        "C0123ABCD",
+		"production.alarmEmail": "oncall@example.com",
 	},
 }
 

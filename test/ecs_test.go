@@ -106,8 +106,9 @@ func TestEcsEngineDeploysWithEcsBlueGreen(t *testing.T) {
 				}
 			}
 			slices.Sort(alarmNames)
-			if len(alarmNames) != 4 {
-				t.Errorf("want the 5xx and unhealthy-host alarms of both target groups, found %v", alarmNames)
+			// With a latency threshold, its p99 alarms on both target groups too.
+			if want := 4 + map[bool]int{true: 2}[e.env.LatencyP99Ms > 0]; len(alarmNames) != want {
+				t.Errorf("want the 5xx, unhealthy-host (and with latencyP99Ms the p99) alarms of both target groups, %d, found %v", want, alarmNames)
 			}
 			alarms := asMap(dc["Alarms"])
 			if got := sortedStrings(asList(alarms["AlarmNames"])); !reflect.DeepEqual(got, alarmNames) {

@@ -45,7 +45,7 @@ func TestProductionLoadBalancerIsBehindAFirewall(t *testing.T) {
 		// Its retention, the environment's: TestEveryLogGroupHasRetention.
 		{"WAF logs to an aws-waf-logs- log group with the environment's key", "AWS::Logs::LogGroup", obj(map[string]any{
 			"LogGroupName": "aws-waf-logs-" + prefix,
-			"KmsKeyId":     map[string]any{"Fn::GetAtt": []any{logicalID(t, "Production", "AWS::KMS::Key", nil), "Arn"}},
+			"KmsKeyId":     map[string]any{"Fn::GetAtt": []any{logicalID(t, "Production", "AWS::KMS::Key", map[string]any{"Description": prefix + ": encrypts the CloudWatch Logs log groups"}), "Arn"}},
 		})},
 		{"the logging configuration names that log group, without the trailing :*", "AWS::WAFv2::LoggingConfiguration", obj(map[string]any{
 			"LogDestinationConfigs": []any{map[string]any{"Fn::Join": []any{"", arrayWith(":log-group:", map[string]any{

@@ -34,6 +34,7 @@ type resolved struct {
 	// variables and secrets are the container's (checkContainerConfig).
 	variables map[string]string
 	secrets   map[string]rules.SecretReference
+	latency   awscdk.Duration
 }
 
 // resolve applies the defaults and reports every prop that cannot work in
@@ -75,6 +76,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 		logKey:             p.LogEncryptionKey,
 	}
 	r.accessLogsExpiration = p.AccessLogsExpiration
+	r.latency = p.LatencyP99Threshold
 	r.maxCapacity = orFloat(p.MaxCapacity, 2*r.minCapacity)
 	r.preTrafficPaths = 1
 	if p.PreTrafficChecks != nil {
@@ -142,6 +144,7 @@ func resolve(p *ServiceProps) (resolved, error) {
 	problems = append(problems, checkRollback(r)...)
 	problems = append(problems, checkContainerConfig(p, &r)...)
 	problems = append(problems, checkDomain(p)...)
+	problems = append(problems, checkHealth(p)...)
 
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("bluegreen: invalid service props: %w", errors.Join(problems...))

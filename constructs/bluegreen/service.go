@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -118,6 +119,14 @@ type ServiceProps struct {
 	AlarmPeriod awscdk.Duration
 	// AlarmEvaluationPeriods is how many periods in a row must breach. Default: 2.
 	AlarmEvaluationPeriods *float64
+	// LatencyP99Threshold, when set, adds a rollback alarm on each target
+	// group: p99 target response time above it for AlarmEvaluationPeriods
+	// periods. At least 1 millisecond. Default: - no latency alarm.
+	LatencyP99Threshold awscdk.Duration
+	// AlarmTopic, when set, receives the ALARM and OK notifications of every
+	// alarm; its policy (and its key's) must let CloudWatch publish.
+	// Default: - the alarms notify nobody.
+	AlarmTopic awssns.ITopic
 
 	// PreTrafficChecks are requests the pre-traffic check sends to the test
 	// listener besides HealthCheckPath (which it always checks for 200-399).
@@ -195,6 +204,8 @@ type Service interface {
 	PreTrafficHook() awslambda.IFunction
 	// Alarms are the rollback alarms, covering both target groups.
 	Alarms() []awscloudwatch.IAlarm
+	// Dashboard shows the service's health, named "<NamePrefix>-health".
+	Dashboard() awscloudwatch.Dashboard
 	ProductionUrl() *string
 	TestUrl() *string
 }
@@ -220,6 +231,7 @@ type service struct {
 	deploymentGroup      codedeploy.IEcsDeploymentGroup
 	imageParameter       awscdk.CfnParameter
 	alarms               []awscloudwatch.IAlarm
+	dashboard            awscloudwatch.Dashboard
 	hook                 awslambda.IFunction
 	deployRole           awsiam.IRole
 	scaling              awsapplicationautoscaling.CfnScalableTarget
@@ -255,12 +267,15 @@ func NewService(scope constructs.Construct, id string, props *ServiceProps) Serv
 	s.buildService(props, r, name)
 	s.buildScaling(r)
 	s.buildAlarms(r, name)
+	s.buildLatencyAlarms(r, name)
 	if r.engine == EngineEcs {
 		s.buildEcsDeployment()
 	} else {
 		s.buildDeployment(r, name)
 	}
 	s.buildPreTrafficHook(props, r, name)
+	s.notify(props.AlarmTopic)
+	s.buildDashboard(r, name)
 	return s
 }
 
@@ -279,6 +294,7 @@ func (s *service) BlueTargetGroup() elbv2.ApplicationTargetGroup  { return s.blu
 func (s *service) GreenTargetGroup() elbv2.ApplicationTargetGroup { return s.green }
 func (s *service) Release() Release                               { return s.release }
 func (s *service) Alarms() []awscloudwatch.IAlarm                 { return s.alarms }
+func (s *service) Dashboard() awscloudwatch.Dashboard             { return s.dashboard }
 func (s *service) PreTrafficHook() awslambda.IFunction            { return s.hook }
 func (s *service) ProductionUrl() *string                         { return s.prodUrl }
 func (s *service) TestUrl() *string                               { return s.testUrl }
