@@ -1,6 +1,8 @@
 package test
 
 import (
+	"ecs-bluegreen/rules"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -193,6 +195,22 @@ func TestServiceConstructRejectsInvalidProps(t *testing.T) {
 		}, "TerminationWaitTime 2 minutes with TrafficShift all at once:" + fmt.Sprintf(tooEarly, 120, 180, "2 x 60 s alarm periods + 60 s metric delay", "3 minutes")},
 		{"PreTrafficRequests within Lambda's 900 s", func(p *bluegreen.ServiceProps) { p.PreTrafficRequests = jsii.Number(300) },
 			"PreTrafficRequests 300 with 1 paths: the pre-traffic check could take 930 s, a Lambda function runs at most 900 s"},
+		{"Environment: names the runtime accepts", func(p *bluegreen.ServiceProps) {
+			p.Environment = &map[string]*string{"LOG-LEVEL": jsii.String("info")}
+		}, `Environment["LOG-LEVEL"]: ` + rules.CheckVariableName("LOG-LEVEL")},
+		{"Secrets: a name is plain or secret", func(p *bluegreen.ServiceProps) {
+			p.Environment = &map[string]*string{"DB_PASSWORD": jsii.String("x")}
+			p.Secrets = &map[string]*bluegreen.ContainerSecret{"DB_PASSWORD": bluegreen.SecretFromSsmParameter("/app/db")}
+		}, `Secrets["DB_PASSWORD"]: is also in Environment: a name is either plain or secret`},
+		{"Secrets: one source each", func(p *bluegreen.ServiceProps) {
+			p.Secrets = &map[string]*bluegreen.ContainerSecret{"KEY": {}}
+		}, `Secrets["KEY"]: set exactly one of SecretsManagerArn and SsmParameter`},
+		{"Secrets: a JSON key belongs to a Secrets Manager secret", func(p *bluegreen.ServiceProps) {
+			p.Secrets = &map[string]*bluegreen.ContainerSecret{"KEY": {SsmParameter: jsii.String("/app/key"), JsonKey: jsii.String("k")}}
+		}, `Secrets["KEY"]: JsonKey, VersionStage and VersionId apply to a Secrets Manager secret only`},
+		{"Secrets: a Secrets Manager ARN", func(p *bluegreen.ServiceProps) {
+			p.Secrets = &map[string]*bluegreen.ContainerSecret{"KEY": bluegreen.SecretFromSecretsManager("arn:aws:s3:::bucket/key", nil)}
+		}, `Secrets["KEY"]: ` + rules.SecretReferenceForm},
 		{"AlarmEvaluationPeriods at least 1", func(p *bluegreen.ServiceProps) { p.AlarmEvaluationPeriods = jsii.Number(0) },
 			"AlarmEvaluationPeriods 0: must be a whole number of at least 1"},
 		{"all at once: the alarms can fire before the deployment ends", func(p *bluegreen.ServiceProps) {
