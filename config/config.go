@@ -85,6 +85,8 @@ type Config struct {
 	EnvironmentSuffix string
 	Account           string
 	Region            string
+	// Accounts are the pipeline's and each environment's (accounts.go).
+	Accounts          Accounts
 	CostCenter        string
 	GitHubOwner       string
 	GitHubRepo        string

@@ -468,6 +468,7 @@ func rejectRows() []rejectRow {
 	rows = append(rows, containerConfigRejectRows("staging")...)
 	rows = append(rows, containerConfigRejectRows("production")...)
 	rows = append(rows, healthRejectRows()...)
+	rows = append(rows, accountRejectRows()...)
 	return rows
 }
 

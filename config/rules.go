@@ -76,6 +76,7 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 	// never aimed at whatever account the current shell happens to use.
 	c.Account = firstNonEmpty(account, getenv("CDK_DEFAULT_ACCOUNT"))
 	c.Region = firstNonEmpty(region, getenv("CDK_DEFAULT_REGION"), "us-east-1")
+	readAccounts(r, c)
 	c.CostCenter = r.str("costCenter", "engineering", "Value of the CostCenter tag on every resource.",
 		func(s string) string {
 			if !tagValueRe.MatchString(s) {

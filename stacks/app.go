@@ -22,14 +22,18 @@ type System struct {
 // Construct IDs ("Staging", "Production", "Pipeline") are stable: renaming
 // one replaces every resource below it.
 func NewApp(app awscdk.App, cfg *config.Config) *System {
-	var env *awscdk.Environment
-	if cfg.Account != "" || cfg.Region != "" {
-		env = &awscdk.Environment{Region: jsii.String(cfg.Region)}
-		if cfg.Account != "" {
-			env.Account = jsii.String(cfg.Account)
-		}
+	// Each stack in its own account (config.Accounts), all in one region.
+	accounts := map[string]string{
+		"staging": cfg.Accounts.Staging, "production": cfg.Accounts.Production, "pipeline": cfg.Accounts.Pipeline,
 	}
 	stackProps := func(part string) awscdk.StackProps {
+		var env *awscdk.Environment
+		if account := accounts[part]; account != "" || cfg.Region != "" {
+			env = &awscdk.Environment{Region: jsii.String(cfg.Region)}
+			if account != "" {
+				env.Account = jsii.String(account)
+			}
+		}
 		return awscdk.StackProps{Env: env, StackName: jsii.String(cfg.StackName(part))}
 	}
 	sys := &System{}
@@ -39,8 +43,10 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 	sys.Production = NewServiceStack(app, "Production", &ServiceStackProps{
 		StackProps: stackProps("production"), Config: cfg, Environment: &cfg.Production,
 	})
+	access := environmentAccess(cfg, sys)
 	sys.Pipeline = NewPipelineStack(app, "Pipeline", &PipelineStackProps{
 		StackProps: stackProps("pipeline"), Config: cfg, Staging: sys.Staging, Production: sys.Production,
+		Access: access,
 	})
 
 	tag(app, "Project", cfg.Project)

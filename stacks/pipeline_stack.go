@@ -20,6 +20,9 @@ type PipelineStackProps struct {
 	Staging *ServiceStack
 	// Production is released to after a manual approval. Required.
 	Production *ServiceStack
+	// Access are the roles of the environments in other accounts, by
+	// environment name (accounts.go).
+	Access map[string]delivery.EnvironmentAccess
 }
 
 // PipelineStack holds the delivery pipeline. It depends on the environment
@@ -64,8 +67,8 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		// The images each environment runs or may roll back to.
 		ImagesKeptPerEnvironment: jsii.Number(float64(cfg.Pipeline.ImagesPerEnvironment)),
 		Environments: []*delivery.DeployEnvironment{
-			{Name: jsii.String(cfg.Staging.Name), Service: props.Staging.Service},
-			{Name: jsii.String(cfg.Production.Name), Service: props.Production.Service, RequireApproval: true},
+			{Name: jsii.String(cfg.Staging.Name), Service: props.Staging.Service, Access: props.Access[cfg.Staging.Name]},
+			{Name: jsii.String(cfg.Production.Name), Service: props.Production.Service, RequireApproval: true, Access: props.Access[cfg.Production.Name]},
 		},
 	})
 

@@ -69,38 +69,40 @@ func (t codeDeployTarget) check(index int, environment string, tg target) error 
 // can go stale.
 func (t codeDeployTarget) actions(p *pipeline, r resolved, e environment, buildOutput awscodepipeline.Artifact) []awscodepipeline.IAction {
 	tg := e.target
-	role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
-		Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
-	})
-	statements := append(t.statements(), []*awsiam.PolicyStatementProps{
-		{
-			// The service authorization reference gives RegisterTaskDefinition
-			// the task-definition resource type: only this family is allowed.
-			Sid:       jsii.String("RegisterTaskDefinition"),
-			Actions:   jsii.Strings("ecs:RegisterTaskDefinition", "ecs:TagResource"),
-			Resources: &[]*string{tg.taskDefinitionsArn},
-		},
-		{
-			Sid:       jsii.String("PassTaskRoles"),
-			Actions:   jsii.Strings("iam:PassRole"),
-			Resources: &[]*string{tg.taskRoleArn, tg.executionRoleArn},
-			Conditions: &map[string]any{
-				"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
-			},
-		},
-		p.readArtifacts(),
-		p.decryptArtifacts(),
-	}...)
-	for _, s := range statements {
-		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
+	var actionRole awsiam.IRole
+	if p.cross[e.name] {
+		// The environment's account holds the role (NewEnvironmentAccess);
+		// CDK's pipeline lets the pipeline role assume it
+		// (aws-codepipeline/lib/pipeline.js, getRoleForAction:
+		// grantAssumeRole) and, as the action has a role, creates no
+		// support stack for its account.
+		actionRole = p.importAccessRole("DeployRole", e, environmentDeployRoleName)
+		p.admitDeployRole(e)
+	} else {
+		role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),
+			Description: jsii.String(fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", r.prefix, e.name)),
+		})
+		statements := append(t.statements(), append(taskDefinitionStatements(tg), p.readArtifacts(), p.decryptArtifacts())...)
+		for _, s := range statements {
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(s))
+		}
+		p.deployRoles[e.name] = role
 	}
-	p.deployRoles[e.name] = role
 
 	rendered := awscodepipeline.NewArtifact(jsii.String("Rendered-"+e.name), nil)
 	variables := map[string]*awscodebuild.BuildEnvironmentVariable{}
 	for k, v := range renderVariables(e.name, tg) {
 		variables[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
+	}
+	if p.cross[e.name] {
+		renderRole := accessRoleArn(e, environmentRenderRoleName)
+		variables[renderRoleVar] = &awscodebuild.BuildEnvironmentVariable{Value: renderRole}
+		p.render.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("AssumeRender" + envVarPrefix(e.name)),
+			Actions:   jsii.Strings("sts:AssumeRole"),
+			Resources: &[]*string{renderRole},
+		}))
 	}
 	render := actions.NewCodeBuildAction(&actions.CodeBuildActionProps{
 		ActionName:           jsii.String("Render"),
@@ -110,10 +112,16 @@ func (t codeDeployTarget) actions(p *pipeline, r resolved, e environment, buildO
 		Outputs:              &[]awscodepipeline.Artifact{rendered},
 		EnvironmentVariables: &variables,
 	})
-	return []awscodepipeline.IAction{render, t.deployAction(p, e, role, rendered, buildOutput)}
+	if actionRole == nil {
+		actionRole = p.deployRoles[e.name]
+	}
+	return []awscodepipeline.IAction{render, t.deployAction(p, e, actionRole, rendered, buildOutput)}
 }
 
 func (codeDeployTarget) suppressWildcards(p *pipeline, e environment, artifacts map[string]string) {
+	if p.cross[e.name] {
+		return
+	}
 	suppressWildcards(p.deployRoles[e.name], merged(map[string]string{
 		nagResource(awscdk.Stack_Of(p.Construct), e.target.taskDefinitionsArn): "task definition revisions of the service's own family: ECS numbers each revision at registration",
 	}, artifacts))
@@ -143,7 +151,7 @@ func (t codeDeployTarget) statements() []*awsiam.PolicyStatementProps {
 // deployAction releases the rendered files with the build's image, as the
 // environment's deploy role, which it must use without policy updates: the
 // role has exactly the statements given here.
-func (t codeDeployTarget) deployAction(p *pipeline, e environment, role awsiam.Role, rendered, buildOutput awscodepipeline.Artifact) awscodepipeline.IAction {
+func (t codeDeployTarget) deployAction(p *pipeline, e environment, role awsiam.IRole, rendered, buildOutput awscodepipeline.Artifact) awscodepipeline.IAction {
 	// The action names the application and deployment group by their fixed
 	// names: the group is imported here by name rather than referenced
 	// across stacks.
@@ -162,9 +170,7 @@ func (t codeDeployTarget) deployAction(p *pipeline, e environment, role awsiam.R
 			Input:                     buildOutput,
 			TaskDefinitionPlaceholder: jsii.String(ImagePlaceholder),
 		}},
-		// Without policy updates, CDK cannot add its "*" statements: the
-		// role has exactly the statements the pipeline gives it.
-		Role: role.WithoutPolicyUpdates(nil),
+		Role: withoutPolicyUpdates(role),
 	})
 }
 
@@ -194,4 +200,36 @@ func deploymentConfigName(c codedeploy.IEcsDeploymentConfig) *string {
 		return cfn.DeploymentConfigName()
 	}
 	return c.DeploymentConfigName()
+}
+
+// taskDefinitionStatements let a deploy role register revisions of the
+// environment's family and pass its task roles to ECS.
+func taskDefinitionStatements(tg target) []*awsiam.PolicyStatementProps {
+	return []*awsiam.PolicyStatementProps{
+		{
+			// The service authorization reference gives RegisterTaskDefinition
+			// the task-definition resource type: only this family is allowed.
+			Sid:       jsii.String("RegisterTaskDefinition"),
+			Actions:   jsii.Strings("ecs:RegisterTaskDefinition", "ecs:TagResource"),
+			Resources: &[]*string{tg.taskDefinitionsArn},
+		},
+		{
+			Sid:       jsii.String("PassTaskRoles"),
+			Actions:   jsii.Strings("iam:PassRole"),
+			Resources: &[]*string{tg.taskRoleArn, tg.executionRoleArn},
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
+			},
+		},
+	}
+}
+
+// withoutPolicyUpdates is the role an action is given: CDK cannot add its
+// "*" statements to it, so that it has exactly the statements the pipeline
+// (or, for an imported role, the environment's stack) gives it.
+func withoutPolicyUpdates(role awsiam.IRole) awsiam.IRole {
+	if r, ok := role.(awsiam.Role); ok {
+		return r.WithoutPolicyUpdates(nil)
+	}
+	return role
 }

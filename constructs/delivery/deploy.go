@@ -14,7 +14,7 @@ import (
 // renderProject creates the project every deploy stage renders its files
 // with. It builds nothing, so it runs unprivileged.
 func (p *pipeline) renderProject(r resolved, name func(string) *string) {
-	spec := renderSpec()
+	spec := renderSpec(len(p.cross) > 0)
 	p.render, p.renderLogs = p.newProject(r, "RenderLogs", "Render", &awscodebuild.PipelineProjectProps{
 		ProjectName: name("-render"),
 		Description: jsii.String(fmt.Sprintf("%s: renders an environment's task definition template and AppSpec in its deploy stage, just before the release", r.prefix)),

@@ -100,23 +100,42 @@ func (ecsTarget) check(int, string, target) error { return nil }
 
 func (t ecsTarget) actions(p *pipeline, r resolved, e environment, buildOutput awscodepipeline.Artifact) []awscodepipeline.IAction {
 	projectName := jsii.String(r.prefix + "-release-" + e.name)
-	spec := releaseSpec()
+	cross := p.cross[e.name]
+	spec := releaseSpec(cross)
+	variables := map[string]*awscodebuild.BuildEnvironmentVariable{
+		"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
+		stackNameVar:      {Value: jsii.String(t.stack)},
+		imageParameterVar: {Value: jsii.String(t.parameter)},
+		pollSecondsVar:    {Value: jsii.String(fmt.Sprint(releasePollSeconds))},
+	}
+	var releaseRole *string
+	if cross {
+		releaseRole = accessRoleArn(e, environmentReleaseRoleName)
+		variables[releaseRoleVar] = &awscodebuild.BuildEnvironmentVariable{Value: releaseRole}
+	}
 	project, _ := p.newProject(r, "ReleaseLogs-"+e.name, "Release-"+e.name, &awscodebuild.PipelineProjectProps{
-		ProjectName: projectName,
-		Description: jsii.String(fmt.Sprintf("%s: releases the build's image to %s by updating the image parameter of stack %s, and waits for ECS's deployment", r.prefix, e.name, t.stack)),
-		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-			"IMAGE_REPO_NAME": {Value: p.repo.RepositoryName()},
-			stackNameVar:      {Value: jsii.String(t.stack)},
-			imageParameterVar: {Value: jsii.String(t.parameter)},
-			pollSecondsVar:    {Value: jsii.String(fmt.Sprint(releasePollSeconds))},
-		},
-		BuildSpec: awscodebuild.BuildSpec_FromObject(&spec),
-		Timeout:   awscdk.Duration_Minutes(jsii.Number(t.timeoutMinutes)),
+		ProjectName:          projectName,
+		Description:          jsii.String(fmt.Sprintf("%s: releases the build's image to %s by updating the image parameter of stack %s, and waits for ECS's deployment", r.prefix, e.name, t.stack)),
+		EnvironmentVariables: &variables,
+		BuildSpec:            awscodebuild.BuildSpec_FromObject(&spec),
+		Timeout:              awscdk.Duration_Minutes(jsii.Number(t.timeoutMinutes)),
 	})
 	restrictToProject(project, projectName)
 	p.repo.Grant(project, jsii.String("ecr:BatchGetImage"), jsii.String("ecr:DescribeImages"), jsii.String("ecr:PutImage"))
-	for _, s := range t.statements() {
-		project.AddToRolePolicy(awsiam.NewPolicyStatement(s))
+	if cross {
+		// The environment's release role (NewEnvironmentAccess) updates its
+		// stack; this project's role only assumes it, by a fixed name that
+		// role's trust policy names.
+		nameRole(project.Role(), releaseProjectRoleName(r.prefix, e.name))
+		project.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("AssumeRelease"),
+			Actions:   jsii.Strings("sts:AssumeRole"),
+			Resources: &[]*string{releaseRole},
+		}))
+	} else {
+		for _, s := range t.statements() {
+			project.AddToRolePolicy(awsiam.NewPolicyStatement(s))
+		}
 	}
 	p.releaseProjects[e.name] = project
 	return []awscodepipeline.IAction{actions.NewCodeBuildAction(&actions.CodeBuildActionProps{
@@ -133,9 +152,14 @@ func (t ecsTarget) actions(p *pipeline, r resolved, e environment, buildOutput a
 func (t ecsTarget) suppressWildcards(p *pipeline, e environment, artifacts map[string]string) {
 	stack := awscdk.Stack_Of(p.Construct)
 	project := p.releaseProjects[e.name]
-	suppressWildcards(project.Role(), merged(map[string]string{
+	own := map[string]string{
 		nagResource(stack, t.stackArn): "the environment stack by its fixed name: a stack's ARN ends in the id CloudFormation gives it at creation, which the wildcard stands for",
-	}, projectGrants(stack, project), artifacts))
+	}
+	if p.cross[e.name] {
+		// The stack is updated by the environment's release role.
+		own = map[string]string{}
+	}
+	suppressWildcards(project.Role(), merged(own, projectGrants(stack, project), artifacts))
 }
 
 // statements are what the release project may do besides tagging the image:
@@ -162,9 +186,16 @@ func (t ecsTarget) statements() []*awsiam.PolicyStatementProps {
 // releaseSpec is the buildspec of the release projects, run with the
 // build's output (imageDetail.json) as its source. Like the image build, it
 // runs under /bin/sh (dash) and uses POSIX sh only.
-func releaseSpec() map[string]any {
+//
+// In another account (cross), the project tags the image in the tools
+// account with its own credentials, then assumes the environment's release
+// role (RELEASE_ROLE_ARN) for the CloudFormation calls.
+func releaseSpec(cross bool) map[string]any {
 	env := "$" + deployEnvironmentVar
 	commands := tagImageCommands(env)
+	if cross {
+		commands = append(commands, assumeRoleCommands(releaseRoleVar, "release-"+env)...)
+	}
 	commands = append(commands,
 		// The image by digest: what the tag names now, immutable.
 		`IMAGE="${IMAGE_URI%:*}@$(jq -r '.images[0].imageId.imageDigest' image.json)"`,

@@ -99,6 +99,11 @@ type DeployEnvironment struct {
 	// RequireApproval adds a manual approval stage before this environment,
 	// linking to the previous environment's production URL. Default: false.
 	RequireApproval bool
+	// Access are the roles the environment's account gives the pipeline
+	// (NewEnvironmentAccess, in the environment's stack). Required when the
+	// environment's stack lives in another account than the pipeline's;
+	// ignored otherwise.
+	Access EnvironmentAccess
 }
 
 // Pipeline is the delivery pipeline and the resources it owns.
@@ -165,6 +170,8 @@ type pipeline struct {
 	deployRoles   map[string]awsiam.Role
 	// releaseProjects are the ECS path's projects, by environment.
 	releaseProjects map[string]awscodebuild.PipelineProject
+	// cross are the environments in another account (crossaccount.go).
+	cross map[string]bool
 }
 
 // NewPipeline creates the delivery pipeline. It panics on props that cannot
@@ -179,6 +186,19 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	name := func(suffix string) *string { return jsii.String(r.prefix + suffix) }
 	destroy := r.removal == awscdk.RemovalPolicy_DESTROY
 	stack := awscdk.Stack_Of(this)
+	cross, err := crossAccount(stack, r.envs)
+	if err != nil {
+		panic(err)
+	}
+	p.cross = cross
+	// Roles and the bucket that an environment's account names get fixed
+	// names when one lives in another account.
+	crossName := func(name string) *string {
+		if len(cross) == 0 {
+			return nil
+		}
+		return jsii.String(name)
+	}
 
 	p.key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
 		Alias:             jsii.String("alias/" + r.prefix + "-pipeline"),
@@ -212,6 +232,7 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
 		}},
+		BucketName:             crossName(ArtifactBucketName(r.prefix, orString(stack.Account(), ""), orString(stack.Region(), ""))),
 		ServerAccessLogsBucket: p.accessLogs,
 		ServerAccessLogsPrefix: jsii.String("artifacts/"),
 		RemovalPolicy:          r.removal,
@@ -246,6 +267,7 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	p.buildSource(r)
 
 	p.role = awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
+		RoleName:    crossName(pipelineRoleName(r.prefix)),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codepipeline.amazonaws.com"), nil),
 		Description: jsii.String(fmt.Sprintf("%s pipeline: runs the source, build and approval actions and assumes the deploy roles", r.prefix)),
 	})
@@ -272,6 +294,9 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) Pi
 	p.buildProject(r, name)
 	if r.renders() {
 		p.renderProject(r, name)
+		if len(cross) > 0 {
+			nameRole(p.render.Role(), renderRoleName(r.prefix))
+		}
 	}
 
 	p.pipeline = awscodepipeline.NewPipeline(this, jsii.String("Pipeline"), &awscodepipeline.PipelineProps{

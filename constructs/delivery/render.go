@@ -68,8 +68,16 @@ func taskDefinitionFilter() string {
 // environment's tag, so that no burst of builds can expire what an
 // environment runs or may roll back to. Tags are immutable; a rerun finds
 // the tag and leaves it.
-func renderSpec() map[string]any {
+//
+// With an environment in another account (cross), the project then
+// assumes the role named by RENDER_ROLE_ARN, when the action sets it, to
+// read that account's task definition.
+func renderSpec(cross bool) map[string]any {
 	env := "$" + deployEnvironmentVar
+	tagged := tagImageCommands(env)
+	if cross {
+		tagged = append(tagged, assumeRoleCommands(renderRoleVar, "render-"+env)...)
+	}
 	taskDef := renderedDirectory + "/" + TaskDefinitionFile(env)
 	raw := "taskdef.raw.json"
 	return map[string]any{
@@ -77,7 +85,7 @@ func renderSpec() map[string]any {
 		"phases": map[string]any{
 			"build": map[string]any{
 				"on-failure": "ABORT",
-				"commands": append(tagImageCommands(env),
+				"commands": append(tagged,
 					`mkdir -p `+renderedDirectory,
 					// The family's latest revision now: what CloudFormation
 					// registered last, or the last release.

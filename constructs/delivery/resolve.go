@@ -24,6 +24,7 @@ type environment struct {
 	name            string
 	service         ReleaseTarget
 	requireApproval bool
+	access          EnvironmentAccess
 	// target holds the environment's fixed names, from which every policy,
 	// the deploy action and the build variables are built (see names.go).
 	target target
@@ -98,7 +99,7 @@ func resolve(p *PipelineProps) (resolved, error) {
 			problems = append(problems, err)
 			continue
 		}
-		r.envs = append(r.envs, environment{name: name, service: e.Service, requireApproval: e.RequireApproval, target: t})
+		r.envs = append(r.envs, environment{name: name, service: e.Service, requireApproval: e.RequireApproval, access: e.Access, target: t})
 	}
 	if len(problems) > 0 {
 		return resolved{}, fmt.Errorf("delivery: invalid pipeline props: %w", errors.Join(problems...))
