@@ -74,10 +74,12 @@ func (t codeDeployTarget) actions(p *pipeline, r resolved, e environment, buildO
 		// The environment's account holds the role (NewEnvironmentAccess);
 		// CDK's pipeline lets the pipeline role assume it
 		// (aws-codepipeline/lib/pipeline.js, getRoleForAction:
-		// grantAssumeRole) and, as the action has a role, creates no
-		// support stack for its account.
+		// grantAssumeRole), admits it to the artifact bucket and key (the
+		// action's bind grants its role read on the bucket, which for a
+		// role of another account is a bucket and a key policy statement)
+		// and, as the action has a role, creates no support stack for its
+		// account.
 		actionRole = p.importAccessRole("DeployRole", e, environmentDeployRoleName)
-		p.admitDeployRole(e)
 	} else {
 		role := awsiam.NewRole(p.Construct, jsii.String("DeployRole-"+e.name), &awsiam.RoleProps{
 			AssumedBy:   awsiam.NewArnPrincipal(p.role.RoleArn()),

@@ -168,9 +168,9 @@ func NewEnvironmentAccess(scope constructs.Construct, id string, props *Environm
 				Resources: jsii.Strings("*"),
 			}})
 		suppressWildcards(deploy, map[string]string{
-			nagResource(stack, t.taskDefinitionsArn):                                       "task definition revisions of the service's own family: ECS numbers each revision at registration",
-			"Resource::arn:<AWS::Partition>:s3:::" + tools.bucket() + "/*":                 "the pipeline's artifacts: each execution writes objects under keys CodePipeline generates",
-			"Resource::arn:<AWS::Partition>:kms:<AWS::Region>:" + tools.account + ":key/*": "keys of the tools account, whose pipeline key has a generated id: of its keys, only the pipeline's policy admits this role",
+			nagResource(stack, t.taskDefinitionsArn):    "task definition revisions of the service's own family: ECS numbers each revision at registration",
+			nagResource(stack, tools.artifactObjects()): "the pipeline's artifacts: each execution writes objects under keys CodePipeline generates",
+			nagResource(stack, tools.keys()):            "keys of the tools account, whose pipeline key has a generated id: of its keys, only the pipeline's policy admits this role",
 		})
 		cdknag.NagSuppressions_AddResourceSuppressions(render, &[]*cdknag.NagPackSuppression{{
 			Id:        jsii.String("AwsSolutions-IAM5"),
@@ -217,11 +217,21 @@ func (t toolsAccount) principal(role string) awsiam.IPrincipal {
 	})
 }
 
+// artifactObjects is the ARN of every object of the artifact bucket.
+func (t toolsAccount) artifactObjects() *string {
+	return t.arn("s3", t.bucket(), "*", awscdk.ArnFormat_SLASH_RESOURCE_NAME)
+}
+
+// keys is the ARN of every KMS key of the tools account in the region.
+func (t toolsAccount) keys() *string {
+	return t.arn("kms", "key", "*", awscdk.ArnFormat_SLASH_RESOURCE_NAME)
+}
+
 func (t toolsAccount) readArtifacts() *awsiam.PolicyStatementProps {
 	return &awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadArtifacts"),
 		Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
-		Resources: &[]*string{t.arn("s3", "", t.bucket()+"/*", awscdk.ArnFormat_NO_RESOURCE_NAME)},
+		Resources: &[]*string{t.artifactObjects()},
 	}
 }
 
@@ -234,7 +244,7 @@ func (t toolsAccount) decryptArtifacts() *awsiam.PolicyStatementProps {
 	return &awsiam.PolicyStatementProps{
 		Sid:       jsii.String("DecryptArtifacts"),
 		Actions:   jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
-		Resources: &[]*string{t.arn("kms", "key", "*", awscdk.ArnFormat_SLASH_RESOURCE_NAME)},
+		Resources: &[]*string{t.keys()},
 	}
 }
 
@@ -281,25 +291,6 @@ func accessRoleArn(e environment, name func(string) string) *string {
 // immutable: its policies are the environment stack's.
 func (p *pipeline) importAccessRole(id string, e environment, name func(string) string) awsiam.IRole {
 	return awsiam.Role_FromRoleArn(p.Construct, jsii.String(id+"-"+e.name), accessRoleArn(e, name), &awsiam.FromRoleArnOptions{Mutable: jsii.Bool(false)})
-}
-
-// admitDeployRole lets an environment's deploy role read and decrypt the
-// artifacts: the bucket's and the key's policies name it (both sides of a
-// cross-account access must allow it).
-func (p *pipeline) admitDeployRole(e environment) {
-	principal := awsiam.NewArnPrincipal(accessRoleArn(e, environmentDeployRoleName))
-	p.bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("ReadArtifacts" + envVarPrefix(e.name)),
-		Principals: &[]awsiam.IPrincipal{principal},
-		Actions:    jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
-		Resources:  &[]*string{p.bucket.ArnForObjects(jsii.String("*"))},
-	}))
-	p.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DecryptArtifacts" + envVarPrefix(e.name)),
-		Principals: &[]awsiam.IPrincipal{principal},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
-		Resources:  jsii.Strings("*"),
-	}), nil)
 }
 
 // nameRole gives a role CDK creates (a project's) a fixed name.
