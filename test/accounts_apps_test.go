@@ -13,35 +13,14 @@ import (
 	"ecs-bluegreen/test/testapp"
 )
 
-// The three-account synthesis: the pipeline in a tools account, staging and
-// production in accounts of their own (fake ids), staging on the codedeploy
-// engine and production on ecs, so that both engines' cross-account paths
-// are synthesized. With a concrete account, the VPC would look up the
-// region's availability zones; the context answers that lookup as
-// cdk.context.json would, so the synthesis stays offline.
+// The three-account synthesis: testapp.ThreeAccounts (the pipeline in a
+// tools account, staging and production in accounts of their own, staging on
+// codedeploy and production on ecs).
 const (
-	toolsAccount      = "111111111111"
-	stagingAccount    = "222222222222"
-	productionAccount = "333333333333"
-	accountsRegion    = "us-east-1"
+	toolsAccount      = testapp.ToolsAccount
+	stagingAccount    = testapp.StagingAccount
+	productionAccount = testapp.ProductionAccount
 )
-
-// AccountsOverrides is the three-account configuration, with the
-// availability-zone answers for the two environment accounts.
-func accountsOverrides() map[string]any {
-	zones := []any{accountsRegion + "a", accountsRegion + "b", accountsRegion + "c"}
-	return map[string]any{
-		"region":             accountsRegion,
-		"pipeline.account":   toolsAccount,
-		"staging.account":    stagingAccount,
-		"production.account": productionAccount,
-		"production.engine":  "ecs",
-		"@aws-cdk/core:failSynthOnValidationErrors":                                     false,
-		"availability-zones:account=" + stagingAccount + ":region=" + accountsRegion:    zones,
-		"availability-zones:account=" + productionAccount + ":region=" + accountsRegion: zones,
-		"availability-zones:account=" + toolsAccount + ":region=" + accountsRegion:      zones,
-	}
-}
 
 var (
 	accountsOnce  sync.Once
@@ -61,7 +40,7 @@ type accountsSynthesis struct {
 func accountsApp(t *testing.T) *accountsSynthesis {
 	t.Helper()
 	accountsOnce.Do(func() {
-		a, err := testapp.New(accountsOverrides())
+		a, err := testapp.New(testapp.ThreeAccounts())
 		if err != nil {
 			accountsErr = err
 			return
