@@ -519,3 +519,59 @@ func merged(a, b map[string]any) map[string]any {
 	}
 	return out
 }
+
+var (
+	accountsChangedOnce  sync.Once
+	accountsChangedSynth *testapp.App
+)
+
+// TestDayTwoChangesAcrossAccountsLeaveTheServiceAndTrafficAlone proves the
+// day-two promise on the three-account system, with every safe key changed:
+// in each environment account the listeners and target groups (and, under
+// ecs, the routes) stay byte for byte the same with everything they refer
+// to; the codedeploy environment's service does not change at all, the ecs
+// environment's only in its deployment configuration; and the roles the
+// pipeline assumes there keep their names and trust.
+func TestDayTwoChangesAcrossAccountsLeaveTheServiceAndTrafficAlone(t *testing.T) {
+	base := accountsApp(t)
+	accountsChangedOnce.Do(func() {
+		overrides := testapp.ThreeAccounts()
+		for k, v := range dayTwoChanges {
+			overrides[k] = v
+		}
+		accountsChangedSynth = testapp.MustSynth(overrides)
+	})
+	for _, id := range []string{"Staging", "Production"} {
+		t.Run(id, func(t *testing.T) {
+			before := templateResources(t, base.templates[id])
+			after := templateResources(t, assertions.Template_FromStack(accountsChangedSynth.Stack(id), nil))
+			d := dayTwoDiff{t: t, before: before, after: after}
+			if listeners := d.requireUnchanged("AWS::ElasticLoadBalancingV2::Listener"); listeners < 2 {
+				t.Errorf("want the production and the test listener, found %d", listeners)
+			}
+			if groups := d.requireUnchanged("AWS::ElasticLoadBalancingV2::TargetGroup"); groups != 2 {
+				t.Errorf("want the blue and the green target group, found %d", groups)
+			}
+			svc := d.only("AWS::ECS::Service")
+			if dig(before[svc], "Properties", "DeploymentController", "Type") == "CODE_DEPLOY" {
+				d.requireUnchanged("AWS::ECS::Service")
+			} else {
+				if rules := d.requireUnchanged("AWS::ElasticLoadBalancingV2::ListenerRule"); rules != 2 {
+					t.Errorf("want the production and the test route, found %d", rules)
+				}
+				b, a := asMap(dig(before[svc], "Properties")), asMap(dig(after[svc], "Properties"))
+				for k := range merged(b, a) {
+					if k != "DeploymentConfiguration" && k != "TaskDefinition" {
+						d.requireStable("service "+k, b[k], a[k])
+					}
+				}
+			}
+			for logical, r := range before {
+				if r["Type"] == "AWS::IAM::Role" && strings.HasPrefix(logical, "PipelineAccess") {
+					d.requireStable("role "+logical+" trust", dig(r, "Properties", "AssumeRolePolicyDocument"), dig(after[logical], "Properties", "AssumeRolePolicyDocument"))
+					d.requireStable("role "+logical+" name", dig(r, "Properties", "RoleName"), dig(after[logical], "Properties", "RoleName"))
+				}
+			}
+		})
+	}
+}
