@@ -95,3 +95,42 @@ func accountRejectRows() []rejectRow {
 	}
 	return rows
 }
+
+// The Slack channel lives in the pipeline's account: it posts the alarms of
+// the environments in that account only, and the configuration warns about
+// each other one.
+func TestSlackAcrossAccountsWarns(t *testing.T) {
+	noAmbientCredentials(t)
+	slack := func(extra fakeContext) fakeContext {
+		ctx := fakeContext{"slackWorkspaceId": "T0123ABCDE", "slackChannelId": "C0123ABCDE"}
+		for k, v := range extra {
+			ctx[k] = v
+		}
+		return ctx
+	}
+	cfg, err := config.Load(slack(fakeContext{"account": "111111111111", "production.account": "333333333333"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.ChatsAbout(&cfg.Staging) || cfg.ChatsAbout(&cfg.Production) {
+		t.Errorf("ChatsAbout staging %v, production %v; want the pipeline's account only", cfg.ChatsAbout(&cfg.Staging), cfg.ChatsAbout(&cfg.Production))
+	}
+	var about []string
+	for _, w := range cfg.Warnings {
+		if strings.HasPrefix(w, "slackChannelId:") {
+			about = append(about, w)
+		}
+	}
+	if len(about) != 1 || !strings.Contains(about[0], "not the alarms of production (account 333333333333)") {
+		t.Errorf("warnings %q, want one about production", about)
+	}
+	cfg, err = config.Load(slack(fakeContext{"account": "111111111111"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range cfg.Warnings {
+		if strings.HasPrefix(w, "slackChannelId:") {
+			t.Errorf("one account: unexpected warning %q", w)
+		}
+	}
+}

@@ -179,7 +179,7 @@ func load(ctx Context, getenv func(string) string) (*Config, error) {
 	c.Production = readEnvironment(r, "production", "prd")
 	c.Pipeline = readPipeline(r)
 	checkNames(r, c)
-	c.Warnings = r.unknownKeyWarnings()
+	c.Warnings = append(r.unknownKeyWarnings(), c.chatAcrossAccounts()...)
 	if len(r.problems) > 0 {
 		return nil, &Error{Problems: r.problems, Warnings: c.Warnings}
 	}

@@ -74,6 +74,28 @@ func readChat(r *reader, c *Config) {
 // Chat reports whether a Slack channel is configured.
 func (c *Config) Chat() bool { return c.SlackWorkspaceId != "" && c.SlackChannelId != "" }
 
+// ChatsAbout reports whether the Slack channel, which lives in the pipeline's
+// account, posts an environment's alarms: only when the environment is in
+// that account too. An AWS Chatbot channel configuration subscribes to
+// topics of its own account; no AWS page documents a subscription to a
+// topic of another account, so none is attempted.
+func (c *Config) ChatsAbout(env *Environment) bool {
+	return c.Chat() && c.Accounts.Of(env) == c.Accounts.Pipeline
+}
+
+// chatAcrossAccounts warns, for each environment whose alarms the Slack
+// channel cannot post, how to get them there.
+func (c *Config) chatAcrossAccounts() []string {
+	var warnings []string
+	for _, env := range c.Environments() {
+		if c.Chat() && !c.ChatsAbout(env) {
+			warnings = append(warnings, fmt.Sprintf("slackChannelId: the channel is in the pipeline's account %s and posts its approvals and failures only, not the alarms of %s (account %s); "+
+				"subscribe a channel configuration in that account to its topic %s-alarms", c.Accounts.Pipeline, env.Name, c.Accounts.Of(env), c.ResourcePrefix(env)))
+		}
+	}
+	return warnings
+}
+
 // checkEmail accepts an empty value or one plain address with a dotted domain.
 func checkEmail(s string) string {
 	if s == "" {

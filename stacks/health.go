@@ -118,8 +118,11 @@ func addChatbot(stack awscdk.Stack, cfg *config.Config, pipelineTopic awssns.ITo
 	}
 	topics := []awssns.ITopic{pipelineTopic}
 	for i, e := range environments {
-		prefix := cfg.ResourcePrefix(cfg.Environments()[i])
-		topics = append(topics, awssns.Topic_FromTopicArn(stack, jsii.String(fmt.Sprintf("AlarmTopic%d", i)), alarmTopicArn(e.Stack, prefix)))
+		env := cfg.Environments()[i]
+		if !cfg.ChatsAbout(env) {
+			continue // in another account (config warns)
+		}
+		topics = append(topics, awssns.Topic_FromTopicArn(stack, jsii.String(fmt.Sprintf("AlarmTopic%d", i)), alarmTopicArn(e.Stack, cfg.ResourcePrefix(env))))
 	}
 	role := awsiam.NewRole(stack, jsii.String("ChatbotRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("chatbot.amazonaws.com"), nil),
