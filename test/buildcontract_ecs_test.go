@@ -471,6 +471,7 @@ func checkReleaseOutcomes(t *testing.T, b *buildSandbox) {
 					t.Errorf("the release succeeded; want it to fail, so that the pipeline stops before the next environment\noutput:\n%s", tail(run.output, 20))
 				}
 				checkUpdateCall(t, b, r, run, image)
+				checkActingAccounts(t, b, r.step, run)
 				if got := b.polls(t, r); got != c.polls {
 					t.Errorf("read the stack's status %d times, want %d\noutput:\n%s", got, c.polls, tail(run.output, 20))
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"gopkg.in/yaml.v3"
 
+	"ecs-bluegreen/config"
 	"ecs-bluegreen/constructs/delivery"
 )
 
@@ -147,7 +148,10 @@ func wronglyCasedKeys(typ reflect.Type, v any, path string) []string {
 // as "web" on 8000 rather than as "app" on the configured port; and the
 // ECS syntheses' two (ecs_apps_test.go), whose ecs environments are
 // released by a release project that updates the environment stack's image
-// parameter (buildcontract_ecs_test.go).
+// parameter (buildcontract_ecs_test.go); and the three-account synthesis
+// (accounts_apps_test.go), whose render and release act in their
+// environment's account as the role they assume there, and tag the image
+// in the tools account (buildcontract_accounts_test.go).
 //
 // A release waits between its stages (an approval can wait days), and a
 // `cdk deploy` may register a new revision of an environment's task family
@@ -156,6 +160,7 @@ func wronglyCasedKeys(typ reflect.Type, v any, path string) []string {
 func TestBuildContract(t *testing.T) {
 	constructs := constructWorld(t)
 	mixed, allEcs := ecsApp(t, "mixed"), ecsApp(t, "ecs")
+	accounts := (*ecsSynthesis)(accountsApp(t))
 	for _, c := range []struct {
 		name, pipeline string
 		w              *cfnWorld
@@ -167,6 +172,7 @@ func TestBuildContract(t *testing.T) {
 		{"construct, every prop set", "custom", constructs, nil},
 		{"app, staging on ecs", mixed.app.Config.PipelinePrefix(), ecsWorld(t, mixed), &engineExpectations{mixed, map[string]string{"staging": "ecs", "production": "codedeploy"}}},
 		{"app, both on ecs", allEcs.app.Config.PipelinePrefix(), ecsWorld(t, allEcs), &engineExpectations{allEcs, map[string]string{"staging": "ecs", "production": "ecs"}}},
+		{"app in three accounts", accounts.app.Config.PipelinePrefix(), ecsWorld(t, accounts), &engineExpectations{accounts, map[string]string{"staging": "codedeploy", "production": "ecs"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) { checkBuildContract(t, c.w, c.pipeline, c.engines) })
 	}
@@ -175,6 +181,11 @@ func TestBuildContract(t *testing.T) {
 func checkBuildContract(t *testing.T, w *cfnWorld, pipelineName string, engines *engineExpectations) {
 	p := findPipeline(t, w, pipelineName)
 	b := newBuildSandbox(t, w, p)
+	var cfg *config.Config
+	if engines != nil {
+		cfg = engines.synthesis.app.Config
+	}
+	expectAssumedRoles(t, w, p, b, cfg)
 	if engines != nil {
 		t.Run("each environment's deploy stage is its engine's", func(t *testing.T) {
 			checkDeployPaths(t, w, p, engines)
@@ -230,6 +241,9 @@ func checkBuildContract(t *testing.T, w *cfnWorld, pipelineName string, engines 
 		}
 		checkReleases(t, b, runs, true)
 		checkDeployInputs(t, p, b, image)
+		for _, step := range p.builds {
+			checkActingAccounts(t, b, step, runs[step.name()])
+		}
 	})
 
 	t.Run("rerun of the same commit reuses the pushed image", func(t *testing.T) {
@@ -248,6 +262,9 @@ func checkBuildContract(t *testing.T, w *cfnWorld, pipelineName string, engines 
 		}
 		checkReleases(t, b, runs, false)
 		checkDeployInputs(t, p, b, image)
+		for _, step := range p.builds {
+			checkActingAccounts(t, b, step, runs[step.name()])
+		}
 	})
 
 	if len(p.releases) > 0 {
@@ -601,6 +618,7 @@ type codeBuildStep struct {
 	output        string
 	actionVars    map[string]string
 	env           []string // every variable the build sees (newBuildSandbox)
+	roleArn       string   // the project's service role (newBuildSandbox)
 }
 
 func (c *codeBuildStep) name() string { return c.stage + "/" + c.action }

@@ -31,12 +31,13 @@ type buildSandbox struct {
 	lifecycleRules  []lifecycleRule           // the repository's
 	taskDefinitions map[string]map[string]any // environment key -> ECS API shape of the latest revision
 	artifacts       map[string]string         // artifact name -> directory of its files
+	assumes         map[string]string         // action -> the role it must assume in its environment's account (newBuildSandbox)
 	runs            int
 }
 
 func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSandbox {
 	t.Helper()
-	b := &buildSandbox{p: p, root: t.TempDir(), taskDefinitions: map[string]map[string]any{}, artifacts: map[string]string{}}
+	b := &buildSandbox{p: p, root: t.TempDir(), taskDefinitions: map[string]map[string]any{}, artifacts: map[string]string{}, assumes: map[string]string{}}
 	b.bin = filepath.Join(b.root, "bin")
 	b.state = filepath.Join(b.root, "state")
 	for _, dir := range []string{b.bin, filepath.Join(b.state, "task-definitions"), filepath.Join(b.state, "manifests"), filepath.Join(b.root, "home")} {
@@ -118,7 +119,12 @@ func newBuildSandbox(t *testing.T, w *cfnWorld, p *pipelineUnderTest) *buildSand
 	}
 	for _, step := range p.builds {
 		step.env = b.environment(t, w, step, systemPath)
+		step.roleArn = w.mustString(t, p.stack, dig(step.project, "ServiceRole"))
 	}
+	b.write(t, "caller", p.build().roleArn)
+	// The roles of the environments' accounts that a role of the pipeline's
+	// may assume (buildcontract_accounts_test.go).
+	b.write(t, "roles", assumableRoles(t, w, p))
 	// The environment stacks the release actions update.
 	for _, r := range p.releases {
 		b.createStack(t, r)
@@ -176,7 +182,14 @@ func (b *buildSandbox) registerNewRevision(t *testing.T, env *environmentUnderTe
 // names, "" if there is none.
 func (b *buildSandbox) imageDigest(t *testing.T, tag string) string {
 	t.Helper()
-	out, err := exec.Command(filepath.Join(b.bin, "aws"), "ecr", "describe-images", "--repository-name", b.repositoryName, "--image-ids", "imageTag="+tag).Output()
+	cmd := exec.Command(filepath.Join(b.bin, "aws"), "ecr", "describe-images", "--repository-name", b.repositoryName, "--image-ids", "imageTag="+tag)
+	// As the build's own role: no credentials of this process's environment.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	out, err := cmd.Output()
 	if err != nil {
 		return ""
 	}
@@ -321,7 +334,13 @@ type buildRun struct {
 	started  map[int]bool
 	commands []phaseCommand
 	log      [][]string
+	callers  []caller // who made each call of log
 }
+
+// caller is who made a call: for the aws stand-in, the access key in the
+// call's environment ("" for the build's own role) and the ARN it stands
+// for; for the other stand-ins, nobody.
+type caller struct{ key, arn string }
 
 type phaseCommand struct {
 	phase   buildPhase
@@ -345,6 +364,7 @@ func (b *buildSandbox) run(t *testing.T, step *codeBuildStep) *buildRun {
 	for _, f := range []string{"images", "logins", "calls.log", "unexpected.log"} {
 		b.write(t, f, "")
 	}
+	b.write(t, "caller", step.roleArn)
 	r := &buildRun{b: b, step: step, finished: map[int]bool{}, started: map[int]bool{}}
 	shell, _ := chooseShells(t, step.shell)
 	pipefail := exec.Command(shell, "-c", "set -o pipefail").Run() == nil
@@ -399,9 +419,16 @@ func (b *buildSandbox) run(t *testing.T, step *codeBuildStep) *buildRun {
 	}
 	calls, _ := os.ReadFile(filepath.Join(b.state, "calls.log"))
 	for _, line := range strings.Split(strings.TrimSuffix(string(calls), "\n"), "\n") {
-		if line != "" {
-			r.log = append(r.log, strings.Split(line, "\t"))
+		if line == "" {
+			continue
 		}
+		fields := strings.Split(line, "\t")
+		var who caller
+		if fields[0] == "as" && len(fields) > 3 {
+			who, fields = caller{key: fields[1], arn: fields[2]}, fields[3:]
+		}
+		r.log = append(r.log, fields)
+		r.callers = append(r.callers, who)
 	}
 	t.Logf("run %d, %s: %d commands in %s (%s, pipefail %v)", b.runs, step.name(), len(r.commands), r.elapsed.Round(time.Millisecond), shell, pipefail)
 	if r.err == nil && step.output != "" {
@@ -618,6 +645,10 @@ var (
 	// loopAssignment is a loop whose condition sets a variable, for its
 	// body and the later commands.
 	loopAssignment = regexp.MustCompile(`^(?:while|until)\s+([A-Za-z_][A-Za-z0-9_]*)=`)
+	// innerAssignment is an assignment inside a command, after a list
+	// operator or a keyword that starts a command (or export): it defines
+	// the variable for the rest of the command.
+	innerAssignment = regexp.MustCompile(`(?:[;&|({]|\b(?:then|else|do|if|export))\s*([A-Za-z_][A-Za-z0-9_]*)=`)
 )
 
 // checkVariablesDefined proves that every variable a build's commands read
@@ -636,12 +667,26 @@ func checkVariablesDefined(t *testing.T, step *codeBuildStep) {
 			if m := loopAssignment.FindStringSubmatch(c); m != nil {
 				defined[m[1]] = true
 			}
-			for _, m := range shellVar.FindAllStringSubmatch(singleQuoted.ReplaceAllString(c, "''"), -1) {
-				v := m[1] + m[2]
+			unquoted := singleQuoted.ReplaceAllString(c, "''")
+			inner := innerAssignment.FindAllStringSubmatchIndex(unquoted, -1)
+			for _, m := range shellVar.FindAllStringSubmatchIndex(unquoted, -1) {
+				v := ""
+				if m[2] >= 0 {
+					v = unquoted[m[2]:m[3]]
+				} else {
+					v = unquoted[m[4]:m[5]]
+				}
 				used++
-				if !defined[v] {
+				definedHere := false
+				for _, a := range inner {
+					definedHere = definedHere || (unquoted[a[2]:a[3]] == v && a[1] <= m[0])
+				}
+				if !defined[v] && !definedHere {
 					t.Errorf("phase %s: command %q reads $%s, which nothing defines before it", ph.name, c, v)
 				}
+			}
+			for _, a := range inner {
+				defined[unquoted[a[2]:a[3]]] = true
 			}
 			if m := assignment.FindStringSubmatch(c); m != nil {
 				defined[m[1]] = true
