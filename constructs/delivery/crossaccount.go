@@ -60,18 +60,36 @@ const (
 	releaseRoleVar = "RELEASE_ROLE_ARN"
 )
 
-// assumeRoleCommands assume the role named by the variable roleVar and
-// export its credentials for the commands after them (CodeBuild runs a
-// phase's commands in one shell; POSIX sh).
+// assumeRoleCommands define assume_environment_role, which assumes the role
+// named by the variable roleVar with the project's own credentials and
+// exports the role's for the commands after it (CodeBuild runs a phase's
+// commands in one shell; POSIX sh), and call it once.
 // https://docs.aws.amazon.com/cli/latest/reference/sts/assume-role.html
+//
+// A CodeBuild service role assuming another role is role chaining, which
+// STS caps at one hour (AssumeRole, DurationSeconds:
+// https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html);
+// a command that may outlast it calls assume_environment_role again once
+// reassumeSeconds have passed (ASSUMED_AT), as the release's poll does.
 func assumeRoleCommands(roleVar, session string) []any {
 	return []any{
-		`if [ -n "$` + roleVar + `" ]; then ` +
+		`assume_environment_role() { unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN; ` +
 			`CREDENTIALS="$(aws sts assume-role --role-arn "$` + roleVar + `" --role-session-name "` + session + `" --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)" || exit 1; ` +
 			`set -- $CREDENTIALS; [ "$#" -eq 3 ] || { echo "assuming $` + roleVar + ` returned no credentials" >&2; exit 1; }; ` +
 			`export AWS_ACCESS_KEY_ID="$1" AWS_SECRET_ACCESS_KEY="$2" AWS_SESSION_TOKEN="$3"; unset CREDENTIALS; ` +
-			`echo "acting as $` + roleVar + `"; fi`,
+			`ASSUMED_AT="$(date +%s)"; echo "acting as $` + roleVar + `"; }`,
+		`assume_environment_role`,
 	}
+}
+
+// reassumeSeconds is how long a command uses the assumed credentials before
+// it assumes the role again: well inside role chaining's one hour.
+const reassumeSeconds = 3000
+
+// reassumeCommand assumes the environment's role again when its credentials
+// are reassumeSeconds old.
+func reassumeCommand() string {
+	return fmt.Sprintf(`if [ $(( $(date +%%s) - ASSUMED_AT )) -ge %d ]; then assume_environment_role; fi; `, reassumeSeconds)
 }
 
 // EnvironmentAccessProps configures the roles an environment's account

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
@@ -193,8 +194,11 @@ func (t ecsTarget) statements() []*awsiam.PolicyStatementProps {
 func releaseSpec(cross bool) map[string]any {
 	env := "$" + deployEnvironmentVar
 	commands := tagImageCommands(env)
+	// The poll may outlast the assumed credentials (reassumeCommand).
+	reassume := ""
 	if cross {
 		commands = append(commands, assumeRoleCommands(releaseRoleVar, "release-"+env)...)
+		reassume = " " + strings.TrimSuffix(reassumeCommand(), " ")
 	}
 	commands = append(commands,
 		// The image by digest: what the tag names now, immutable.
@@ -214,7 +218,7 @@ func releaseSpec(cross bool) map[string]any {
 		// Until the update (and ECS's deployment) ends; a rollback ends in
 		// UPDATE_ROLLBACK_COMPLETE, and the release fails.
 		`while STATUS="$(aws cloudformation describe-stacks --stack-name "$`+stackNameVar+`" --query 'Stacks[0].StackStatus' --output text)"; do `+
-			`case "$STATUS" in *_IN_PROGRESS) sleep "$`+pollSecondsVar+`";; *) break;; esac; done`,
+			`case "$STATUS" in *_IN_PROGRESS) sleep "$`+pollSecondsVar+`";`+reassume+`; *) break;; esac; done`,
 		`echo "$`+stackNameVar+`: $STATUS"`,
 		`if [ "$STATUS" != UPDATE_COMPLETE ]; then `+
 			`aws cloudformation describe-stack-events --stack-name "$`+stackNameVar+`" --max-items 30 --query 'StackEvents[?ends_with(ResourceStatus, `+"`_FAILED`"+`)].[Timestamp,LogicalResourceId,ResourceStatusReason]' --output text >&2; `+
