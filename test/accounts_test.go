@@ -6,6 +6,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"ecs-bluegreen/constructs/delivery"
 )
 
 // awsPrincipalGrant is one account or role an Allow statement of a trust,
@@ -200,6 +205,38 @@ func TestOneAccountCreatesNoCrossAccountAccess(t *testing.T) {
 			if strings.HasPrefix(logical, "PipelineAccess") {
 				t.Errorf("%s/%s: a cross-account role in a one-account system", id, logical)
 			}
+		}
+	}
+}
+
+// TestPipelineRefusesEnvironmentsItCannotReach proves the pipeline
+// construct's account and region rules, all reported in one message: an
+// environment in another region, an environment in another account without
+// the roles its account gives the pipeline (Access), and an environment
+// whose stack names no account while the pipeline's does. The pipeline is
+// built, never synthesized, in an app of its own (the shared apps keep their
+// stacks).
+func TestPipelineRefusesEnvironmentsItCannotReach(t *testing.T) {
+	s := accountsApp(t)
+	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("RefusingPipeline"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String(toolsAccount), Region: jsii.String("eu-west-1")},
+	})
+	msg := panicMessage(func() {
+		delivery.NewPipeline(stack, "Pipeline", &delivery.PipelineProps{
+			NamePrefix: jsii.String("refused"), GitHubOwner: jsii.String("o"), GitHubRepo: jsii.String("r"),
+			Environments: []*delivery.DeployEnvironment{
+				{Name: jsii.String("staging"), Service: s.app.System.Staging.Service},
+				{Name: jsii.String("agnostic"), Service: dlv.staging},
+			},
+		})
+	})
+	for _, want := range []string{
+		"Environments[0] (staging) is in region us-east-1 and the pipeline in eu-west-1: the pipeline releases within its own region",
+		"Environments[0] (staging) lives in account " + stagingAccount + ", not the pipeline's: give its Access",
+		"Environments[1] (agnostic): give both its stack and the pipeline's an explicit account, or neither",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q\nwant it to contain %q", msg, want)
 		}
 	}
 }
