@@ -19,7 +19,7 @@ func TestCheckDNSName(t *testing.T) {
 		{"my-app.eu-1.example.co.uk", true},
 		{"1app.example.com", true},
 		{label63 + ".example.com", true},
-		{strings.Repeat(label63+".", 3) + strings.Repeat("a", 61), true}, // 253
+		{strings.Repeat(label63+".", 3) + strings.Repeat("a", 61), true},  // 253
 		{strings.Repeat(label63+".", 3) + strings.Repeat("a", 62), false}, // 254
 		{strings.Repeat("a", 64) + ".example.com", false},
 		{"localhost", false},
