@@ -48,20 +48,10 @@ func readHealth(r *reader, k func(string) string, e *Environment) {
 func readChat(r *reader, c *Config) {
 	c.SlackWorkspaceId = r.str("slackWorkspaceId", "",
 		"Slack workspace id (T...) authorized in the AWS Chatbot console. With slackChannelId: AWS Chatbot posts approvals, failures and alarms there. Empty: no Chatbot.",
-		func(s string) string {
-			if s != "" && !slackWorkspaceRe.MatchString(s) {
-				return "must be a Slack workspace id such as T0123ABCD (T, then upper-case letters and digits), or empty"
-			}
-			return ""
-		})
+		optional(slackWorkspaceRe, "must be a Slack workspace id such as T0123ABCD (T, then upper-case letters and digits), or empty"))
 	c.SlackChannelId = r.str("slackChannelId", "",
 		"Slack channel id (C...) AWS Chatbot posts to; the AWS Chatbot app must be invited to a private channel. Empty: no Chatbot.",
-		func(s string) string {
-			if s != "" && !slackChannelRe.MatchString(s) {
-				return "must be a Slack channel id such as C0123ABCD (C or G, then upper-case letters and digits), or empty"
-			}
-			return ""
-		})
+		optional(slackChannelRe, "must be a Slack channel id such as C0123ABCD (C or G, then upper-case letters and digits), or empty"))
 	if (c.SlackWorkspaceId == "") != (c.SlackChannelId == "") {
 		if c.SlackChannelId == "" {
 			r.fail("slackChannelId", c.SlackChannelId, "must be set with slackWorkspaceId (both or neither)")

@@ -58,20 +58,10 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 		})
 	account := r.str("account", "",
 		"AWS account id to deploy to. Empty: the account of the CLI's credentials, or an account-agnostic template when there are none.",
-		func(s string) string {
-			if s != "" && !accountRe.MatchString(s) {
-				return "must be a 12-digit AWS account id, or empty"
-			}
-			return ""
-		})
+		optional(accountRe, "must be a 12-digit AWS account id, or empty"))
 	region := r.str("region", "",
 		"AWS region to deploy to. Empty: the region of the CLI's profile, else us-east-1.",
-		func(s string) string {
-			if s != "" && !regionRe.MatchString(s) {
-				return "must be an AWS region name such as eu-west-1, or empty"
-			}
-			return ""
-		})
+		optional(regionRe, "must be an AWS region name such as eu-west-1, or empty"))
 	// Explicit configuration wins over ambient credentials, so that a stack is
 	// never aimed at whatever account the current shell happens to use.
 	c.Account = firstNonEmpty(account, getenv("CDK_DEFAULT_ACCOUNT"))
@@ -101,12 +91,7 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 	c.GitHubBranch = r.str("githubBranch", "main", "Branch whose pushes start a release.", checkBranch)
 	c.ConnectionArn = r.str("connectionArn", "",
 		"ARN of an existing CodeConnections (CodeStar) GitHub connection. Empty: the pipeline stack creates one, to be approved once in the console.",
-		func(s string) string {
-			if s != "" && !connectionRe.MatchString(s) {
-				return "must be a connection ARN: arn:aws:codeconnections:<region>:<account>:connection/<uuid> (or codestar-connections), or empty"
-			}
-			return ""
-		})
+		optional(connectionRe, "must be a connection ARN: arn:aws:codeconnections:<region>:<account>:connection/<uuid> (or codestar-connections), or empty"))
 	c.NotificationEmail = r.str("notificationEmail", "",
 		"E-mail address subscribed to approval requests and pipeline failures. Empty: no subscription.",
 		func(s string) string {
@@ -270,12 +255,7 @@ func readEnvironment(r *reader, name, short string) Environment {
 			return ""
 		})
 	e.CertificateArn = r.str(k("certificateArn"), "", "ACM certificate ARN. Set: the production listener serves HTTPS on 443 and port 80 redirects to it.",
-		func(s string) string {
-			if s != "" && !certificateRe.MatchString(s) {
-				return "must be an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>, or empty"
-			}
-			return ""
-		})
+		optional(certificateRe, "must be an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>, or empty"))
 	readDomain(r, k, &e)
 	e.Alarm5xxThreshold = r.integer(k("alarm5xxThreshold"), 5, "Target 5xx responses per minute that, two minutes running, roll a deployment back.", between(1, 100000))
 
@@ -524,4 +504,15 @@ func joinInts(list []int) string {
 		s[i] = strconv.Itoa(v)
 	}
 	return strings.Join(s, ", ")
+}
+
+// optional accepts an empty value or one that matches re; else it says what
+// is allowed.
+func optional(re *regexp.Regexp, allowed string) func(string) string {
+	return func(s string) string {
+		if s != "" && !re.MatchString(s) {
+			return allowed
+		}
+		return ""
+	}
 }
