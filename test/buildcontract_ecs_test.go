@@ -49,12 +49,12 @@ type releaseStep struct {
 // engineExpectations say which engine each environment of an ECS synthesis
 // is on.
 type engineExpectations struct {
-	synthesis *ecsSynthesis
+	synthesis *checkedSynthesis
 	engines   map[string]string // environment -> "ecs" or "codedeploy"
 }
 
 // ecsWorld is an ECS synthesis, as deployed.
-func ecsWorld(t *testing.T, s *ecsSynthesis) *cfnWorld {
+func ecsWorld(t *testing.T, s *checkedSynthesis) *cfnWorld {
 	t.Helper()
 	var stacks []awscdk.Stack
 	for _, id := range s.app.StackIDs() {

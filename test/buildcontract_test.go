@@ -160,7 +160,7 @@ func wronglyCasedKeys(typ reflect.Type, v any, path string) []string {
 func TestBuildContract(t *testing.T) {
 	constructs := constructWorld(t)
 	mixed, allEcs := ecsApp(t, "mixed"), ecsApp(t, "ecs")
-	accounts := (*ecsSynthesis)(accountsApp(t))
+	accounts := (*checkedSynthesis)(accountsApp(t))
 	for _, c := range []struct {
 		name, pipeline string
 		w              *cfnWorld

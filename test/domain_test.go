@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/constructs/bluegreen"
 	"ecs-bluegreen/test/testapp"
@@ -45,29 +44,15 @@ var domainOverrides = map[string]any{
 
 var (
 	domainOnce      sync.Once
-	domainSynthesis *ecsSynthesis
+	domainSynthesis *checkedSynthesis
 	domainError     error
 )
 
 // domainApp returns the domain synthesis.
-func domainApp(t *testing.T) *ecsSynthesis {
+func domainApp(t *testing.T) *checkedSynthesis {
 	t.Helper()
 	domainOnce.Do(func() {
-		ctx := map[string]any{"@aws-cdk/core:failSynthOnValidationErrors": false}
-		for k, v := range domainOverrides {
-			ctx[k] = v
-		}
-		a, err := testapp.New(ctx)
-		if err != nil {
-			domainError = err
-			return
-		}
-		awscdk.Aspects_Of(a.App).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-		s := &ecsSynthesis{app: a, assembly: a.Synth(), templates: map[string]assertions.Template{}}
-		for _, id := range a.StackIDs() {
-			s.templates[id] = assertions.Template_FromStack(a.Stack(id), nil)
-		}
-		domainSynthesis = s
+		domainSynthesis, domainError = synthesizeChecked(domainOverrides)
 	})
 	if domainError != nil {
 		t.Fatalf("domain synthesis: %v", domainError)
@@ -279,18 +264,7 @@ func TestNoDomainCreatesNoDomainResources(t *testing.T) {
 // TestDomainSynthesisPassesCdkNag proves cdk-nag's AwsSolutions checks over
 // the domain synthesis: no unsuppressed error or warning, and no other
 // error or warning annotation.
-func TestDomainSynthesisPassesCdkNag(t *testing.T) {
-	s := domainApp(t)
-	for _, id := range s.app.StackIDs() {
-		t.Run(id, func(t *testing.T) {
-			for _, f := range findings(s.assembly.GetStackArtifact(jsii.String(id)).Messages()) {
-				if f.level == annotationLevels["aws:cdk:error"] || f.level == annotationLevels["aws:cdk:warning"] {
-					t.Errorf("%s %s: %s", f.level, f.path, f.message)
-				}
-			}
-		})
-	}
-}
+func TestDomainSynthesisPassesCdkNag(t *testing.T) { domainApp(t).requireNagClean(t) }
 
 // TestServiceConstructRefusesBadDomains proves the construct's checks of
 // its Domain prop, every problem in one error. The services are never
