@@ -108,7 +108,6 @@ func (s *service) ecsAttach(r resolved) {
 	for _, st := range loadBalancerStatements(s) {
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(st))
 	}
-	s.deployRole = role
 	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("\"*\" only for the elasticloadbalancing Describe actions, which have no resource type in the service authorization reference; " +

@@ -228,16 +228,18 @@ type service struct {
 	blue, green          elbv2.ApplicationTargetGroup
 	engine               Engine
 	release              Release
-	deploymentGroup      codedeploy.IEcsDeploymentGroup
-	imageParameter       awscdk.CfnParameter
-	alarms               []awscloudwatch.IAlarm
-	dashboard            awscloudwatch.Dashboard
-	hook                 awslambda.IFunction
-	deployRole           awsiam.IRole
-	scaling              awsapplicationautoscaling.CfnScalableTarget
-	linkedRole           constructs.IDependable
-	albSg                awsec2.SecurityGroup
-	prodUrl, testUrl     *string
+	// deploymentGroup and deployRole (its service role) are the CodeDeploy
+	// engine's; nil under ECS.
+	deploymentGroup  codedeploy.IEcsDeploymentGroup
+	imageParameter   awscdk.CfnParameter
+	alarms           []awscloudwatch.IAlarm
+	dashboard        awscloudwatch.Dashboard
+	hook             awslambda.IFunction
+	deployRole       awsiam.IRole
+	scaling          awsapplicationautoscaling.CfnScalableTarget
+	linkedRole       constructs.IDependable
+	albSg            awsec2.SecurityGroup
+	prodUrl, testUrl *string
 }
 
 // NewService creates the blue/green service. It panics on props that cannot

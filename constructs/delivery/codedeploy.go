@@ -11,6 +11,7 @@ import (
 	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/constructs/bluegreen"
 )
@@ -128,6 +129,36 @@ func (codeDeployTarget) suppressWildcards(p *pipeline, e environment, artifacts 
 		nagResource(awscdk.Stack_Of(p.Construct), e.target.taskDefinitionsArn): "task definition revisions of the service's own family: ECS numbers each revision at registration",
 	}, artifacts))
 }
+
+// environmentRoles: in another account, the deploy role the CodeDeploy
+// action uses and the role the render reads the live task definition with.
+func (t codeDeployTarget) environmentRoles(a *accessBuilder) {
+	deploy := a.newRole("DeployRole", environmentDeployRoleName(a.rolePrefix), pipelineRoleName(a.tools.prefix),
+		fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", a.tools.prefix, a.env),
+		append(t.statements(), append(taskDefinitionStatements(a.target), a.tools.readArtifacts(), a.tools.decryptArtifacts())...))
+	render := a.newRole("RenderRole", environmentRenderRoleName(a.rolePrefix), renderRoleName(a.tools.prefix),
+		fmt.Sprintf("%s pipeline: reads the task definition %s renders its release from", a.tools.prefix, a.env),
+		[]*awsiam.PolicyStatementProps{{
+			// ecs:DescribeTaskDefinition has no resource type in the AWS
+			// service authorization reference: it accepts only "*".
+			Sid:       jsii.String("DescribeTaskDefinition"),
+			Actions:   jsii.Strings("ecs:DescribeTaskDefinition"),
+			Resources: jsii.Strings("*"),
+		}})
+	suppressWildcards(deploy, map[string]string{
+		nagResource(a.stack, a.target.taskDefinitionsArn): "task definition revisions of the service's own family: ECS numbers each revision at registration",
+		nagResource(a.stack, a.tools.artifactObjects()):   "the pipeline's artifacts: each execution writes objects under keys CodePipeline generates",
+		nagResource(a.stack, a.tools.keys()):              "keys of the tools account, whose pipeline key has a generated id: of its keys, only the pipeline's policy admits this role",
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(render, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("ecs:DescribeTaskDefinition accepts only \"*\" (it has no resource type in the service authorization reference)"),
+		AppliesTo: &[]any{"Resource::*"},
+	}}, jsii.Bool(true))
+}
+
+// renders: the CodeDeploy path's first action is the render.
+func (codeDeployTarget) renders() bool { return true }
 
 // statements are what the deploy role may do with CodeDeploy.
 func (t codeDeployTarget) statements() []*awsiam.PolicyStatementProps {

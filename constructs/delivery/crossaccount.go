@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // Environments in other accounts than the pipeline's (the tools account).
@@ -171,38 +170,21 @@ func NewEnvironmentAccess(scope constructs.Construct, id string, props *Environm
 		a.roles[name] = role
 		return role
 	}
-	switch e := t.engine.(type) {
-	case codeDeployTarget:
-		deploy := newRole("DeployRole", environmentDeployRoleName(*props.RolePrefix), pipelineRoleName(tools.prefix),
-			fmt.Sprintf("%s pipeline: releases to %s with CodeDeploy", tools.prefix, env),
-			append(e.statements(), append(taskDefinitionStatements(t), tools.readArtifacts(), tools.decryptArtifacts())...))
-		render := newRole("RenderRole", environmentRenderRoleName(*props.RolePrefix), renderRoleName(tools.prefix),
-			fmt.Sprintf("%s pipeline: reads the task definition %s renders its release from", tools.prefix, env),
-			[]*awsiam.PolicyStatementProps{{
-				// ecs:DescribeTaskDefinition has no resource type in the AWS
-				// service authorization reference: it accepts only "*".
-				Sid:       jsii.String("DescribeTaskDefinition"),
-				Actions:   jsii.Strings("ecs:DescribeTaskDefinition"),
-				Resources: jsii.Strings("*"),
-			}})
-		suppressWildcards(deploy, map[string]string{
-			nagResource(stack, t.taskDefinitionsArn):    "task definition revisions of the service's own family: ECS numbers each revision at registration",
-			nagResource(stack, tools.artifactObjects()): "the pipeline's artifacts: each execution writes objects under keys CodePipeline generates",
-			nagResource(stack, tools.keys()):            "keys of the tools account, whose pipeline key has a generated id: of its keys, only the pipeline's policy admits this role",
-		})
-		cdknag.NagSuppressions_AddResourceSuppressions(render, &[]*cdknag.NagPackSuppression{{
-			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String("ecs:DescribeTaskDefinition accepts only \"*\" (it has no resource type in the service authorization reference)"),
-			AppliesTo: &[]any{"Resource::*"},
-		}}, jsii.Bool(true))
-	case ecsTarget:
-		release := newRole("ReleaseRole", environmentReleaseRoleName(*props.RolePrefix), releaseProjectRoleName(tools.prefix, env),
-			fmt.Sprintf("%s pipeline: updates the image parameter of stack %s", tools.prefix, e.stack), e.statements())
-		suppressWildcards(release, map[string]string{
-			nagResource(stack, e.stackArn): "the environment stack by its fixed name: a stack's ARN ends in the id CloudFormation gives it at creation, which the wildcard stands for",
-		})
-	}
+	t.engine.environmentRoles(&accessBuilder{stack: stack, tools: tools, env: env, rolePrefix: *props.RolePrefix, target: t, newRole: newRole})
 	return a
+}
+
+// accessBuilder is what an engine needs to create the roles its actions
+// assume in an environment's account (engineTarget.environmentRoles).
+type accessBuilder struct {
+	stack      awscdk.Stack
+	tools      toolsAccount
+	env        string
+	rolePrefix string
+	target     target
+	// newRole creates a role with a fixed name, trusted by the tools
+	// account's role named trusted only.
+	newRole func(id, name, trusted, description string, statements []*awsiam.PolicyStatementProps) awsiam.Role
 }
 
 // toolsAccount formats what an environment's stack names of the tools

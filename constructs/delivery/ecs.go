@@ -99,6 +99,19 @@ func bootstrapParameter(stack awscdk.Stack) string {
 
 func (ecsTarget) check(int, string, target) error { return nil }
 
+// renders: the ECS path releases without the render project.
+func (ecsTarget) renders() bool { return false }
+
+// environmentRoles: in another account, the role the release project
+// updates the environment's stack with.
+func (t ecsTarget) environmentRoles(a *accessBuilder) {
+	release := a.newRole("ReleaseRole", environmentReleaseRoleName(a.rolePrefix), releaseProjectRoleName(a.tools.prefix, a.env),
+		fmt.Sprintf("%s pipeline: updates the image parameter of stack %s", a.tools.prefix, t.stack), t.statements())
+	suppressWildcards(release, map[string]string{
+		nagResource(a.stack, t.stackArn): "the environment stack by its fixed name: a stack's ARN ends in the id CloudFormation gives it at creation, which the wildcard stands for",
+	})
+}
+
 func (t ecsTarget) actions(p *pipeline, r resolved, e environment, buildOutput awscodepipeline.Artifact) []awscodepipeline.IAction {
 	projectName := jsii.String(r.prefix + "-release-" + e.name)
 	cross := p.cross[e.name]

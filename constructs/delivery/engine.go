@@ -55,6 +55,11 @@ type engineTarget interface {
 	// once the stage is in the pipeline; artifacts are the findings of the
 	// artifact bucket's grants.
 	suppressWildcards(p *pipeline, e environment, artifacts map[string]string)
+	// renders reports whether the deploy stage runs the render project.
+	renders() bool
+	// environmentRoles creates, in an environment's own account, the roles
+	// the engine's actions assume there (NewEnvironmentAccess).
+	environmentRoles(a *accessBuilder)
 }
 
 // deployPaths are the engines this pipeline releases with.

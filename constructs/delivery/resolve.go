@@ -111,7 +111,7 @@ func resolve(p *PipelineProps) (resolved, error) {
 // deploy stages run the render project.
 func (r resolved) renders() bool {
 	for _, e := range r.envs {
-		if _, ok := e.target.engine.(codeDeployTarget); ok {
+		if e.target.engine.renders() {
 			return true
 		}
 	}
