@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Measures the developer loop, several runs each, and prints min/median/max:
-#   warm cdk synth          `cdk synth` of the whole app, build cache warm
-#   app synthesis           `cdk synth --no-validation`: the app alone, without
-#                           CDK's built-in template validation
-#   template validation     the difference of the two, run by run
+#   warm cdk synth          `cdk synth` of the whole app, build cache warm: the
+#                           CLI, `go run .` and the app, validation included
+#   app synthesis           the app's own process, as `cdk synth --no-validation`
+#                           runs it (built once, started by the CLI, timed from
+#                           its start to its exit): the CLI's start-up and
+#                           `go run`'s build check are not in it
+#   template validation     CDK's built-in template validation, which runs in
+#                           the app's process: the same process timed with
+#                           validation on, minus without, run by run
 #   warm go test            `go test ./...` as a developer reruns it (results cached)
 #   warm go test -count=1   every test really runs, build cache warm
 #   cold                    fresh clone, empty Go module and build caches:
 #                           module download + compile + npm ci + first synth
 # RUNS (default 5) sets the repetitions, TEST_RUNS (default RUNS; 0 skips the
 # go test lines) and COLD_RUNS (default 3; 0 skips the cold path) override it.
-# BASE=<commit> also times the app synthesis of that commit beside this tree's,
-# alternately, RUNS times each, and prints the ratio: a change is measured
-# against what it changes within one run.
+# BASE=<commit> also times the app synthesis of that commit beside this tree's
+# (each app built from its own tree, run from it), alternately, RUNS times
+# each, and prints the ratio: a change is measured against what it changes
+# within one run.
 # Machines are shared and noisy: compare the ratios printed at the end, not
 # absolute times.
 set -euo pipefail
@@ -69,12 +75,32 @@ difference() {
   TIMES[$1]=$(paste -d' ' <(runs "$2") <(runs "$3") | awk '{printf "%s ", $1 - $2}')
 }
 
-# The app synthesis writes elsewhere than cdk.out, whose validation report
-# `make test` checks.
-app_synth() { cdk synth --quiet --no-validation -o "$1"; }
-base_synth() { (cd "$base_dir" && app_synth "$work/base.out"); }
+# timed: the app command the CLI runs for the app synthesis lines. It runs
+# the built app and appends its start and exit times to $TIMES_FILE.
+cat >"$work/timed" <<'SH'
+#!/usr/bin/env bash
+start=$(date +%s.%N)
+"$@"
+rc=$?
+echo "$start $(date +%s.%N)" >>"$TIMES_FILE"
+exit $rc
+SH
+chmod +x "$work/timed"
+export TIMES_FILE="$work/times"
+
+# measure_app NAME DIR BINARY [CDK ARGS...]: the CLI synthesizes DIR's app
+# from BINARY (into a directory of its own, not cdk.out, whose validation
+# report `make test` checks); TIMES[NAME] gets the app process's time.
+measure_app() {
+  local name=$1 dir=$2 bin=$3; shift 3
+  : >"$TIMES_FILE"
+  (cd "$dir" && cdk synth --quiet --app "$work/timed $bin" -o "$work/out-$RANDOM" "$@") >"$work/last.log" 2>&1 ||
+    { echo "bench: '$name' failed:"; tail -20 "$work/last.log"; exit 1; }
+  TIMES[$name]+="$(awk '{print $2 - $1}' "$TIMES_FILE") "
+}
 
 make --no-print-directory tools >/dev/null
+go build -o "$work/app-tree" .
 if [[ -n $BASE ]]; then
   # The base commit's tree with this tree's tools; Go builds it like any
   # other module, with the same caches.
@@ -83,22 +109,25 @@ if [[ -n $BASE ]]; then
   mkdir "$base_dir"
   git archive "$BASE" | tar -x -C "$base_dir"
   ln -s "$PWD/node_modules" "$base_dir/node_modules"
+  (cd "$base_dir" && go build -o "$work/app-base" .)
 fi
 echo "warming up (one synth of each kind, one test run)..."
 cdk synth --quiet >/dev/null 2>&1
-app_synth "$work/app.out" >/dev/null 2>&1
+measure_app warmup . "$work/app-tree" --no-validation
 if [[ -n $BASE ]]; then
-  base_synth >/dev/null 2>&1 || { echo "bench: $base_name does not synthesize"; exit 1; }
+  measure_app warmup "$base_dir" "$work/app-base" --no-validation ||
+    { echo "bench: $base_name does not synthesize"; exit 1; }
 fi
 if ((TEST_RUNS > 0)); then go test ./... >/dev/null 2>&1; fi
 
-# Each run times both synths back to back, so the difference compares runs
+# Each run times the three back to back, so the difference compares runs
 # made under the same load.
 for ((i = 1; i <= RUNS; i++)); do
   measure "warm cdk synth" cdk synth --quiet
-  measure "app synthesis" app_synth "$work/app.out"
+  measure_app "app synthesis" . "$work/app-tree" --no-validation
+  measure_app "app, validation on" . "$work/app-tree"
 done
-difference "template validation" "warm cdk synth" "app synthesis"
+difference "template validation" "app, validation on" "app synthesis"
 report "warm cdk synth"
 report "app synthesis"
 report "template validation"
@@ -106,8 +135,8 @@ report "template validation"
 if [[ -n $BASE ]]; then
   # Alternately, so that both see the same changes in load.
   for ((i = 1; i <= RUNS; i++)); do
-    measure "app synth, $base_name" base_synth
-    measure "app synth, this tree" app_synth "$work/app.out"
+    measure_app "app synth, $base_name" "$base_dir" "$work/app-base" --no-validation
+    measure_app "app synth, this tree" . "$work/app-tree" --no-validation
   done
   report "app synth, $base_name"
   report "app synth, this tree"

@@ -6,9 +6,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"ecs-bluegreen/config"
-	"ecs-bluegreen/internal/iamaspect"
-	"ecs-bluegreen/internal/providernag"
-	"ecs-bluegreen/internal/providertags"
+	"ecs-bluegreen/internal/iamactions"
+	"ecs-bluegreen/internal/provider"
 )
 
 // System is every stack of the app.
@@ -57,52 +56,25 @@ func NewApp(app awscdk.App, cfg *config.Config) *System {
 	tag(sys.Staging.Stack, "Environment", "staging")
 	tag(sys.Production.Stack, "Environment", "production")
 	tag(sys.Pipeline.Stack, "Environment", "pipeline")
-	addAspects(app)
+	finish(app)
 	return sys
 }
 
-// addAspects adds the app's own aspects. CDK invokes an aspect on every
-// construct at and below the scope it is added to, and each invocation of an
-// aspect written in Go is a round trip into the CDK runtime: on the app, these
-// three took about 3,500 of the app's 5,300 round trips. So each is added only
-// to the constructs it acts on, found in one walk of the finished tree (their
-// Go types select them; only a likely plain resource costs a call), with
-// AspectPriority_MUTATING: before the default priority, they run before any
-// check that reads what they change (cdk-nag). Constructs added after NewApp
-// returns get none of them.
-func addAspects(app awscdk.App) {
-	mutating := &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()}
-	// Every Allow statement names its actions explicitly.
-	explicit := iamaspect.NewExplicitActions()
-	// The roles of CDK's custom-resource providers carry the managed policy
-	// CDK gives them; the aspect accepts exactly that cdk-nag finding, with
-	// its reason, on each such role.
-	suppressions := providernag.ProviderSuppressions()
-	// Tags_Of skips the roles and functions of CDK's custom-resource
-	// providers (plain CfnResource objects); this aspect gives them the
-	// tags above, with the priority of the aspects Tags_Of adds.
-	tags := providertags.New()
+// finish does what the app asks of every construct of the finished tree, in
+// one walk and only on the constructs it concerns, which their Go types
+// select (only a likely plain resource costs a call into the CDK runtime):
+// every policy document's actions become explicit (iamactions), and CDK's
+// provider resources get the app's tags and their cdk-nag suppression
+// (provider). It is done here rather than by aspects, which CDK would call
+// back into Go for, once per construct they visit, at every synthesis.
+// Constructs added after NewApp returns are not covered.
+func finish(app awscdk.App) {
+	providers := provider.NewPass()
 	for _, c := range *app.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if iamaspect.Applies(c) {
-			awscdk.Aspects_Of(c).Add(explicit, mutating)
-		}
-		if mayBePlain(c) {
-			if _, ok := providertags.Plain(c); ok {
-				aspects := awscdk.Aspects_Of(c)
-				aspects.Add(suppressions, mutating)
-				aspects.Add(tags, mutating)
-			}
+		if !iamactions.Explicit(c) {
+			providers.Visit(c)
 		}
 	}
-}
-
-// mayBePlain reports, from the Go type of a construct alone, whether it can
-// be a plain CfnResource (see providertags.Plain, which decides): a
-// CloudFormation resource that is not an instance of an L1 class.
-func mayBePlain(c constructs.IConstruct) bool {
-	_, resource := c.(awscdk.CfnResource)
-	_, l1 := c.(awscdk.IInspectable)
-	return resource && !l1
 }
 
 // UntaggedResourceTypes are taggable in CloudFormation's newest schema but

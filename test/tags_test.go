@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 
-	"ecs-bluegreen/internal/providertags"
+	"ecs-bluegreen/internal/provider"
 	"ecs-bluegreen/stacks"
 	"ecs-bluegreen/test/testapp"
 )
@@ -108,11 +108,11 @@ func untyped(typ string) bool {
 }
 
 // plainLogicalIDs lists the logical IDs of a stack's resources that CDK
-// wrote as plain CfnResource objects (see providertags.Plain).
+// wrote as plain CfnResource objects (see provider.Plain).
 func plainLogicalIDs(stack awscdk.Stack) map[string]bool {
 	out := map[string]bool{}
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if res, ok := providertags.Plain(c); ok {
+		if res, ok := provider.Plain(c); ok {
 			out[fmt.Sprint(stack.Resolve(res.LogicalId()))] = true
 		}
 	}

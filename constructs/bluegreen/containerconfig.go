@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"ecs-bluegreen/internal/nagsuppress"
 	"ecs-bluegreen/rules"
 )
 
@@ -139,11 +139,11 @@ func (s *service) configureContainer(container awsecs.ContainerDefinition, r res
 		container.AddEnvironment(jsii.String(name), jsii.String(r.variables[name]))
 	}
 	if len(r.variables) > 0 {
-		cdknag.NagSuppressions_AddResourceSuppressions(s.taskDef, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-ECS2"),
-			Reason: jsii.String("the plain variables are the service's non-secret configuration, which the operator sets as Environment; " +
-				"anything secret goes in Secrets, which the container reads from Secrets Manager or Parameter Store at start"),
-		}}, jsii.Bool(true))
+		nagsuppress.AddToChildren(s.taskDef, nagsuppress.Rule{
+			ID: "AwsSolutions-ECS2",
+			Reason: "the plain variables are the service's non-secret configuration, which the operator sets as Environment; " +
+				"anything secret goes in Secrets, which the container reads from Secrets Manager or Parameter Store at start",
+		})
 	}
 	if len(r.secrets) == 0 {
 		return
@@ -219,12 +219,12 @@ func (s *service) configureContainer(container awsecs.ContainerDefinition, r res
 	})
 	// A task of this revision needs the policy when it starts.
 	s.taskDef.Node().AddDependency(policy)
-	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("kms:Decrypt on \"*\" because the keys of the container's secrets are not known at synthesis; " +
-			"each statement is limited by kms:ViaService to Secrets Manager or Parameter Store and by the encryption context to exactly the secrets and parameters the container reads"),
-		AppliesTo: &[]any{"Resource::*"},
-	}}, jsii.Bool(false))
+	nagsuppress.Add(policy, nagsuppress.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "kms:Decrypt on \"*\" because the keys of the container's secrets are not known at synthesis; " +
+			"each statement is limited by kms:ViaService to Secrets Manager or Parameter Store and by the encryption context to exactly the secrets and parameters the container reads",
+		AppliesTo: []string{"Resource::*"},
+	})
 }
 
 // decryptVia allows kms:Decrypt through one service endpoint for the

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"ecs-bluegreen/internal/nagsuppress"
 	"ecs-bluegreen/rules"
 )
 
@@ -108,12 +108,12 @@ func (s *service) ecsAttach(r resolved) {
 	for _, st := range loadBalancerStatements(s) {
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(st))
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("\"*\" only for the elasticloadbalancing Describe actions, which have no resource type in the service authorization reference; " +
-			"the rules, listeners and target groups ECS changes are named one by one, in place of the managed AmazonECSInfrastructureRolePolicyForLoadBalancers"),
-		AppliesTo: &[]any{"Resource::*"},
-	}}, jsii.Bool(false))
+	nagsuppress.Add(role.Node().FindChild(jsii.String("DefaultPolicy")), nagsuppress.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "\"*\" only for the elasticloadbalancing Describe actions, which have no resource type in the service authorization reference; " +
+			"the rules, listeners and target groups ECS changes are named one by one, in place of the managed AmazonECSInfrastructureRolePolicyForLoadBalancers",
+		AppliesTo: []string{"Resource::*"},
+	})
 
 	s.svc.LoadBalancerTarget(&awsecs.LoadBalancerTargetOptions{
 		ContainerName: s.containerName,

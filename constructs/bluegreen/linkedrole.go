@@ -7,7 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"ecs-bluegreen/internal/nagsuppress"
 )
 
 // ecsLinkedRoleName is the service-linked role ECS uses to manage the
@@ -85,10 +86,10 @@ func suppressSingletonFindings(stack awscdk.Stack) {
 		if role == nil {
 			continue
 		}
-		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
-			Id:        jsii.String("AwsSolutions-IAM4"),
-			Reason:    jsii.String("CDK's AwsCustomResource function writes its own logs with AWSLambdaBasicExecutionRole; its only other permission is iam:CreateServiceLinkedRole for ECS's role"),
-			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
-		}}, jsii.Bool(false))
+		nagsuppress.Add(role, nagsuppress.Rule{
+			ID:        "AwsSolutions-IAM4",
+			Reason:    "CDK's AwsCustomResource function writes its own logs with AWSLambdaBasicExecutionRole; its only other permission is iam:CreateServiceLinkedRole for ECS's role",
+			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
+		})
 	}
 }

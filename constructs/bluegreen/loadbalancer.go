@@ -8,9 +8,9 @@ import (
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/internal/logbucket"
+	"ecs-bluegreen/internal/nagsuppress"
 	"ecs-bluegreen/rules"
 )
 
@@ -46,10 +46,10 @@ func (s *service) buildLoadBalancer(props *ServiceProps, r resolved, name func(s
 	s.alb.LogAccessLogs(accessLogs, nil)
 	// Only the production ports are open to the internet: the test port
 	// admits the VPC, the configured peers and the NAT gateways.
-	cdknag.NagSuppressions_AddResourceSuppressions(albSg, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-EC23"),
-		Reason: jsii.String("internet-facing load balancer of a public web service: ports 80 and 443 accept 0.0.0.0/0 by design; the test listener port admits only the VPC, the configured peers and the NAT gateways' addresses"),
-	}}, jsii.Bool(false))
+	nagsuppress.Add(albSg, nagsuppress.Rule{
+		ID:     "AwsSolutions-EC23",
+		Reason: "internet-facing load balancer of a public web service: ports 80 and 443 accept 0.0.0.0/0 by design; the test listener port admits only the VPC, the configured peers and the NAT gateways' addresses",
+	})
 
 	s.blue = s.targetGroup("BlueTargetGroup", props.Vpc, r, name("-blue"))
 	s.green = s.targetGroup("GreenTargetGroup", props.Vpc, r, name(rules.GreenSuffix))

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/constructs/bluegreen/pretraffic"
+	"ecs-bluegreen/internal/nagsuppress"
 	"ecs-bluegreen/rules"
 )
 
@@ -145,16 +145,16 @@ func (s *service) buildPreTrafficHook(props *ServiceProps, r resolved, name func
 	awscdk.Tags_Of(fn).Add(jsii.String("Purpose"), jsii.String("pre-traffic validation"), nil)
 	s.hook = fn
 	keepWarm(this, fn, r.prefix)
-	cdknag.NagSuppressions_AddResourceSuppressions(fn, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-L1"),
-		Reason: jsii.String("nodejs22.x deliberately matches the Node.js major the handler's unit tests run on (package.json pins Node.js 22 for them); runtime and tests move to a new major together, in one change"),
-	}}, jsii.Bool(false))
-	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("\"*\" only for the network-interface actions Lambda needs for a function in a VPC (AWSLambdaVPCAccessExecutionRole): they act on interfaces that do not exist yet; " +
-			"the CodeDeploy report is scoped to the deployment group and the log actions to the function's log group"),
-		AppliesTo: &[]any{"Resource::*"},
-	}}, jsii.Bool(false))
+	nagsuppress.Add(fn, nagsuppress.Rule{
+		ID:     "AwsSolutions-L1",
+		Reason: "nodejs22.x deliberately matches the Node.js major the handler's unit tests run on (package.json pins Node.js 22 for them); runtime and tests move to a new major together, in one change",
+	})
+	nagsuppress.Add(role.Node().FindChild(jsii.String("DefaultPolicy")), nagsuppress.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "\"*\" only for the network-interface actions Lambda needs for a function in a VPC (AWSLambdaVPCAccessExecutionRole): they act on interfaces that do not exist yet; " +
+			"the CodeDeploy report is scoped to the deployment group and the log actions to the function's log group",
+		AppliesTo: []string{"Resource::*"},
+	})
 
 	if s.engine == EngineEcs {
 		s.ecsHook(fn, r.prefix)

@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"ecs-bluegreen/internal/nagsuppress"
 	"ecs-bluegreen/internal/trust"
 	"ecs-bluegreen/rules"
 )
@@ -181,12 +181,12 @@ func (s *service) buildDeployment(r resolved, name func(string) *string) {
 		Service: jsii.String("codedeploy"), Resource: jsii.String("deploymentgroup"),
 		ResourceName: jsii.String(r.prefix + "/*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
 	}))
-	cdknag.NagSuppressions_AddResourceSuppressions(dg.Role(), &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM4"),
-		Reason: jsii.String("AWSCodeDeployRoleForECS is the policy AWS documents for CodeDeploy's ECS blue/green service role and maintains as the service changes; " +
-			"an inline copy could not be verified without an account and a missing action fails a deployment mid-traffic-shift. Invoking the validation function is granted separately"),
-		AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS"},
-	}}, jsii.Bool(false))
+	nagsuppress.Add(dg.Role(), nagsuppress.Rule{
+		ID: "AwsSolutions-IAM4",
+		Reason: "AWSCodeDeployRoleForECS is the policy AWS documents for CodeDeploy's ECS blue/green service role and maintains as the service changes; " +
+			"an inline copy could not be verified without an account and a missing action fails a deployment mid-traffic-shift. Invoking the validation function is granted separately",
+		AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS"},
+	})
 }
 
 // alarmRefs lists alarms as the references a deployment group takes.

@@ -9,7 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"ecs-bluegreen/internal/nagsuppress"
 )
 
 // buildTaskDefinition creates the execution and task roles, the task
@@ -34,11 +35,11 @@ func (s *service) buildTaskDefinition(r resolved, name func(string) *string) {
 		Resources: jsii.Strings("*"),
 	}))
 	s.executionRole = executionRole
-	cdknag.NagSuppressions_AddResourceSuppressions(executionRole.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("ecr:GetAuthorizationToken accepts only \"*\" (it has no resource type in the service authorization reference); pulls themselves are granted per repository"),
-		AppliesTo: &[]any{"Resource::*"},
-	}}, jsii.Bool(false))
+	nagsuppress.Add(executionRole.Node().FindChild(jsii.String("DefaultPolicy")), nagsuppress.Rule{
+		ID:        "AwsSolutions-IAM5",
+		Reason:    "ecr:GetAuthorizationToken accepts only \"*\" (it has no resource type in the service authorization reference); pulls themselves are granted per repository",
+		AppliesTo: []string{"Resource::*"},
+	})
 	// The task role's trust takes the confused-deputy conditions the ECS
 	// developer guide shows for it ("Amazon ECS task IAM role"): this
 	// account, and any ECS resource of it (a cluster-specific aws:SourceArn

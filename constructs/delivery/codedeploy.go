@@ -11,9 +11,9 @@ import (
 	actions "github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"ecs-bluegreen/constructs/bluegreen"
+	"ecs-bluegreen/internal/nagsuppress"
 )
 
 // The CodeDeploy deploy path: the render action writes an AppSpec beside
@@ -150,11 +150,11 @@ func (t codeDeployTarget) environmentRoles(a *accessBuilder) {
 		nagResource(a.stack, a.tools.artifactObjects()):   "the pipeline's artifacts: each execution writes objects under keys CodePipeline generates",
 		nagResource(a.stack, a.tools.keys()):              "keys of the tools account, whose pipeline key has a generated id: of its keys, only the pipeline's policy admits this role",
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(render, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("ecs:DescribeTaskDefinition accepts only \"*\" (it has no resource type in the service authorization reference)"),
-		AppliesTo: &[]any{"Resource::*"},
-	}}, jsii.Bool(true))
+	nagsuppress.AddToChildren(render, nagsuppress.Rule{
+		ID:        "AwsSolutions-IAM5",
+		Reason:    "ecs:DescribeTaskDefinition accepts only \"*\" (it has no resource type in the service authorization reference)",
+		AppliesTo: []string{"Resource::*"},
+	})
 }
 
 // renders: the CodeDeploy path's first action is the render.

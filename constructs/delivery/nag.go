@@ -12,7 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"ecs-bluegreen/internal/nagsuppress"
 )
 
 // suppressDocumentedWildcards records, on each policy that holds one, why
@@ -41,11 +42,11 @@ func (p *pipeline) suppressDocumentedWildcards(r resolved) {
 // suppressEventBridgeDeadLetterQueue records why the dead-letter queue of an
 // EventBridge target has no dead-letter queue of its own.
 func suppressEventBridgeDeadLetterQueue(queue awssqs.Queue) {
-	cdknag.NagSuppressions_AddResourceSuppressions(queue, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("the queue is the dead-letter queue of the failure rule's EventBridge target (cdk-nag recognises only SQS and Lambda dead-letter queues); " +
-			"nothing consumes it, so no message is ever redriven, and an alarm announces any message it receives"),
-	}}, jsii.Bool(false))
+	nagsuppress.Add(queue, nagsuppress.Rule{
+		ID: "AwsSolutions-SQS3",
+		Reason: "the queue is the dead-letter queue of the failure rule's EventBridge target (cdk-nag recognises only SQS and Lambda dead-letter queues); " +
+			"nothing consumes it, so no message is ever redriven, and an alarm announces any message it receives",
+	})
 }
 
 // projectGrants are the wildcards of CDK's grants to a CodeBuild project's
@@ -72,13 +73,11 @@ func suppressWildcards(role awsiam.IRole, findings map[string]string) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	suppressions := make([]*cdknag.NagPackSuppression, 0, len(keys))
+	rules := make([]nagsuppress.Rule, 0, len(keys))
 	for _, k := range keys {
-		suppressions = append(suppressions, &cdknag.NagPackSuppression{
-			Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(findings[k]), AppliesTo: &[]any{k},
-		})
+		rules = append(rules, nagsuppress.Rule{ID: "AwsSolutions-IAM5", Reason: findings[k], AppliesTo: []string{k}})
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(policy, &suppressions, jsii.Bool(false))
+	nagsuppress.Add(policy, rules...)
 }
 
 // nagResource names a policy resource the way a cdk-nag finding does:

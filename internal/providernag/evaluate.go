@@ -16,7 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"ecs-bluegreen/internal/providertags"
+	"ecs-bluegreen/internal/provider"
 )
 
 // Resource is a plain CfnResource of a synthesized stack, as cdk-nag saw it.
@@ -93,7 +93,7 @@ func Evaluate(stack awscdk.Stack, templateFile, outdir string) (ev *Evaluation, 
 	plain := map[string]Resource{}
 	var packs []cdknag.NagPack
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		res, ok := providertags.Plain(c)
+		res, ok := provider.Plain(c)
 		if !ok || !schemaType(*res.CfnResourceType()) {
 			continue
 		}
@@ -128,7 +128,7 @@ func Evaluate(stack awscdk.Stack, templateFile, outdir string) (ev *Evaluation, 
 	})
 	for _, r := range plain {
 		view := included.GetResource(jsii.String(r.LogicalID))
-		if _, isPlain := providertags.Plain(view); !isPlain {
+		if _, isPlain := provider.Plain(view); !isPlain {
 			r.View = view
 			ev.ViewPaths[*view.Node().Path()] = r.Path
 			for _, p := range r.packs {
