@@ -79,32 +79,46 @@ func policyOf(node constructs.IConstruct) (policy, bool) {
 }
 
 // Explicit makes the actions of node's policy document explicit, when node
-// is an L1 resource with one (it reports whether it is). When the document, as it resolves now, has a wildcard action CDK
-// wrote in an Allow statement, the property's value becomes a token that CDK
-// resolves each time it resolves the property: the token resolves the
-// original value in the same context, so CDK records and renders its
-// references as it always would (a reference to another stack becomes an
-// import), merges its statements, and so on; it then rewrites the wildcard
-// actions of the resolved document. So every reader of the property sees
-// the explicit actions: the template, and checks such as cdk-nag. Call it
-// once the stacks are built, on each construct of the tree.
+// is an L1 resource with one (it reports whether it is). When the document
+// has a wildcard action CDK wrote in an Allow statement, the property's value
+// becomes a token that CDK resolves each time it resolves the property: the
+// token resolves the original value in the same context, so CDK resolves it
+// as it always would (it records and renders its references, so one to
+// another stack becomes an import; it merges statements, and so on), and
+// then rewrites the wildcard actions of the resolved document. So every
+// reader of the property sees the explicit actions: the template, and checks
+// such as cdk-nag. A document without a wildcard is left as it is.
+// Call Explicit once the stacks are built, on each construct of the tree.
 func Explicit(node constructs.IConstruct) bool {
 	p, ok := policyOf(node)
 	if !ok {
 		return false
 	}
 	value := p.get()
-	if value == nil {
-		return true
-	}
-	if _, changed := rewriteDocument(awscdk.Stack_Of(node).Resolve(value)); changed {
+	if value != nil && hasWildcard(node, value) {
 		p.set(awscdk.Lazy_UncachedAny(&explicitDocument{original: value}, nil))
 	}
 	return true
 }
 
-// explicitDocument produces a policy document with explicit actions from
-// the original value of the property.
+// hasWildcard reports whether a policy property's value has a wildcard
+// action to rewrite. An IAM PolicyDocument (what CDK's L2s give their L1s)
+// is read as its statements, with no token resolved; any other value is
+// resolved in node's stack.
+func hasWildcard(node constructs.IConstruct, value any) bool {
+	var doc any
+	if d, ok := value.(awsiam.PolicyDocument); ok {
+		doc = d.ToJSON()
+	} else {
+		doc = awscdk.Stack_Of(node).Resolve(value)
+	}
+	_, changed := rewriteDocument(doc)
+	return changed
+}
+
+// explicitDocument produces the document of a policy property with
+// explicit actions: the original value, resolved in the context the property
+// is resolved in, then rewritten.
 type explicitDocument struct {
 	original any
 }

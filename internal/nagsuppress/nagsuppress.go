@@ -88,8 +88,13 @@ func Add(c constructs.IConstruct, rules ...Rule) {
 }
 
 // resourceOf is the CloudFormation resource cdk-nag puts a construct's
-// suppressions on: its default child when it has one, else itself.
+// suppressions on: its default child when it has one, else itself. A
+// CloudFormation resource is taken as it is: it has no children, so no
+// default child.
 func resourceOf(c constructs.IConstruct) awscdk.CfnResource {
+	if res, ok := c.(awscdk.CfnResource); ok {
+		return res
+	}
 	target := c
 	if child := c.Node().DefaultChild(); child != nil {
 		target = child

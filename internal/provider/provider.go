@@ -41,10 +41,10 @@ func (p *Pass) Visit(node constructs.IConstruct) bool {
 	if !MayBePlain(node) {
 		return false
 	}
-	res, ok := Plain(node)
-	if !ok {
-		return false
-	}
+	// The Go runtime gives a construct the Go type of the nearest jsii
+	// class of its JavaScript object, so this one is a CfnResource and of
+	// no L1 class: what Plain checks, without the call.
+	res := node.(awscdk.CfnResource)
 	r := resource{res: res, node: res.Node(), typ: *res.CfnResourceType()}
 	if props := res.CfnProperties(); props != nil {
 		r.props = *props

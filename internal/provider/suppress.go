@@ -31,8 +31,7 @@ func suppress(r resource) {
 	if _, provider := r.node.Scope().(awscdk.CustomResourceProviderBase); !provider {
 		return
 	}
-	arns, _ := awscdk.Stack_Of(r.res).Resolve(r.props["ManagedPolicyArns"]).([]any)
-	for _, arn := range arns {
+	for _, arn := range managedPolicyArns(r) {
 		if sub, ok := arn.(map[string]any); ok && sub["Fn::Sub"] == basicExecutionRole {
 			nagsuppress.Add(r.res, nagsuppress.Rule{
 				ID: "AwsSolutions-IAM4", Reason: basicExecutionRoleReason, AppliesTo: []string{basicExecutionRoleFinding},
@@ -40,4 +39,18 @@ func suppress(r resource) {
 			return
 		}
 	}
+}
+
+// managedPolicyArns is a role's ManagedPolicyArns as CloudFormation sees
+// them. The provider framework writes them as plain values; any other value
+// is resolved in the role's stack.
+func managedPolicyArns(r resource) []any {
+	arns, _ := r.props["ManagedPolicyArns"].([]any)
+	for _, arn := range arns {
+		if _, plain := arn.(map[string]any); !plain {
+			arns, _ = awscdk.Stack_Of(r.res).Resolve(r.props["ManagedPolicyArns"]).([]any)
+			break
+		}
+	}
+	return arns
 }
