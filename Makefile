@@ -17,7 +17,7 @@ GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := bin/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 .PHONY: help tools synth test unit-test cli-synth lint guard readme-check deploy diff destroy clean bench release-time
-.PHONY: connect golint
+.PHONY: connect golint rename-module
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -107,6 +107,9 @@ release-time: synth ## minimum release time and worst-case exposure, from the te
 
 deploy: $(TOOLS_STAMP) ## deploy staging, production, then the pipeline
 	$(CDK) deploy --all
+
+rename-module: ## MODULE=github.com/<org>/<repo>: name the Go module after the repository it is published from
+	scripts/rename-module.sh "$(MODULE)"
 
 connect: $(TOOLS_STAMP) ## after the connection handshake: wait until it is AVAILABLE, re-save the pipeline so pushes start releases
 	scripts/connect.sh

@@ -13,7 +13,7 @@ func TestShellcheck(t *testing.T) {
 		t.Skip("shellcheck is not installed")
 	}
 	root := repoRoot(t)
-	files := []string{"scripts/connect.sh", "scripts/destroy.sh", "scripts/bench.sh", "test/scripts/testdata/standin"}
+	files := []string{"scripts/connect.sh", "scripts/destroy.sh", "scripts/bench.sh", "scripts/rename-module.sh", "test/scripts/testdata/standin"}
 	args := []string{"--external-sources"}
 	for _, f := range files {
 		args = append(args, filepath.Join(root, f))
