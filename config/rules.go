@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
@@ -94,16 +93,7 @@ func readGlobal(r *reader, c *Config, getenv func(string) string) {
 		optional(connectionRe, "must be a connection ARN: arn:aws:codeconnections:<region>:<account>:connection/<uuid> (or codestar-connections), or empty"))
 	c.NotificationEmail = r.str("notificationEmail", "",
 		"E-mail address subscribed to approval requests and pipeline failures. Empty: no subscription.",
-		func(s string) string {
-			if s == "" {
-				return ""
-			}
-			a, err := mail.ParseAddress(s)
-			if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@"):], ".") {
-				return "must be a plain e-mail address such as ops@example.com, or empty"
-			}
-			return ""
-		})
+		checkEmail)
 	readChat(r, c)
 }
 
