@@ -46,8 +46,8 @@ type Rule struct {
 // cdk-nag rejects it, since findings belong in AppliesTo.
 var finding = regexp.MustCompile(`\[.*\]`)
 
-// Problems returns what cdk-nag would reject in rules, one message each.
-func Problems(rules ...Rule) []string {
+// problems returns what cdk-nag would reject in rules, one message each.
+func problems(rules ...Rule) []string {
 	var out []string
 	for _, r := range rules {
 		if m := finding.FindString(r.ID); m != "" {
@@ -71,17 +71,17 @@ func Add(c constructs.IConstruct, rules ...Rule) {
 	if res == nil {
 		panic(fmt.Sprintf("%s: cdk-nag suppressions need a CloudFormation resource, and this construct has none", *c.Node().Path()))
 	}
-	if problems := Problems(rules...); len(problems) > 0 {
-		panic(fmt.Sprintf("%s: %s", *c.Node().Path(), strings.Join(problems, "; ")))
+	if bad := problems(rules...); len(bad) > 0 {
+		panic(fmt.Sprintf("%s: %s", *c.Node().Path(), strings.Join(bad, "; ")))
 	}
 	var entries []any
 	if existing, ok := res.GetMetadata(jsii.String(metadataKey)).(map[string]any); ok {
 		entries, _ = existing["rules_to_suppress"].([]any)
 	}
 	for _, r := range rules {
-		entry := Entry(r)
-		if !contains(entries, entry) {
-			entries = append(entries, entry)
+		e := entry(r)
+		if !contains(entries, e) {
+			entries = append(entries, e)
 		}
 	}
 	res.AddMetadata(jsii.String(metadataKey), map[string]any{"rules_to_suppress": entries})
@@ -103,22 +103,22 @@ func resourceOf(c constructs.IConstruct) awscdk.CfnResource {
 	return res
 }
 
-// Entry is a rule in cdk-nag's metadata format: a reason with a character
+// entry is a rule in cdk-nag's metadata format: a reason with a character
 // beyond Latin-1 is base64-encoded and marked, as cdk-nag does.
-func Entry(r Rule) map[string]any {
-	entry := map[string]any{"id": r.ID, "reason": r.Reason}
+func entry(r Rule) map[string]any {
+	m := map[string]any{"id": r.ID, "reason": r.Reason}
 	if len(r.AppliesTo) > 0 {
 		applies := make([]any, len(r.AppliesTo))
 		for i, a := range r.AppliesTo {
 			applies[i] = a
 		}
-		entry["applies_to"] = applies
+		m["applies_to"] = applies
 	}
 	if strings.ContainsFunc(r.Reason, func(c rune) bool { return c > 255 }) {
-		entry["reason"] = base64.StdEncoding.EncodeToString([]byte(r.Reason))
-		entry["is_reason_encoded"] = true
+		m["reason"] = base64.StdEncoding.EncodeToString([]byte(r.Reason))
+		m["is_reason_encoded"] = true
 	}
-	return entry
+	return m
 }
 
 func contains(entries []any, entry map[string]any) bool {

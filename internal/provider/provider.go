@@ -38,13 +38,10 @@ type resource struct {
 // reports whether it is. A construct whose Go type is that of an L1 class
 // costs no call into the CDK runtime.
 func (p *Pass) Visit(node constructs.IConstruct) bool {
-	if !MayBePlain(node) {
+	res, ok := Plain(node)
+	if !ok {
 		return false
 	}
-	// The Go runtime gives a construct the Go type of the nearest jsii
-	// class of its JavaScript object, so this one is a CfnResource and of
-	// no L1 class: what Plain checks, without the call.
-	res := node.(awscdk.CfnResource)
 	r := resource{res: res, node: res.Node(), typ: *res.CfnResourceType()}
 	if props := res.CfnProperties(); props != nil {
 		r.props = *props
@@ -54,26 +51,19 @@ func (p *Pass) Visit(node constructs.IConstruct) bool {
 	return true
 }
 
-// MayBePlain reports, from the Go type of a construct alone, whether it can
-// be a plain CfnResource (Plain decides): a CloudFormation resource that is
-// not an instance of an L1 class.
-func MayBePlain(c constructs.IConstruct) bool {
-	_, resource := c.(awscdk.CfnResource)
-	_, l1 := c.(awscdk.IInspectable)
-	return resource && !l1
-}
-
 // Plain reports whether node is a CloudFormation resource written as a plain
-// CfnResource, not as an instance of the L1 class of its type. Every L1
-// class implements IInspectable (it reports its properties to the construct
-// tree); CfnResource itself does not.
+// CfnResource, not as an instance of the L1 class of its type, from its Go
+// type alone: the Go runtime gives a construct the Go type of the nearest
+// jsii class of its JavaScript object, and every L1 class implements
+// IInspectable (it reports its properties to the construct tree) where
+// CfnResource itself does not.
 func Plain(node constructs.IConstruct) (awscdk.CfnResource, bool) {
-	if is := awscdk.CfnResource_IsCfnResource(node); is == nil || !*is {
+	res, ok := node.(awscdk.CfnResource)
+	if !ok {
 		return nil, false
 	}
 	if _, l1 := node.(awscdk.IInspectable); l1 {
 		return nil, false
 	}
-	res, ok := node.(awscdk.CfnResource)
-	return res, ok
+	return res, true
 }
